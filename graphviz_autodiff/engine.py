@@ -1,0 +1,581 @@
+"""The backward engine: a generator of steps, one per op call.
+
+``iter_backward(loss)`` walks the op calls that ``loss`` depends on in
+reverse order of creation (a reverse topological order, deterministic), and
+for each call:
+
+1. sums the gradients that arrived from all its consumers (fan-out);
+2. restores the state the call's ``forward`` saved on the op (so one op
+   instance may be called several times);
+3. calls the op's ``backward(upstream_grad)`` and checks the result against
+   the contract (count, ``None``, the shape rule);
+4. routes each gradient to the producer of that argument, and sums
+   parameter gradients over all calls of the op;
+5. writes the results into the graph's node and edge attributes, and yields
+   a :class:`BackwardStep`.
+
+Tensor and parameter ``.grad`` are committed only when the walk completes
+without error, so a failed backward leaves them as they were.
+``Tensor.backward()`` simply drains the generator; the stepper in ``viz``
+consumes it one step at a time.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .errors import (
+    AutodiffError,
+    GradientCountError,
+    MissingGradientError,
+    NonFiniteError,
+    NonScalarBackwardError,
+    ShapeRuleError,
+)
+from .graph import PASS_IDS, STATE
+from .tensor import Parameter, Tensor
+
+__all__ = ["BackwardStep", "iter_backward", "backward"]
+
+# Which arguments need a gradient, for the op whose backward is running
+# (read through ``Differentiable.needs_input_grad``).
+CURRENT_NEEDS: list[tuple[bool, ...]] = []
+# Ops whose backward is running (a nested call of a wrapped ``backward``,
+# such as ``super().backward(g)``, goes straight to the user's code).
+ACTIVE_OPS: list[Any] = []
+
+
+@dataclass(eq=False)
+class BackwardStep:
+    """What happened at one op call node during a backward pass.
+
+    Attributes
+    ----------
+    index : int
+        Position of this step in the pass (0 is the loss's own op).
+    node : int or None
+        The call's node id in ``graph.nx`` (``None`` if it was not recorded).
+    op : Differentiable
+        The op instance.
+    label : str
+        The op's label (its ``name`` or class name).
+    output : Tensor
+        The tensor this call produced.
+    upstream_grad : numpy.ndarray or None
+        dL/d(output), summed over all consumers; ``None`` when no gradient
+        reached the node (``status == "skipped"``).
+    n_consumers : int
+        How many consumer calls contributed to ``upstream_grad`` (0 for the
+        node the pass started from).
+    grads : tuple or None
+        What ``backward`` returned, one entry per argument (``None`` entries
+        for arguments without a gradient).
+    param_grads : dict
+        ``{attribute: gradient or None}``: what this call contributed to
+        each parameter the op holds (``None``: ``backward`` left it alone).
+    inputs : tuple
+        The argument nodes (``None`` for an unrecorded argument).
+    status : {"done", "failed", "skipped"}
+    error : Exception or None
+        The exception ``backward`` raised or the contract violation found.
+    """
+
+    index: int
+    node: int | None
+    op: Any
+    label: str
+    output: Tensor
+    upstream_grad: np.ndarray | None
+    n_consumers: int
+    grads: tuple | None = None
+    param_grads: dict[str, np.ndarray | None] = field(default_factory=dict)
+    inputs: tuple = ()
+    status: str = "done"
+    error: BaseException | None = None
+
+    def __repr__(self) -> str:
+        return f"<BackwardStep {self.index}: node {self.node} {self.label} ({self.status})>"
+
+
+def _op_label(op: Any) -> str:
+    return str(getattr(op, "name", None) or type(op).__name__)
+
+
+def _arg_name(op: Any, position: int) -> str:
+    try:
+        params = [
+            p for p in inspect.signature(type(op).forward).parameters.values() if p.kind is p.POSITIONAL_OR_KEYWORD
+        ][1:]
+        if position < len(params):
+            return f"argument {position} ({params[position].name})"
+    except (TypeError, ValueError):  # pragma: no cover - builtins without signature
+        pass
+    return f"argument {position}"
+
+
+def _shape_hint(expected: tuple, got: tuple) -> str:
+    if got == expected[::-1] and len(expected) > 1:
+        return " It looks transposed: check for a missing or extra .T."
+    try:
+        broadcast = np.broadcast_shapes(expected, got)
+    except ValueError:
+        return ""
+    if broadcast != got:
+        return ""
+    lead = len(got) - len(expected)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(expected) if n == 1 and got[lead + i] != 1
+    )
+    if not axes:
+        return ""
+    axis = axes[0] if len(axes) == 1 else axes
+    keep = ", keepdims=True" if len(got) == len(expected) else ""
+    return (
+        f" The received shape is what broadcasting produces: a sum over axis {axis} is missing "
+        f"(e.g. grad.sum(axis={axis}{keep}))."
+    )
+
+
+def _validate(op: Any, t: Tensor, result: Any) -> tuple:
+    """Check a ``backward`` result against the contract; return one entry per argument."""
+    inputs = t._inputs
+    n = len(inputs)
+    if type(result) is tuple or (type(result) is list and n != 1):
+        seq = result
+    elif n == 1:
+        seq = (result,)
+    else:
+        raise GradientCountError(
+            f"{_op_label(op)}.backward returned one {type(result).__name__} but forward took {n} "
+            f"arguments; return a tuple of {n} gradients (None for an argument without one)."
+        )
+    if len(seq) != n:
+        raise GradientCountError(
+            f"{_op_label(op)}.backward returned {len(seq)} gradients but forward took {n} "
+            f"argument{'s' if n != 1 else ''}; return exactly one gradient per argument, in order."
+        )
+    grads = []
+    for i, (g, inp) in enumerate(zip(seq, inputs)):
+        if g is None:
+            if inp.requires_grad:
+                raise MissingGradientError(
+                    f"{_op_label(op)}.backward returned None for {_arg_name(op, i)}, a float array of shape "
+                    f"{inp.data.shape} that needs a gradient; compute it (None is only for "
+                    f"non-differentiable arguments such as integer labels)."
+                )
+            grads.append(None)
+            continue
+        if type(g) is not np.ndarray:
+            g = np.asarray(g.data if isinstance(g, (Tensor, Parameter)) else g)
+        expected = inp.data.shape
+        if g.shape != expected:
+            raise ShapeRuleError(
+                f"{_op_label(op)}.backward returned a gradient of shape {g.shape} for "
+                f"{_arg_name(op, i)}, which has shape {expected}. Every gradient must have the "
+                f"shape of its argument.{_shape_hint(expected, g.shape)}"
+            )
+        grads.append(g)
+    return tuple(grads)
+
+
+def run_call(t: Tensor, upstream: Any, needs: tuple[bool, ...]) -> tuple[tuple, tuple, Any]:
+    """Run the backward of the call that produced ``t``.
+
+    Returns ``(grads, param_contributions, raw_result)`` where
+    ``param_contributions`` is a tuple of ``(attribute, parameter, grad or
+    None)``. Parameter ``.grad`` values are left exactly as they were.
+    """
+    op = t._op
+    saved = t._saved
+    state = op.__dict__
+    if saved is not None and state.get("_gad_call") is not saved.get("_gad_call"):
+        state.clear()
+        state.update(saved)
+    params = t._params
+    before = [p.grad for _, p in params]
+    presets = [np.zeros_like(p.data) for _, p in params]
+    for (_, p), zero in zip(params, presets):
+        p.grad = zero
+    CURRENT_NEEDS.append(needs)
+    ACTIVE_OPS.append(op)
+    try:
+        result = type(op)._raw_backward(op, upstream)
+        contributions = []
+        for (attr, p), zero in zip(params, presets):
+            c = p.grad
+            if c is zero and not c.any():
+                c = None
+            elif c is not None:
+                c = np.asarray(c)
+                if c.shape != p.data.shape:
+                    raise ShapeRuleError(
+                        f"{_op_label(op)}.backward set {attr}.grad to shape {c.shape}, but the parameter "
+                        f"{attr} has shape {p.data.shape}. A parameter's gradient must have its shape."
+                        f"{_shape_hint(p.data.shape, c.shape)}"
+                    )
+            contributions.append((attr, p, c))
+    finally:
+        ACTIVE_OPS.pop()
+        CURRENT_NEEDS.pop()
+        for (_, p), old in zip(params, before):
+            p.grad = old
+    grads = _validate(op, t, result)
+    if STATE.anomaly:
+        _check_backward_finite(t, grads, contributions)
+    return grads, tuple(contributions), result
+
+
+def _scope(root: Tensor) -> list[Tensor]:
+    """The op-call tensors ``root`` depends on, newest first (reverse topological order)."""
+    seen = {root}
+    stack = [root]
+    calls = []
+    while stack:
+        t = stack.pop()
+        calls.append(t)
+        for inp in t._inputs:
+            if type(inp) is Tensor and inp._op is not None and inp not in seen:
+                seen.add(inp)
+                stack.append(inp)
+    calls.sort(key=_stamp_of, reverse=True)
+    return calls
+
+
+def _stamp_of(t: Tensor) -> int:
+    return t._stamp
+
+
+def _root_grad(root: Tensor, grad: Any) -> np.ndarray:
+    data = root.data
+    dtype = data.dtype if data.dtype.kind in "fc" else np.float64
+    if grad is None:
+        if data.size != 1:
+            raise NonScalarBackwardError(
+                f"backward() without a gradient needs a one-element tensor (a loss), but this tensor "
+                f"has shape {data.shape}. Reduce it first (e.g. .sum()) or pass backward(grad) with a "
+                f"gradient of shape {data.shape}."
+            )
+        return np.ones(data.shape, dtype=dtype)
+    g = np.asarray(grad.data if isinstance(grad, (Tensor, Parameter)) else grad, dtype=dtype)
+    if g.shape != data.shape:
+        if g.size != 1:
+            raise ShapeRuleError(
+                f"backward(grad): grad has shape {g.shape} but the tensor has shape {data.shape}; "
+                f"the gradient must have the tensor's shape."
+            )
+        g = np.full(data.shape, g.reshape(()), dtype=dtype)
+    return g
+
+
+# -- writing results into the graph ------------------------------------------
+def _graph_node(t: Tensor) -> tuple[Any, int | None]:
+    g = t.graph
+    if g is None or t._op is None:
+        return None, None
+    return g, t._node
+
+
+def _reset_graph(calls: list[Tensor]) -> None:
+    for t in calls:
+        g, node = _graph_node(t)
+        if g is None:
+            continue
+        G = g._nx
+        _reset_node(G._node[node])
+        for u, edge in G._pred[node].items():
+            edge["grad"] = None
+            _reset_node(G._node[u])
+
+
+def _reset_node(attrs: dict) -> None:
+    attrs["grad"] = None
+    attrs["grads"] = None
+    attrs["param_grads"] = None
+    attrs["status"] = "pending"
+    attrs["error"] = None
+
+
+def _write_step(t: Tensor, upstream: Any, grads: tuple | None, contributions: tuple, status: str, error: Any) -> None:
+    g, node = _graph_node(t)
+    if g is None:
+        return
+    G = g._nx
+    attrs = G._node[node]
+    attrs["grad"] = upstream
+    attrs["grads"] = grads
+    attrs["param_grads"] = {attr: c for attr, _, c in contributions} if contributions else {}
+    attrs["status"] = status
+    attrs["error"] = None if error is None else f"{type(error).__name__}: {error}"
+    if grads is None:
+        return
+    for u, edge in G._pred[node].items():
+        if edge["args"]:
+            flow = None
+            for position in edge["args"]:
+                if grads[position] is not None:
+                    flow = grads[position] if flow is None else flow + grads[position]
+        else:
+            flow = next((c for attr, _, c in contributions if attr == edge["param"]), None)
+        edge["grad"] = flow
+        if flow is not None:
+            producer = G._node[u]
+            producer["grad"] = flow if producer["grad"] is None else producer["grad"] + flow
+
+
+def _finish_leaves(calls: list[Tensor]) -> None:
+    for t in calls:
+        g, node = _graph_node(t)
+        if g is None:
+            continue
+        G = g._nx
+        for u in G._pred[node]:
+            attrs = G._node[u]
+            if attrs["kind"] != "op":
+                attrs["status"] = "done" if attrs["grad"] is not None else "skipped"
+
+
+# -- the walk ------------------------------------------------------------------
+def iter_backward(tensor: Tensor, grad: Any = None, *, on_error: str = "raise") -> Iterator[BackwardStep]:
+    """Walk the backward pass from ``tensor``, yielding one :class:`BackwardStep` per op call.
+
+    Parameters
+    ----------
+    tensor : Tensor
+        Where the pass starts (usually the loss).
+    grad : array_like, optional
+        dL/d(tensor); defaults to 1 for a one-element tensor.
+    on_error : {"raise", "record"}
+        ``"raise"`` (what ``Tensor.backward`` does): the first error is raised
+        and no ``.grad`` is changed. ``"record"`` (what the stepper does): a
+        failing call yields a step with ``status="failed"`` and ``.error``;
+        the walk goes on along branches that do not need its gradients, and
+        no ``.grad`` is committed at the end.
+
+    Yields
+    ------
+    BackwardStep
+        One per op call that ``tensor`` depends on, in reverse topological
+        order (newest call first), each exactly once.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import graphviz_autodiff as gad
+    >>> from graphviz_autodiff.ops import Identity, Linear, Squared, Sum
+    >>> X, y = np.eye(3, 4), np.ones(3)
+    >>> loss = Sum()(Squared()(Identity()(Linear(4)(X)), y))
+    >>> [step.label for step in gad.iter_backward(loss)]
+    ['Sum', 'Squared', 'Identity', 'Linear']
+    """
+    if on_error not in ("raise", "record"):
+        raise ValueError(f"on_error must be 'raise' or 'record', got {on_error!r}")
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"iter_backward expects a Tensor, got {type(tensor).__name__}")
+    root_grad = _root_grad(tensor, grad)
+    if tensor._op is None:
+        if tensor.requires_grad:
+            tensor.grad = root_grad
+        return
+    calls = _scope(tensor)
+    for g in {id(t.graph): t.graph for t in calls if t.graph is not None}.values():
+        g._manual_pass = next(PASS_IDS)
+        g._manual_done.clear()
+    _reset_graph(calls)
+    pending: dict[Tensor, Any] = {tensor: root_grad}
+    consumers: dict[Tensor, int] = {tensor: 0}
+    leaf_grads: dict[Tensor, Any] = {}
+    param_grads: dict[Parameter, Any] = {}
+    upstreams: dict[Tensor, Any] = {}
+    failed = False
+    pre_pass_state: dict[int, tuple[Any, dict]] = {}
+    try:
+        for index, t in enumerate(calls):
+            op = t._op
+            if id(op) not in pre_pass_state and op.__dict__.get("_gad_call") is not None:
+                pre_pass_state[id(op)] = (op, dict(op.__dict__))
+            upstream = pending.pop(t, None)
+            node = _graph_node(t)[1]
+            inputs = tuple(_input_node(inp, t) for inp in t._inputs)
+            step = BackwardStep(index, node, op, _op_label(op), t, upstream, consumers.get(t, 0), inputs=inputs)
+            if upstream is None:
+                step.status = "skipped"
+                _write_step(t, None, None, (), "skipped", None)
+                yield step
+                continue
+            upstreams[t] = upstream
+            try:
+                grads, contributions, _ = run_call(t, upstream, tuple(inp.requires_grad for inp in t._inputs))
+            except Exception as error:
+                if not isinstance(error, AutodiffError):
+                    error.add_note(f"(raised in {_op_label(op)}.backward, graph node {node})")
+                _write_step(t, upstream, None, (), "failed", error)
+                if on_error == "raise":
+                    raise
+                failed = True
+                step.status = "failed"
+                step.error = error
+                yield step
+                continue
+            for inp, g in zip(t._inputs, grads):
+                if g is None or not inp.requires_grad:
+                    continue
+                if type(inp) is not Tensor:
+                    _accumulate(param_grads, inp, g)
+                elif inp._op is not None:
+                    _accumulate(pending, inp, g)
+                    consumers[inp] = consumers.get(inp, 0) + 1
+                else:
+                    _accumulate(leaf_grads, inp, g)
+            for _, p, c in contributions:
+                _accumulate(param_grads, p, c)
+            step.grads = grads
+            step.param_grads = {attr: c for attr, _, c in contributions}
+            _write_step(t, upstream, grads, contributions, "done", None)
+            yield step
+        _finish_leaves(calls)
+        if not failed:
+            for t in calls:
+                t.grad = upstreams.get(t)
+            for leaf, g in leaf_grads.items():
+                leaf.grad = g
+            for p, g in param_grads.items():
+                p.grad = g
+                p._pass = -1
+    finally:
+        for op, state in pre_pass_state.values():
+            op.__dict__.clear()
+            op.__dict__.update(state)
+
+
+def _accumulate(sums: dict, key: Any, g: Any) -> None:
+    """``sums[key] += g``, where a missing entry or ``None`` counts as nothing yet."""
+    previous = sums.get(key)
+    if g is None:
+        sums.setdefault(key, None)
+    else:
+        sums[key] = g if previous is None else previous + g
+
+
+def _input_node(inp: Any, consumer: Tensor) -> int | None:
+    if type(inp) is not Tensor:
+        g = consumer.graph
+        if g is None:
+            return None
+        entry = g._leaves.get(id(inp))
+        return entry[1] if entry is not None else None
+    if inp._op is not None:
+        return inp.node
+    g = consumer.graph
+    if g is None:
+        return None
+    entry = g._leaves.get(id(inp)) or g._leaves.get(id(inp.data))
+    if entry is not None and entry[0]() is inp:
+        return entry[1]
+    return inp._node if inp.graph is g else None
+
+
+def backward(tensor: Tensor, grad: Any = None) -> None:
+    """Run the whole backward pass from ``tensor`` (see :meth:`Tensor.backward`)."""
+    for _ in iter_backward(tensor, grad):
+        pass
+
+
+# -- the lecture's manual chain ---------------------------------------------------
+def manual_backward(op: Any, raw_backward: Any, upstream: Any) -> Any:
+    """``op.backward(upstream_grad)`` called by the user: run it and record it.
+
+    Finds the op's most recent call, runs its ``backward`` under the same
+    checks as the engine, writes the gradients into the graph and into
+    ``.grad`` (summing parameter gradients over the calls of one pass), and
+    returns exactly what the user's ``backward`` returned. The op then holds
+    the state of its previous call in the same graph, so calling
+    ``backward`` again walks weight-shared calls in reverse order.
+    """
+    ref = op.__dict__.get("_gad_call")
+    t = ref() if ref is not None else None
+    if t is None:
+        ACTIVE_OPS.append(op)
+        try:
+            return raw_backward(op, upstream)
+        finally:
+            ACTIVE_OPS.pop()
+    up = _root_grad(t, upstream) if not isinstance(upstream, np.ndarray) else upstream
+    if up.shape != t.data.shape:
+        raise ShapeRuleError(
+            f"{_op_label(op)}.backward was given an upstream gradient of shape {up.shape}, but "
+            f"{_op_label(op)}'s output has shape {t.data.shape}; pass dL/d(output), of the output's shape."
+        )
+    graph, node = _graph_node(t)
+    if graph is not None and (not graph._manual_done or node in graph._manual_done):
+        graph._manual_pass = next(PASS_IDS)
+        graph._manual_done.clear()
+        for attrs in graph._nx._node.values():
+            _reset_node(attrs)
+        for *_, edge in graph._nx.edges(data=True):
+            edge["grad"] = None
+    pass_id = graph._manual_pass if graph is not None else next(PASS_IDS)
+    try:
+        grads, contributions, result = run_call(t, upstream, tuple(inp.requires_grad for inp in t._inputs))
+    except Exception as error:
+        if not isinstance(error, AutodiffError):
+            error.add_note(f"(raised in {_op_label(op)}.backward, graph node {node})")
+        _write_step(t, up, None, (), "failed", error)
+        raise
+    _write_step(t, up, grads, contributions, "done", None)
+    if graph is not None:
+        graph._manual_done.add(node)
+    t.grad = up
+    found = [(p, c) for _, p, c in contributions if c is not None]
+    found += [(p, g) for p, g in zip(t._inputs, grads) if g is not None and type(p) is Parameter]
+    for p, c in found:
+        p.grad = p._pass_total + c if p._pass == pass_id else c
+        p._pass, p._pass_total = pass_id, p.grad
+    for inp, g in zip(t._inputs, grads):
+        if g is not None and type(inp) is Tensor and inp._op is None and inp.requires_grad:
+            leaf_node = _input_node(inp, t)
+            inp.grad = graph._nx._node[leaf_node]["grad"] if graph is not None and leaf_node is not None else g
+            if graph is not None and leaf_node is not None:
+                graph._nx._node[leaf_node]["status"] = "done"
+    previous = t._prev_call() if t._prev_call is not None else None
+    if previous is not None:
+        op.__dict__.clear()
+        op.__dict__.update(previous._saved)
+    return result
+
+
+# -- anomaly detection hooks (see graphviz_autodiff.anomaly) --------------------------
+def check_forward_finite(t: Tensor) -> None:
+    """Raise :class:`NonFiniteError` if a call's output holds NaN or Inf (anomaly mode)."""
+    data = t.data
+    if data.dtype.kind in "fc" and not np.isfinite(data).all():
+        g, node = _graph_node(t)
+        site = g._nx._node[node]["site"] if g is not None else None
+        raise NonFiniteError(
+            f"{_op_label(t._op)}.forward produced {_count_nonfinite(data)} (graph node {node}); "
+            f"the call was made at {site or 'an unknown place'}."
+        )
+
+
+def _check_backward_finite(t: Tensor, grads: tuple, contributions: list) -> None:
+    named = [(_arg_name(t._op, i), g) for i, g in enumerate(grads)]
+    named += [(f"parameter {attr}", c) for attr, _, c in contributions]
+    for what, g in named:
+        if g is not None and g.dtype.kind in "fc" and not np.isfinite(g).all():
+            graph, node = _graph_node(t)
+            site = graph._nx._node[node]["site"] if graph is not None else None
+            raise NonFiniteError(
+                f"{_op_label(t._op)}.backward produced {_count_nonfinite(g)} in the gradient for {what} "
+                f"(graph node {node}); the forward call was made at {site or 'an unknown place'}."
+            )
+
+
+def _count_nonfinite(a: np.ndarray) -> str:
+    n_nan = int(np.isnan(a).sum())
+    n_inf = int(np.isinf(a).sum())
+    parts = [f"{n_nan} NaN" if n_nan else "", f"{n_inf} Inf" if n_inf else ""]
+    return " and ".join(p for p in parts if p) + f" of {a.size} values"

@@ -1,0 +1,77 @@
+"""Reductions: Sum and Mean over all elements or over axes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..differentiable import Differentiable
+
+__all__ = ["Sum", "Mean"]
+
+
+def _expand(upstream_grad: Any, shape: tuple[int, ...], axis: Any, keepdims: bool) -> np.ndarray:
+    """Broadcast a reduced gradient back to ``shape`` (undoing the lost axes)."""
+    g = np.asarray(upstream_grad)
+    if axis is not None and not keepdims:
+        axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+        g = np.expand_dims(g, tuple(a % len(shape) for a in axes))
+    return np.broadcast_to(g, shape)
+
+
+class Sum(Differentiable):
+    r"""z = Σ x (over all elements, or over ``axis``).
+
+    The lecture's loss is ``Sum()(Squared()(mu, y))``.
+
+    Backward: ∂L/∂x = ∂L/∂z broadcast back to the shape of x (every element
+    of x contributed once to the sum, so each gets the same gradient).
+
+    Parameters
+    ----------
+    axis : int or tuple of int, optional
+        Axes to sum over; all of them by default.
+    keepdims : bool, default False
+        Keep the summed axes with length 1.
+    """
+
+    def __init__(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, name: str | None = None):
+        super().__init__(name)
+        self.axis = axis
+        self.keepdims = keepdims
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x_shape = np.shape(x)
+        return np.sum(x, axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, upstream_grad: np.ndarray) -> np.ndarray:
+        return _expand(upstream_grad, self.x_shape, self.axis, self.keepdims)
+
+
+class Mean(Differentiable):
+    r"""z = (1/N) Σ x (over all elements, or over ``axis``; N elements averaged).
+
+    Backward: ∂L/∂x = ∂L/∂z / N, broadcast back to the shape of x.
+
+    Parameters
+    ----------
+    axis : int or tuple of int, optional
+        Axes to average over; all of them by default.
+    keepdims : bool, default False
+        Keep the averaged axes with length 1.
+    """
+
+    def __init__(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, name: str | None = None):
+        super().__init__(name)
+        self.axis = axis
+        self.keepdims = keepdims
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x_shape = np.shape(x)
+        out = np.mean(x, axis=self.axis, keepdims=self.keepdims)
+        self.count = x.size // max(np.size(out), 1) if x.size else 1
+        return out
+
+    def backward(self, upstream_grad: np.ndarray) -> np.ndarray:
+        return _expand(np.asarray(upstream_grad) / self.count, self.x_shape, self.axis, self.keepdims)

@@ -1,0 +1,24 @@
+"""The library's random number generator (parameter initialisation, Dropout).
+
+Seeded with 0 at import, so a script that builds the same model twice gets
+the same weights and the same drawings; reseed with :func:`manual_seed`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["manual_seed", "default_rng"]
+
+_generator = np.random.default_rng(0)
+
+
+def manual_seed(seed: int) -> None:
+    """Reseed the generator used for parameter initialisation and dropout."""
+    global _generator
+    _generator = np.random.default_rng(seed)
+
+
+def default_rng(seed: int | None = None) -> np.random.Generator:
+    """A generator: a fresh one for ``seed``, else the library's shared one."""
+    return np.random.default_rng(seed) if seed is not None else _generator

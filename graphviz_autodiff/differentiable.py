@@ -167,15 +167,18 @@ class Differentiable:
         for position, x in enumerate(inputs):
             if type(x) is Tensor:
                 t = x
-                node = x.node if x._op is not None else _leaf_node(graph, x, x, position, self)
+                if x._op is None:
+                    node = _leaf_node(graph, x, x, position, self)
+                else:
+                    producer_graph, node = x._locate()
+                    if producer_graph is not graph:
+                        node = None  # made under no_record(): drawn without its history
             elif isinstance(x, Parameter):
                 t = x
                 node = graph._leaf_node(x, x, "parameter", x.name or f"param{position}", x.data)
             else:
                 t = _implicit_leaf(graph, self, position, x)
                 node = t._node
-            if node is not None and t._op is not None and t.graph is not graph:
-                node = None  # an unrecorded (no_record) tensor: drawn without its history
             arrays.append(t.data)
             tensors.append(t)
             arg_nodes.append(node)
@@ -304,7 +307,7 @@ def _collect_parameters(obj: Any, found: list[Parameter], seen: set[int]) -> lis
             if id(value) not in seen:
                 seen.add(id(value))
                 found.append(value)
-        elif isinstance(value, (list, tuple, dict)) or hasattr(value, "parameters") and hasattr(value, "__dict__"):
+        elif isinstance(value, (list, tuple, dict)) or (hasattr(value, "parameters") and hasattr(value, "__dict__")):
             if isinstance(value, type):
                 continue
             _collect_parameters(value, found, seen)

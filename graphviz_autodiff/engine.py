@@ -40,7 +40,7 @@ from .errors import (
 from .graph import PASS_IDS, STATE
 from .tensor import Parameter, Tensor
 
-__all__ = ["BackwardStep", "iter_backward", "backward"]
+__all__ = ["BackwardStep", "backward", "iter_backward"]
 
 # Which arguments need a gradient, for the op whose backward is running
 # (read through ``Differentiable.needs_input_grad``).
@@ -128,9 +128,7 @@ def _shape_hint(expected: tuple, got: tuple) -> str:
     if broadcast != got:
         return ""
     lead = len(got) - len(expected)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(expected) if n == 1 and got[lead + i] != 1
-    )
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(expected) if n == 1 and got[lead + i] != 1)
     if not axes:
         return ""
     axis = axes[0] if len(axes) == 1 else axes
@@ -274,10 +272,9 @@ def _root_grad(root: Tensor, grad: Any) -> np.ndarray:
 
 # -- writing results into the graph ------------------------------------------
 def _graph_node(t: Tensor) -> tuple[Any, int | None]:
-    g = t.graph
-    if g is None or t._op is None:
+    if t._op is None:
         return None, None
-    return g, t._node
+    return t._locate()
 
 
 def _reset_graph(calls: list[Tensor]) -> None:
@@ -476,7 +473,8 @@ def _input_node(inp: Any, consumer: Tensor) -> int | None:
     entry = g._leaves.get(id(inp)) or g._leaves.get(id(inp.data))
     if entry is not None and entry[0]() is inp:
         return entry[1]
-    return inp._node if inp.graph is g else None
+    leaf_graph, leaf_node = inp._locate()
+    return leaf_node if leaf_graph is g else None
 
 
 def backward(tensor: Tensor, grad: Any = None) -> None:
@@ -499,11 +497,7 @@ def manual_backward(op: Any, raw_backward: Any, upstream: Any) -> Any:
     ref = op.__dict__.get("_gad_call")
     t = ref() if ref is not None else None
     if t is None:
-        ACTIVE_OPS.append(op)
-        try:
-            return raw_backward(op, upstream)
-        finally:
-            ACTIVE_OPS.pop()
+        return _unrecorded_backward(op, raw_backward, upstream)
     up = _root_grad(t, upstream) if not isinstance(upstream, np.ndarray) else upstream
     if up.shape != t.data.shape:
         raise ShapeRuleError(
@@ -539,13 +533,29 @@ def manual_backward(op: Any, raw_backward: Any, upstream: Any) -> Any:
         if g is not None and type(inp) is Tensor and inp._op is None and inp.requires_grad:
             leaf_node = _input_node(inp, t)
             inp.grad = graph._nx._node[leaf_node]["grad"] if graph is not None and leaf_node is not None else g
-            if graph is not None and leaf_node is not None:
-                graph._nx._node[leaf_node]["status"] = "done"
+    if graph is not None:
+        _finish_leaves([t])
     previous = t._prev_call() if t._prev_call is not None else None
     if previous is not None:
         op.__dict__.clear()
         op.__dict__.update(previous._saved)
     return result
+
+
+def _unrecorded_backward(op: Any, raw_backward: Any, upstream: Any) -> Any:
+    """``backward`` of an op whose call is gone (or was never made through ``__call__``).
+
+    Nothing to record; parameters still start from zero, so ``+=`` works and
+    each call sets them afresh.
+    """
+    params = [value for value in vars(op).values() if type(value) is Parameter]
+    for p in params:
+        p.grad = np.zeros_like(p.data)
+    ACTIVE_OPS.append(op)
+    try:
+        return raw_backward(op, upstream)
+    finally:
+        ACTIVE_OPS.pop()
 
 
 # -- anomaly detection hooks (see graphviz_autodiff.anomaly) --------------------------

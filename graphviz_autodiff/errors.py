@@ -9,14 +9,14 @@ from __future__ import annotations
 
 __all__ = [
     "AutodiffError",
-    "ShapeRuleError",
-    "GradientCountError",
-    "MissingGradientError",
-    "NonScalarBackwardError",
-    "GraphCycleError",
-    "ForwardOutputError",
-    "NonFiniteError",
     "BroadcastWarning",
+    "ForwardOutputError",
+    "GradientCountError",
+    "GraphCycleError",
+    "MissingGradientError",
+    "NonFiniteError",
+    "NonScalarBackwardError",
+    "ShapeRuleError",
 ]
 
 

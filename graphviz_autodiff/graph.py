@@ -66,13 +66,13 @@ import networkx as nx
 
 from .errors import GraphCycleError
 
-__all__ = ["Graph", "no_record", "is_recording", "last_graph", "group"]
+__all__ = ["Graph", "group", "is_recording", "last_graph", "no_record"]
 
 
 class _RecordingState:
     """Module-level switches read on the hot path (plain attributes, no lookups)."""
 
-    __slots__ = ("recording", "context", "groups", "last", "anomaly")
+    __slots__ = ("anomaly", "context", "groups", "last", "recording")
 
     def __init__(self) -> None:
         self.recording = True
@@ -91,7 +91,7 @@ PASS_IDS = itertools.count(1)
 class _GroupFrame:
     """One entered group (one call of a composite op or module)."""
 
-    __slots__ = ("label", "kind", "n_params", "__weakref__")
+    __slots__ = ("__weakref__", "kind", "label", "n_params")
 
     def __init__(self, label: str, kind: str, n_params: int) -> None:
         self.label = label
@@ -120,18 +120,18 @@ class Graph:
     """
 
     __slots__ = (
-        "name",
-        "_nx",
-        "_next_id",
-        "_leaves",
+        "__weakref__",
         "_frames",
         "_groups",
-        "_op_calls",
-        "_merged_into",
-        "_mapping",
-        "_manual_pass",
+        "_leaves",
         "_manual_done",
-        "__weakref__",
+        "_manual_pass",
+        "_mapping",
+        "_merged_into",
+        "_next_id",
+        "_nx",
+        "_op_calls",
+        "name",
     )
 
     def __init__(self, name: str | None = None) -> None:
@@ -212,7 +212,7 @@ class Graph:
         mapping: dict[int, int] = {}
         for key, (ref, node) in other._leaves.items():
             mine = self._leaves.get(key)
-            if mine is not None and mine[0]() is not None and mine[0]() is ref():
+            if mine is not None and _same_leaf(mine[0](), ref()):
                 mapping[node] = mine[1]
         group_map = {}
         for key, info in other._groups.items():
@@ -336,6 +336,14 @@ class Graph:
                 G.add_edge(producer, node, args=(), param=attr, grad=None)
         STATE.last = weakref.ref(self)
         return node
+
+
+def _same_leaf(a: Any, b: Any) -> bool:
+    """Whether two leaf objects stand for the same value (one node after a merge)."""
+    if a is None or b is None:
+        return False
+    # Raw arrays are wrapped in a fresh leaf tensor per graph: same array, same leaf.
+    return a is b or (getattr(a, "_op", 0) is None and getattr(b, "_op", 0) is None and a.data is b.data)
 
 
 def _leaf_attrs(kind: str, label: str, value: Any) -> dict[str, Any]:

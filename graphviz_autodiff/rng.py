@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["manual_seed", "default_rng"]
+__all__ = ["default_rng", "manual_seed"]
 
 _generator = np.random.default_rng(0)
 

@@ -12,7 +12,7 @@ from numpy.lib.mixins import NDArrayOperatorsMixin
 if TYPE_CHECKING:
     from .graph import Graph
 
-__all__ = ["Tensor", "Parameter"]
+__all__ = ["Parameter", "Tensor"]
 
 # A global, monotonically increasing creation stamp. A call is always created
 # after its inputs, so sorting calls by stamp is a topological order; the
@@ -49,19 +49,19 @@ class Tensor:
     """
 
     __slots__ = (
-        "data",
-        "grad",
-        "_name",
-        "requires_grad",
-        "_op",
+        "__weakref__",
+        "_graph",
         "_inputs",
+        "_name",
+        "_node",
+        "_op",
         "_params",
+        "_prev_call",
         "_saved",
         "_stamp",
-        "_graph",
-        "_node",
-        "_prev_call",
-        "__weakref__",
+        "data",
+        "grad",
+        "requires_grad",
     )
     # Make NumPy defer to our reflected operators (ndarray @ Tensor -> __rmatmul__).
     __array_ufunc__ = None
@@ -120,26 +120,30 @@ class Tensor:
         For a leaf, which may feed several graphs, the graph it was last used
         in, while that graph is alive.
         """
-        g = self._graph
-        if g is None:
-            return None
-        if type(g) is weakref.ref:
-            g = g()
-            if g is None:
-                return None
-            if g._merged_into is not None:
-                g, self._node = g._map_node(self._node)
-                self._graph = weakref.ref(g)
-            return g
-        if g._merged_into is not None:
-            self._graph, self._node = g._map_node(self._node)
-            g = self._graph
-        return g
+        return self._locate()[0]
 
     @property
     def node(self) -> int | None:
         """This tensor's node id in :attr:`graph` (``None`` if not recorded)."""
-        return self._node if self.graph is not None else None
+        return self._locate()[1]
+
+    def _locate(self) -> tuple[Graph | None, int | None]:
+        """``(graph, node)`` where this tensor lives now, following graph merges.
+
+        The tensor keeps pointing at the graph it was recorded in; a merged
+        graph forwards to the one that absorbed it (so a leaf's weak reference
+        to it stays valid while any tensor of that graph lives).
+        """
+        g = self._graph
+        if g is None:
+            return None, None
+        if type(g) is weakref.ref:
+            g = g()
+            if g is None:
+                return None, None
+        if g._merged_into is None:
+            return g, self._node
+        return g._map_node(self._node)
 
     @property
     def op(self) -> Any:
@@ -192,6 +196,16 @@ class Tensor:
         name = f" {self._name!r}" if self._name else ""
         body = np.array2string(self.data, precision=4, threshold=6)
         return f"Tensor{name}({body}, {what})"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """Show the part of the graph this tensor depends on, when ``viz`` is installed."""
+        if self.graph is None:
+            return {"text/plain": repr(self)}
+        try:
+            import viz
+        except ImportError:  # pragma: no cover - depends on the environment
+            return {"text/plain": repr(self)}
+        return viz.render(self)._repr_mimebundle_(include, exclude)
 
     # -- backward ----------------------------------------------------------
     def backward(self, grad: Any = None) -> None:
@@ -333,7 +347,7 @@ class Parameter(NDArrayOperatorsMixin):
     recorded values too.
     """
 
-    __slots__ = ("data", "grad", "name", "_pass", "_pass_total", "__weakref__")
+    __slots__ = ("__weakref__", "_pass", "_pass_total", "data", "grad", "name")
 
     def __init__(self, data: Any, name: str | None = None) -> None:
         array = np.array(data, dtype=np.result_type(np.asarray(data).dtype, np.float64))

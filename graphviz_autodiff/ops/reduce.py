@@ -8,7 +8,7 @@ import numpy as np
 
 from ..differentiable import Differentiable
 
-__all__ = ["Sum", "Mean"]
+__all__ = ["Mean", "Sum"]
 
 
 def _expand(upstream_grad: Any, shape: tuple[int, ...], axis: Any, keepdims: bool) -> np.ndarray:

@@ -1,0 +1,224 @@
+"""Contract violations raise specific exceptions with messages a student understands,
+and leave the model unchanged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import graphviz_autodiff as gad
+from graphviz_autodiff import Differentiable, Parameter, Tensor
+from graphviz_autodiff.errors import (
+    ForwardOutputError,
+    GradientCountError,
+    MissingGradientError,
+    NonScalarBackwardError,
+    ShapeRuleError,
+)
+from graphviz_autodiff.ops import Identity, Linear, Squared, Sum
+
+
+class SquaredOneGrad(Differentiable):
+    def forward(self, mu, y):
+        self.mu, self.y = mu, y
+        return (mu - y) ** 2
+
+    def backward(self, upstream_grad):
+        return 2 * (self.mu - self.y) * upstream_grad
+
+
+class SquaredNoneForY(SquaredOneGrad):
+    def backward(self, upstream_grad):
+        return 2 * (self.mu - self.y) * upstream_grad, None
+
+
+class LinearNoSum(Differentiable):
+    """Forgets to sum over the batch: θ's gradient has the batch axis."""
+
+    def __init__(self):
+        self.theta = Parameter(np.zeros(4), name="θ")
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.theta
+
+    def backward(self, upstream_grad):
+        self.theta.grad = self.x * upstream_grad[:, None]
+        return np.outer(upstream_grad, self.theta)
+
+
+class LinearBadInputGrad(LinearNoSum):
+    def backward(self, upstream_grad):
+        self.theta.grad = self.x.T @ upstream_grad
+        return upstream_grad  # shape (n,), argument is (n, 4)
+
+
+class SumKeepsShape(Differentiable):
+    def forward(self, x):
+        self.x = x
+        return np.sum(x)
+
+    def backward(self, upstream_grad):
+        return upstream_grad  # shape (), argument is (n,)
+
+
+class TransposedGrad(Differentiable):
+    def forward(self, x):
+        self.x = x
+        return x * 2
+
+    def backward(self, upstream_grad):
+        return (2 * upstream_grad).T
+
+
+def _data():
+    rng = np.random.default_rng(3)
+    return rng.normal(size=(6, 4)), rng.normal(size=6)
+
+
+def test_wrong_number_of_gradients():
+    X, y = _data()
+    loss = Sum()(SquaredOneGrad()(Identity()(Linear(4)(X)), y))
+    with pytest.raises(GradientCountError, match=r"SquaredOneGrad\.backward returned one ndarray but forward took 2"):
+        loss.backward()
+
+
+def test_too_many_gradients():
+    loss = Sum()(Identity2()(np.ones(3)))
+    with pytest.raises(GradientCountError, match=r"returned 2 gradients but forward took 1 argument;"):
+        loss.backward()
+
+
+class Identity2(Differentiable):
+    def forward(self, x):
+        return x
+
+    def backward(self, upstream_grad):
+        return upstream_grad, upstream_grad
+
+
+def test_none_where_gradient_needed():
+    X, y = _data()
+    loss = Sum()(SquaredNoneForY()(Identity()(Linear(4)(X)), y))
+    with pytest.raises(
+        MissingGradientError, match=r"returned None for argument 1 \(y\), a float array of shape \(6,\)"
+    ):
+        loss.backward()
+
+
+def test_none_accepted_when_argument_needs_no_gradient():
+    X, y = _data()
+    loss = Sum()(SquaredNoneForY()(Identity()(Linear(4)(X)), Tensor(y, requires_grad=False)))
+    loss.backward()
+
+
+def test_parameter_gradient_with_batch_axis_hints_missing_sum():
+    X, y = _data()
+    loss = Sum()(Squared()(LinearNoSum()(X), y))
+    with pytest.raises(ShapeRuleError) as info:
+        loss.backward()
+    message = str(info.value)
+    assert "LinearNoSum.backward set theta.grad to shape (6, 4)" in message
+    assert "has shape (4,)" in message
+    assert "a sum over axis 0 is missing (e.g. grad.sum(axis=0))" in message
+
+
+def test_argument_gradient_shape():
+    X, y = _data()
+    loss = Sum()(Squared()(LinearBadInputGrad()(X), y))
+    with pytest.raises(
+        ShapeRuleError, match=r"gradient of shape \(6,\) for argument 0 \(x\), which has shape \(6, 4\)"
+    ):
+        loss.backward()
+
+
+def test_shape_hint_for_reduction():
+    loss = SumKeepsShape()(np.ones(5))
+    with pytest.raises(ShapeRuleError, match=r"shape \(\) for argument 0 \(x\), which has shape \(5,\)"):
+        loss.backward()
+
+
+def test_transposed_hint():
+    out = TransposedGrad()(np.ones((2, 3)))
+    with pytest.raises(ShapeRuleError, match="It looks transposed"):
+        out.sum().backward()
+
+
+def test_non_scalar_backward():
+    z = Linear(4)(np.ones((3, 4)))
+    with pytest.raises(NonScalarBackwardError, match=r"has shape \(3,\).*e\.g\. \.sum\(\)"):
+        z.backward()
+
+
+def test_forward_returning_tuple():
+    class TwoOutputs(Differentiable):
+        def forward(self, x):
+            return x, x
+
+    with pytest.raises(ForwardOutputError, match=r"TwoOutputs\.forward returned tuple"):
+        TwoOutputs()(np.ones(2))
+
+
+def test_forward_exception_keeps_type_and_gets_a_note():
+    with pytest.raises(ValueError) as info:
+        Linear(3)(np.ones((2, 4)))
+    assert "n_features=3" in str(info.value)
+    assert any("Linear.forward" in note for note in info.value.__notes__)
+
+
+def test_exception_in_student_backward_is_reported_with_node():
+    class Broken(Differentiable):
+        def forward(self, x):
+            return x
+
+        def backward(self, upstream_grad):
+            raise RuntimeError("oops")
+
+    out = Broken()(np.ones(2)).sum()
+    with pytest.raises(RuntimeError, match="oops") as info:
+        out.backward()
+    assert any("Broken.backward" in note and "graph node" in note for note in info.value.__notes__)
+
+
+def test_bad_argument_type():
+    with pytest.raises(TypeError, match="Identity: argument 0 is a dict"):
+        Identity()({"a": 1})
+
+
+@pytest.mark.parametrize("bad_op", [SquaredOneGrad, SquaredNoneForY])
+def test_failed_backward_changes_no_gradient(bad_op):
+    X, y = _data()
+    linear = Linear(4, theta=np.array([0.1, 0.2, 0.3, 0.4]))
+    good = Sum()(Squared()(Identity()(linear(X)), y))
+    good.backward()
+    before = linear.theta.grad.copy()
+    x_leaf = Tensor(X, name="X")
+    x_leaf.grad = np.full(X.shape, 7.0)
+    bad = Sum()(bad_op()(Identity()(linear(x_leaf)), y))
+    with pytest.raises(gad.errors.AutodiffError):
+        bad.backward()
+    np.testing.assert_array_equal(linear.theta.grad, before)
+    np.testing.assert_array_equal(x_leaf.grad, np.full(X.shape, 7.0))
+    assert bad.grad is None
+
+
+def test_failed_student_backward_restores_parameter_grad():
+    X, y = _data()
+    lin = LinearNoSum()
+    lin.theta.grad = np.ones(4)
+    with pytest.raises(ShapeRuleError):
+        Sum()(Squared()(lin(X), y)).backward()
+    np.testing.assert_array_equal(lin.theta.grad, np.ones(4))
+
+
+def test_manual_backward_with_wrong_upstream_shape():
+    sq = Squared()
+    loss = Sum()(sq(np.ones(3), np.zeros(3)))
+    assert loss.graph is not None
+    with pytest.raises(ShapeRuleError, match=r"given an upstream gradient of shape \(2,\).*has shape \(3,\)"):
+        sq.backward(np.ones(2))
+
+
+def test_broadcast_warning_for_column_target():
+    with pytest.warns(gad.errors.BroadcastWarning, match=r"broadcast to \(4, 4\)"):
+        Squared()(np.ones(4), np.ones((4, 1)))

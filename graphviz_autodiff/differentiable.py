@@ -133,23 +133,27 @@ class Differentiable:
             return self._call_recorded(inputs)
         arrays = []
         tensors = []
-        requires_grad = False
+        needs = []
         for position, x in enumerate(inputs):
             t = x if type(x) is Tensor or isinstance(x, Parameter) else _as_leaf(self, position, x)
             arrays.append(t.data)
             tensors.append(t)
-            requires_grad = requires_grad or t.requires_grad
+            needs.append(t.requires_grad)
         out = self._forward(arrays)
         state = self.__dict__
         params = _named_parameters(state)
+        out_tensor = Tensor._from_call(
+            out, self, tuple(tensors), params, tuple(needs), (True in needs or bool(params)) and out.dtype.kind in "fc"
+        )
         prev = state.get("_gad_call")
-        out_tensor = Tensor._from_call(out, self, tuple(tensors), params, None)
-        out_tensor.requires_grad = (requires_grad or bool(params)) and out.dtype.kind in "fc"
-        ref = weakref.ref(out_tensor)
-        state["_gad_call"] = ref
+        state["_gad_call"] = weakref.ref(out_tensor)
         out_tensor._saved = state.copy()
-        if prev is not None and prev() is not None and prev()._graph is None:
-            out_tensor._prev_call = prev
+        if prev is not None:
+            previous = prev()
+            if previous is not None and previous._graph is None:
+                out_tensor._prev_call = prev
+        if STATE.anomaly:
+            engine.check_forward_finite(out_tensor)
         return out_tensor
 
     def _call_recorded(self, inputs: tuple) -> Tensor:
@@ -163,7 +167,7 @@ class Differentiable:
         arrays = []
         tensors = []
         arg_nodes: list[int | None] = []
-        requires_grad = False
+        needs = []
         for position, x in enumerate(inputs):
             if type(x) is Tensor:
                 t = x
@@ -182,15 +186,16 @@ class Differentiable:
             arrays.append(t.data)
             tensors.append(t)
             arg_nodes.append(node)
-            requires_grad = requires_grad or t.requires_grad
+            needs.append(t.requires_grad)
         out = self._forward(arrays)
         state = self.__dict__
         params = _named_parameters(state)
         param_nodes = [(attr, graph._leaf_node(p, p, "parameter", p.name or attr, p.data)) for attr, p in params]
         node = graph.record_call(self, arg_nodes, param_nodes, out)
         prev = state.get("_gad_call")
-        out_tensor = Tensor._from_call(out, self, tuple(tensors), params, None)
-        out_tensor.requires_grad = (requires_grad or bool(params)) and out.dtype.kind in "fc"
+        out_tensor = Tensor._from_call(
+            out, self, tuple(tensors), params, tuple(needs), (True in needs or bool(params)) and out.dtype.kind in "fc"
+        )
         out_tensor._graph = graph
         out_tensor._node = node
         ref = weakref.ref(out_tensor)
@@ -270,7 +275,7 @@ def _implicit_leaf(graph: Any, op: Differentiable, position: int, x: Any) -> Ten
 def _leaf_node(graph: Any, obj: Any, leaf: Tensor, position: int, op: Differentiable) -> int:
     node = graph._leaf_node(obj, leaf, "input", leaf._name or _guess_name(leaf) or f"input{position}", leaf.data)
     if leaf._name is None:
-        leaf._name = graph._nx.nodes[node]["label"]
+        leaf._name = graph._attrs[node]["label"]
     leaf._graph = weakref.ref(graph)
     leaf._node = node
     return node

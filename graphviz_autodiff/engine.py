@@ -50,7 +50,7 @@ CURRENT_NEEDS: list[tuple[bool, ...]] = []
 ACTIVE_OPS: list[Any] = []
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class BackwardStep:
     """What happened at one op call node during a backward pass.
 
@@ -62,8 +62,6 @@ class BackwardStep:
         The call's node id in ``graph.nx`` (``None`` if it was not recorded).
     op : Differentiable
         The op instance.
-    label : str
-        The op's label (its ``name`` or class name).
     output : Tensor
         The tensor this call produced.
     upstream_grad : numpy.ndarray or None
@@ -88,7 +86,6 @@ class BackwardStep:
     index: int
     node: int | None
     op: Any
-    label: str
     output: Tensor
     upstream_grad: np.ndarray | None
     n_consumers: int
@@ -97,6 +94,11 @@ class BackwardStep:
     inputs: tuple = ()
     status: str = "done"
     error: BaseException | None = None
+
+    @property
+    def label(self) -> str:
+        """The op's label (its ``name`` or class name)."""
+        return _op_label(self.op)
 
     def __repr__(self) -> str:
         return f"<BackwardStep {self.index}: node {self.node} {self.label} ({self.status})>"
@@ -181,51 +183,74 @@ def _validate(op: Any, t: Tensor, result: Any) -> tuple:
     return tuple(grads)
 
 
-def run_call(t: Tensor, upstream: Any, needs: tuple[bool, ...]) -> tuple[tuple, tuple, Any]:
-    """Run the backward of the call that produced ``t``.
+def run_call(t: Tensor, upstream: Any, restored: dict | None = None) -> tuple[tuple, tuple, Any]:
+    """Run the backward of the call that produced ``t``, under the contract's checks.
 
-    Returns ``(grads, param_contributions, raw_result)`` where
-    ``param_contributions`` is a tuple of ``(attribute, parameter, grad or
-    None)``. Parameter ``.grad`` values are left exactly as they were.
+    Restores the state the call's ``forward`` saved on the op first (saving
+    the op's current state into ``restored`` the first time, so the caller
+    can put it back). Returns ``(grads, param_contributions, raw_result)``:
+    one gradient (or ``None``) per argument, and ``(attribute, parameter,
+    gradient or None)`` per parameter the op holds (``None``: ``backward``
+    left it alone). Parameter ``.grad`` values are left exactly as they were.
     """
     op = t._op
     saved = t._saved
     state = op.__dict__
-    if saved is not None and state.get("_gad_call") is not saved.get("_gad_call"):
+    if state.get("_gad_call") is not saved["_gad_call"]:
+        if restored is not None and id(op) not in restored:
+            restored[id(op)] = (op, state.copy())
         state.clear()
         state.update(saved)
     params = t._params
-    before = [p.grad for _, p in params]
-    presets = [np.zeros_like(p.data) for _, p in params]
-    for (_, p), zero in zip(params, presets):
-        p.grad = zero
-    CURRENT_NEEDS.append(needs)
+    if params:
+        before = [p.grad for _, p in params]
+        presets = [_zero_grad(p) for _, p in params]
+    CURRENT_NEEDS.append(t._needs)
     ACTIVE_OPS.append(op)
     try:
         result = type(op)._raw_backward(op, upstream)
-        contributions = []
-        for (attr, p), zero in zip(params, presets):
-            c = p.grad
-            if c is zero and not c.any():
-                c = None
-            elif c is not None:
-                c = np.asarray(c)
-                if c.shape != p.data.shape:
-                    raise ShapeRuleError(
-                        f"{_op_label(op)}.backward set {attr}.grad to shape {c.shape}, but the parameter "
-                        f"{attr} has shape {p.data.shape}. A parameter's gradient must have its shape."
-                        f"{_shape_hint(p.data.shape, c.shape)}"
-                    )
-            contributions.append((attr, p, c))
+        contributions = _param_contributions(op, params, presets) if params else ()
     finally:
         ACTIVE_OPS.pop()
         CURRENT_NEEDS.pop()
-        for (_, p), old in zip(params, before):
-            p.grad = old
+        if params:
+            for (_, p), old in zip(params, before):
+                p.grad = old
     grads = _validate(op, t, result)
     if STATE.anomaly:
         _check_backward_finite(t, grads, contributions)
-    return grads, tuple(contributions), result
+    return grads, contributions, result
+
+
+def _zero_grad(p: Parameter) -> np.ndarray:
+    """Set ``p.grad`` to zeros before a ``backward`` (so ``+=`` works); reuse one array per parameter."""
+    zero = p._zero
+    if zero is None or zero.shape != p.data.shape or zero.dtype != p.data.dtype:
+        zero = p._zero = np.zeros_like(p.data)
+    p.grad = zero
+    return zero
+
+
+def _param_contributions(op: Any, params: tuple, presets: list) -> tuple:
+    contributions = []
+    for (attr, p), zero in zip(params, presets):
+        c = p.grad
+        if c is zero:
+            if c.any():
+                p._zero = None  # written in place (``+=``): this array is now the contribution
+            else:
+                c = None
+        elif c is not None:
+            if type(c) is not np.ndarray:
+                c = np.asarray(c)
+            if c.shape != p.data.shape:
+                raise ShapeRuleError(
+                    f"{_op_label(op)}.backward set {attr}.grad to shape {c.shape}, but the parameter "
+                    f"{attr} has shape {p.data.shape}. A parameter's gradient must have its shape."
+                    f"{_shape_hint(p.data.shape, c.shape)}"
+                )
+        contributions.append((attr, p, c))
+    return tuple(contributions)
 
 
 def _scope(root: Tensor) -> list[Tensor]:
@@ -277,18 +302,6 @@ def _graph_node(t: Tensor) -> tuple[Any, int | None]:
     return t._locate()
 
 
-def _reset_graph(calls: list[Tensor]) -> None:
-    for t in calls:
-        g, node = _graph_node(t)
-        if g is None:
-            continue
-        G = g._nx
-        _reset_node(G._node[node])
-        for u, edge in G._pred[node].items():
-            edge["grad"] = None
-            _reset_node(G._node[u])
-
-
 def _reset_node(attrs: dict) -> None:
     attrs["grad"] = None
     attrs["grads"] = None
@@ -297,20 +310,20 @@ def _reset_node(attrs: dict) -> None:
     attrs["error"] = None
 
 
-def _write_step(t: Tensor, upstream: Any, grads: tuple | None, contributions: tuple, status: str, error: Any) -> None:
-    g, node = _graph_node(t)
-    if g is None:
-        return
-    G = g._nx
-    attrs = G._node[node]
+def _write_step(
+    graph: Any, node: int, upstream: Any, grads: tuple | None, contributions: tuple, status: str, error: Any
+) -> None:
+    """Write one call's results into its node, its in-edges and its producers' running sums."""
+    attrs = graph._attrs[node]
     attrs["grad"] = upstream
     attrs["grads"] = grads
-    attrs["param_grads"] = {attr: c for attr, _, c in contributions} if contributions else {}
+    attrs["param_grads"] = {attr: c for attr, _, c in contributions}
     attrs["status"] = status
     attrs["error"] = None if error is None else f"{type(error).__name__}: {error}"
     if grads is None:
         return
-    for u, edge in G._pred[node].items():
+    all_attrs = graph._attrs
+    for u, edge in graph._in_edges[node].items():
         if edge["args"]:
             flow = None
             for position in edge["args"]:
@@ -320,18 +333,17 @@ def _write_step(t: Tensor, upstream: Any, grads: tuple | None, contributions: tu
             flow = next((c for attr, _, c in contributions if attr == edge["param"]), None)
         edge["grad"] = flow
         if flow is not None:
-            producer = G._node[u]
+            producer = all_attrs[u]
             producer["grad"] = flow if producer["grad"] is None else producer["grad"] + flow
 
 
 def _finish_leaves(calls: list[Tensor]) -> None:
     for t in calls:
-        g, node = _graph_node(t)
+        g, node = t._locate()
         if g is None:
             continue
-        G = g._nx
-        for u in G._pred[node]:
-            attrs = G._node[u]
+        for u in g._in_edges[node]:
+            attrs = g._attrs[u]
             if attrs["kind"] != "op":
                 attrs["status"] = "done" if attrs["grad"] is not None else "skipped"
 
@@ -379,38 +391,41 @@ def iter_backward(tensor: Tensor, grad: Any = None, *, on_error: str = "raise") 
             tensor.grad = root_grad
         return
     calls = _scope(tensor)
-    for g in {id(t.graph): t.graph for t in calls if t.graph is not None}.values():
-        g._manual_pass = next(PASS_IDS)
-        g._manual_done.clear()
-    _reset_graph(calls)
+    recorded = any(t._graph is not None for t in calls)
+    if recorded:
+        _start_graph_pass(calls)
     pending: dict[Tensor, Any] = {tensor: root_grad}
-    consumers: dict[Tensor, int] = {tensor: 0}
+    consumers: dict[Tensor, int] = {}
     leaf_grads: dict[Tensor, Any] = {}
     param_grads: dict[Parameter, Any] = {}
     upstreams: dict[Tensor, Any] = {}
+    restored: dict[int, tuple[Any, dict]] = {}
     failed = False
-    pre_pass_state: dict[int, tuple[Any, dict]] = {}
     try:
         for index, t in enumerate(calls):
             op = t._op
-            if id(op) not in pre_pass_state and op.__dict__.get("_gad_call") is not None:
-                pre_pass_state[id(op)] = (op, dict(op.__dict__))
             upstream = pending.pop(t, None)
-            node = _graph_node(t)[1]
-            inputs = tuple(_input_node(inp, t) for inp in t._inputs)
-            step = BackwardStep(index, node, op, _op_label(op), t, upstream, consumers.get(t, 0), inputs=inputs)
+            if recorded:
+                graph, node = t._locate()
+                inputs = tuple(_input_node(inp, graph) for inp in t._inputs)
+            else:
+                graph = node = None
+                inputs = (None,) * len(t._inputs)
+            step = BackwardStep(index, node, op, t, upstream, consumers.get(t, 0), inputs=inputs)
             if upstream is None:
                 step.status = "skipped"
-                _write_step(t, None, None, (), "skipped", None)
+                if graph is not None:
+                    _write_step(graph, node, None, None, (), "skipped", None)
                 yield step
                 continue
             upstreams[t] = upstream
             try:
-                grads, contributions, _ = run_call(t, upstream, tuple(inp.requires_grad for inp in t._inputs))
+                grads, contributions, _ = run_call(t, upstream, restored)
             except Exception as error:
                 if not isinstance(error, AutodiffError):
                     error.add_note(f"(raised in {_op_label(op)}.backward, graph node {node})")
-                _write_step(t, upstream, None, (), "failed", error)
+                if graph is not None:
+                    _write_step(graph, node, upstream, None, (), "failed", error)
                 if on_error == "raise":
                     raise
                 failed = True
@@ -424,17 +439,21 @@ def iter_backward(tensor: Tensor, grad: Any = None, *, on_error: str = "raise") 
                 if type(inp) is not Tensor:
                     _accumulate(param_grads, inp, g)
                 elif inp._op is not None:
-                    _accumulate(pending, inp, g)
+                    previous = pending.get(inp)
+                    pending[inp] = g if previous is None else previous + g
                     consumers[inp] = consumers.get(inp, 0) + 1
                 else:
                     _accumulate(leaf_grads, inp, g)
-            for _, p, c in contributions:
-                _accumulate(param_grads, p, c)
             step.grads = grads
-            step.param_grads = {attr: c for attr, _, c in contributions}
-            _write_step(t, upstream, grads, contributions, "done", None)
+            if contributions:
+                for _, p, c in contributions:
+                    _accumulate(param_grads, p, c)
+                step.param_grads = {attr: c for attr, _, c in contributions}
+            if graph is not None:
+                _write_step(graph, node, upstream, grads, contributions, "done", None)
             yield step
-        _finish_leaves(calls)
+        if recorded:
+            _finish_leaves(calls)
         if not failed:
             for t in calls:
                 t.grad = upstreams.get(t)
@@ -444,9 +463,26 @@ def iter_backward(tensor: Tensor, grad: Any = None, *, on_error: str = "raise") 
                 p.grad = g
                 p._pass = -1
     finally:
-        for op, state in pre_pass_state.values():
+        for op, state in restored.values():
             op.__dict__.clear()
             op.__dict__.update(state)
+
+
+def _start_graph_pass(calls: list[Tensor]) -> None:
+    """A new pass in every graph involved: reset node/edge results, forget manual-chain state."""
+    seen = set()
+    for t in calls:
+        graph, node = t._locate()
+        if graph is None:
+            continue
+        if id(graph) not in seen:
+            seen.add(id(graph))
+            graph._manual_pass = next(PASS_IDS)
+            graph._manual_done.clear()
+        _reset_node(graph._attrs[node])
+        for u, edge in graph._in_edges[node].items():
+            edge["grad"] = None
+            _reset_node(graph._attrs[u])
 
 
 def _accumulate(sums: dict, key: Any, g: Any) -> None:
@@ -458,23 +494,23 @@ def _accumulate(sums: dict, key: Any, g: Any) -> None:
         sums[key] = g if previous is None else previous + g
 
 
-def _input_node(inp: Any, consumer: Tensor) -> int | None:
-    if type(inp) is not Tensor:
-        g = consumer.graph
-        if g is None:
-            return None
-        entry = g._leaves.get(id(inp))
-        return entry[1] if entry is not None else None
-    if inp._op is not None:
-        return inp.node
-    g = consumer.graph
-    if g is None:
+def _input_node(inp: Any, graph: Any) -> int | None:
+    """The node of argument ``inp`` in ``graph`` (``None`` if it has none there)."""
+    if graph is None:
         return None
-    entry = g._leaves.get(id(inp)) or g._leaves.get(id(inp.data))
+    if type(inp) is Tensor:
+        if inp._op is not None:
+            producer_graph, node = inp._locate()
+            return node if producer_graph is graph else None
+        entry = graph._leaves.get(id(inp)) or graph._leaves.get(id(inp.data))
+    else:
+        entry = graph._leaves.get(id(inp))
     if entry is not None and entry[0]() is inp:
         return entry[1]
-    leaf_graph, leaf_node = inp._locate()
-    return leaf_node if leaf_graph is g else None
+    if type(inp) is Tensor:
+        leaf_graph, leaf_node = inp._locate()
+        return leaf_node if leaf_graph is graph else None
+    return None
 
 
 def backward(tensor: Tensor, grad: Any = None) -> None:
@@ -508,19 +544,22 @@ def manual_backward(op: Any, raw_backward: Any, upstream: Any) -> Any:
     if graph is not None and (not graph._manual_done or node in graph._manual_done):
         graph._manual_pass = next(PASS_IDS)
         graph._manual_done.clear()
-        for attrs in graph._nx._node.values():
+        for attrs in graph._attrs.values():
             _reset_node(attrs)
-        for *_, edge in graph._nx.edges(data=True):
-            edge["grad"] = None
+        for edges in graph._in_edges.values():
+            for edge in edges.values():
+                edge["grad"] = None
     pass_id = graph._manual_pass if graph is not None else next(PASS_IDS)
     try:
-        grads, contributions, result = run_call(t, upstream, tuple(inp.requires_grad for inp in t._inputs))
+        grads, contributions, result = run_call(t, upstream)
     except Exception as error:
         if not isinstance(error, AutodiffError):
             error.add_note(f"(raised in {_op_label(op)}.backward, graph node {node})")
-        _write_step(t, up, None, (), "failed", error)
+        if graph is not None:
+            _write_step(graph, node, up, None, (), "failed", error)
         raise
-    _write_step(t, up, grads, contributions, "done", None)
+    if graph is not None:
+        _write_step(graph, node, up, grads, contributions, "done", None)
     if graph is not None:
         graph._manual_done.add(node)
     t.grad = up
@@ -531,8 +570,8 @@ def manual_backward(op: Any, raw_backward: Any, upstream: Any) -> Any:
         p._pass, p._pass_total = pass_id, p.grad
     for inp, g in zip(t._inputs, grads):
         if g is not None and type(inp) is Tensor and inp._op is None and inp.requires_grad:
-            leaf_node = _input_node(inp, t)
-            inp.grad = graph._nx._node[leaf_node]["grad"] if graph is not None and leaf_node is not None else g
+            leaf_node = _input_node(inp, graph)
+            inp.grad = graph._attrs[leaf_node]["grad"] if graph is not None and leaf_node is not None else g
     if graph is not None:
         _finish_leaves([t])
     previous = t._prev_call() if t._prev_call is not None else None
@@ -564,7 +603,7 @@ def check_forward_finite(t: Tensor) -> None:
     data = t.data
     if data.dtype.kind in "fc" and not np.isfinite(data).all():
         g, node = _graph_node(t)
-        site = g._nx._node[node]["site"] if g is not None else None
+        site = g._attrs[node]["site"] if g is not None else None
         raise NonFiniteError(
             f"{_op_label(t._op)}.forward produced {_count_nonfinite(data)} (graph node {node}); "
             f"the call was made at {site or 'an unknown place'}."
@@ -577,7 +616,7 @@ def _check_backward_finite(t: Tensor, grads: tuple, contributions: list) -> None
     for what, g in named:
         if g is not None and g.dtype.kind in "fc" and not np.isfinite(g).all():
             graph, node = _graph_node(t)
-            site = graph._nx._node[node]["site"] if graph is not None else None
+            site = graph._attrs[node]["site"] if graph is not None else None
             raise NonFiniteError(
                 f"{_op_label(t._op)}.backward produced {_count_nonfinite(g)} in the gradient for {what} "
                 f"(graph node {node}); the forward call was made at {site or 'an unknown place'}."

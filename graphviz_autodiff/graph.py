@@ -30,7 +30,7 @@ op_class : str or None -- the op's class name.
 call_index : int or None -- 0 for the first call of this op instance in this
     graph, 1 for the second (weight sharing), ...
 value : numpy.ndarray -- the forward value (an op call's output).
-shape : tuple of int; dtype : str
+shape : tuple of int; dtype : numpy.dtype
 grad : numpy.ndarray or None -- dL/d(value); ``None`` until backward reaches
     the node (a running sum while its consumers are being processed).
 grads : tuple or None -- what the op's ``backward`` returned, per argument.
@@ -102,6 +102,13 @@ class _GroupFrame:
 class Graph:
     """A recorded computational graph: a DAG of op calls and leaves.
 
+    Recording is cheap: a call adds one attribute dict and its in-edges to
+    the graph's own tables. The :class:`networkx.DiGraph` is built from them
+    when :attr:`nx` is first read (and brought up to date on each later
+    read); its node and edge attribute dicts *are* the recorded ones, so
+    what the backward engine writes afterwards shows in ``graph.nx`` at once.
+    A training loop that never looks at ``graph.nx`` never pays for networkx.
+
     Parameters
     ----------
     name : str, optional
@@ -121,8 +128,10 @@ class Graph:
 
     __slots__ = (
         "__weakref__",
+        "_attrs",
         "_frames",
         "_groups",
+        "_in_edges",
         "_leaves",
         "_manual_done",
         "_manual_pass",
@@ -131,6 +140,7 @@ class Graph:
         "_next_id",
         "_nx",
         "_op_calls",
+        "_synced",
         "name",
     )
 
@@ -138,6 +148,10 @@ class Graph:
         self.name = name
         self._nx = nx.DiGraph()
         self._next_id = 0
+        self._synced = 0  # nodes below this id are in self._nx already
+        # node -> attribute dict; node -> {producer: edge attribute dict}
+        self._attrs: dict[int, dict[str, Any]] = {}
+        self._in_edges: dict[int, dict[int, dict[str, Any]]] = {}
         # id(obj) -> (weakref to the leaf object, node id): one node per leaf.
         self._leaves: dict[int, tuple[weakref.ref, int]] = {}
         self._frames: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -152,8 +166,14 @@ class Graph:
     # -- public view -------------------------------------------------------
     @property
     def nx(self) -> nx.DiGraph:
-        """The underlying :class:`networkx.DiGraph` (read it, run algorithms on it)."""
-        return self._resolve()._nx
+        """The :class:`networkx.DiGraph` of this graph (read it, run algorithms on it).
+
+        Node and edge attributes are documented in :mod:`graphviz_autodiff.graph`.
+        """
+        g = self._resolve()
+        if g._synced != g._next_id:
+            g._sync()
+        return g._nx
 
     @property
     def groups(self) -> dict[str, dict[str, Any]]:
@@ -161,17 +181,18 @@ class Graph:
         return self._resolve()._groups
 
     def __len__(self) -> int:
-        return len(self.nx)
+        return len(self._resolve()._attrs)
 
     def __repr__(self) -> str:
         g = self._resolve()
         title = f" {g.name!r}" if g.name else ""
-        return f"<Graph{title}: {g._nx.number_of_nodes()} nodes, {g._nx.number_of_edges()} edges>"
+        n_edges = sum(len(edges) for edges in g._in_edges.values())
+        return f"<Graph{title}: {len(g._attrs)} nodes, {n_edges} edges>"
 
     def op_nodes(self) -> list[int]:
         """Node ids of op calls, in the order they were recorded."""
-        nodes = self.nx.nodes
-        return [n for n in sorted(nodes) if nodes[n]["kind"] == "op"]
+        attrs = self._resolve()._attrs
+        return [n for n in sorted(attrs) if attrs[n]["kind"] == "op"]
 
     def topological_order(self) -> list[int]:
         """All node ids in a deterministic topological order (ties by node id)."""
@@ -191,6 +212,30 @@ class Graph:
         except ImportError:  # pragma: no cover - depends on the environment
             return {"text/plain": repr(self)}
         return viz.render(self)._repr_mimebundle_(include, exclude)
+
+    # -- networkx view -------------------------------------------------------
+    def _sync(self) -> None:
+        """Add the nodes and edges recorded since the last sync to ``self._nx``.
+
+        Afterwards the recorded attribute dicts are networkx's own, so later
+        writes land in both.
+        """
+        G = self._nx
+        attrs = self._attrs
+        new = sorted(n for n in attrs if n >= self._synced)
+        for node in new:
+            G.add_node(node)
+            live = G.nodes[node]
+            live.update(attrs[node])
+            attrs[node] = live
+        for node in new:
+            edges = self._in_edges[node]
+            for producer, data in edges.items():
+                G.add_edge(producer, node)
+                live = G.pred[node][producer]  # (G.edges would cache a view that makes a reference cycle)
+                live.update(data)
+                edges[producer] = live
+        self._synced = self._next_id
 
     # -- merging -----------------------------------------------------------
     def _resolve(self) -> Graph:
@@ -214,40 +259,41 @@ class Graph:
             mine = self._leaves.get(key)
             if mine is not None and _same_leaf(mine[0](), ref()):
                 mapping[node] = mine[1]
-        group_map = {}
+        group_map: dict[str, str] = {}
         for key, info in other._groups.items():
             new_key = f"g{len(self._groups)}"
             group_map[key] = new_key
             self._groups[new_key] = dict(info, parent=group_map.get(info["parent"]))
         for frame, key in list(other._frames.items()):
             self._frames[frame] = group_map[key]
-        for node in sorted(other._nx):
-            if node in mapping:
-                continue
-            new = self._next_id
-            self._next_id += 1
-            mapping[node] = new
-            attrs = dict(other._nx.nodes[node])
+        for node in sorted(other._attrs):
+            if node not in mapping:
+                mapping[node] = self._next_id
+                self._next_id += 1
+        for node in sorted(other._attrs):
+            new = mapping[node]
+            if new in self._attrs:
+                continue  # a leaf both graphs share
+            attrs = dict(other._attrs[node])
             attrs["groups"] = tuple(group_map[k] for k in attrs["groups"])
-            self._nx.add_node(new, **attrs)
-        for u, v, attrs in other._nx.edges(data=True):
-            self._nx.add_edge(mapping[u], mapping[v], **attrs)
+            self._attrs[new] = attrs
+            self._in_edges[new] = {mapping[u]: dict(data) for u, data in other._in_edges[node].items()}
         for key, (ref, node) in other._leaves.items():
             if key not in self._leaves or self._leaves[key][0]() is None:
                 self._leaves[key] = (ref, mapping[node])
         for key, count in other._op_calls.items():
             self._op_calls[key] = self._op_calls.get(key, 0) + count
         other._nx = nx.DiGraph()
-        other._leaves = {}
-        other._groups = {}
+        other._attrs, other._in_edges, other._leaves, other._groups = {}, {}, {}, {}
         other._merged_into = self
         other._mapping = mapping
 
     # -- recording (called by Differentiable.__call__) ----------------------
     def _new_node(self, attrs: dict[str, Any]) -> int:
         node = self._next_id
-        self._next_id += 1
-        self._nx.add_node(node, **attrs)
+        self._next_id = node + 1
+        self._attrs[node] = attrs
+        self._in_edges[node] = {}
         return node
 
     def _leaf_node(self, obj: Any, leaf: Any, kind: str, label: str, value: Any) -> int:
@@ -291,49 +337,49 @@ class Graph:
         the argument is not recorded); ``param_nodes`` lists ``(attribute,
         node)`` for the parameters the op holds. Raises
         :class:`~graphviz_autodiff.errors.GraphCycleError` if a producer is
-        not a node of this graph (a cycle or a stale node id).
+        not an earlier node of this graph (the result would not be a DAG).
         """
-        G = self._nx
-        key = id(op)
-        call_index = self._op_calls.get(key, 0)
-        self._op_calls[key] = call_index + 1
-        label = getattr(op, "name", None) or type(op).__name__
-        node = self._new_node(
-            {
-                "kind": "op",
-                "label": str(label),
-                "name": None,
-                "op": op,
-                "op_class": type(op).__name__,
-                "call_index": call_index,
-                "value": value,
-                "shape": value.shape,
-                "dtype": value.dtype.name,
-                "grad": None,
-                "grads": None,
-                "param_grads": None,
-                "status": "forward",
-                "error": None,
-                "groups": self._group_keys() if STATE.groups else (),
-                "site": _call_site() if STATE.anomaly else None,
-            }
-        )
+        node = self._next_id
+        edges: dict[int, dict[str, Any]] = {}
         for position, producer in enumerate(arg_nodes):
             if producer is None:
                 continue
-            if producer >= node or producer not in G:
-                G.remove_node(node)
+            if producer not in self._attrs or producer >= node:
                 raise GraphCycleError(
                     f"{type(op).__name__}: argument {position} comes from node {producer}, which is "
                     f"not an earlier node of this graph; recording it would not give a DAG."
                 )
-            if G.has_edge(producer, node):
-                G.edges[producer, node]["args"] += (position,)
+            edge = edges.get(producer)
+            if edge is None:
+                edges[producer] = {"args": (position,), "param": None, "grad": None}
             else:
-                G.add_edge(producer, node, args=(position,), param=None, grad=None)
+                edge["args"] += (position,)
         for attr, producer in param_nodes:
-            if not G.has_edge(producer, node):
-                G.add_edge(producer, node, args=(), param=attr, grad=None)
+            if producer not in edges:
+                edges[producer] = {"args": (), "param": attr, "grad": None}
+        key = id(op)
+        call_index = self._op_calls.get(key, 0)
+        self._op_calls[key] = call_index + 1
+        self._attrs[node] = {
+            "kind": "op",
+            "label": str(getattr(op, "name", None) or type(op).__name__),
+            "name": None,
+            "op": op,
+            "op_class": type(op).__name__,
+            "call_index": call_index,
+            "value": value,
+            "shape": value.shape,
+            "dtype": value.dtype,
+            "grad": None,
+            "grads": None,
+            "param_grads": None,
+            "status": "forward",
+            "error": None,
+            "groups": self._group_keys() if STATE.groups else (),
+            "site": _call_site() if STATE.anomaly else None,
+        }
+        self._in_edges[node] = edges
+        self._next_id = node + 1
         STATE.last = weakref.ref(self)
         return node
 
@@ -356,7 +402,7 @@ def _leaf_attrs(kind: str, label: str, value: Any) -> dict[str, Any]:
         "call_index": None,
         "value": value,
         "shape": value.shape,
-        "dtype": value.dtype.name,
+        "dtype": value.dtype,
         "grad": None,
         "grads": None,
         "param_grads": None,
@@ -443,10 +489,3 @@ def group(label: str, *, kind: str = "group", n_params: int = 0) -> Iterator[Non
         yield
     finally:
         STATE.groups.pop()
-
-
-def check_acyclic(graph: Graph) -> None:
-    """Raise :class:`GraphCycleError` unless ``graph.nx`` is a DAG."""
-    if not nx.is_directed_acyclic_graph(graph.nx):
-        cycle = nx.find_cycle(graph.nx)
-        raise GraphCycleError(f"the graph has a cycle: {cycle}")

@@ -53,6 +53,7 @@ class Tensor:
         "_graph",
         "_inputs",
         "_name",
+        "_needs",
         "_node",
         "_op",
         "_params",
@@ -81,19 +82,23 @@ class Tensor:
         self._graph: Graph | None = None
         self._node: int | None = None
         self._prev_call: weakref.ref | None = None
+        self._needs: tuple[bool, ...] = ()
 
     @classmethod
-    def _from_call(cls, data: np.ndarray, op: Any, inputs: tuple, params: tuple, saved: dict | None) -> Tensor:
+    def _from_call(
+        cls, data: np.ndarray, op: Any, inputs: tuple, params: tuple, needs: tuple, requires_grad: bool
+    ) -> Tensor:
         """Fast constructor used by ``Differentiable.__call__`` (no checks)."""
         t = cls.__new__(cls)
         t.data = data
         t.grad = None
         t._name = None
-        t.requires_grad = True
+        t.requires_grad = requires_grad
         t._op = op
         t._inputs = inputs
         t._params = params
-        t._saved = saved
+        t._needs = needs
+        t._saved = None
         t._stamp = next(_stamp)
         t._graph = None
         t._node = None
@@ -109,9 +114,9 @@ class Tensor:
     @name.setter
     def name(self, value: str | None) -> None:
         self._name = value
-        node = self.node
-        if node is not None:
-            self.graph.nx.nodes[node]["name" if self._op is not None else "label"] = value
+        graph, node = self._locate()
+        if graph is not None:
+            graph._attrs[node]["name" if self._op is not None else "label"] = value
 
     @property
     def graph(self) -> Graph | None:
@@ -347,7 +352,7 @@ class Parameter(NDArrayOperatorsMixin):
     recorded values too.
     """
 
-    __slots__ = ("__weakref__", "_pass", "_pass_total", "data", "grad", "name")
+    __slots__ = ("__weakref__", "_pass", "_pass_total", "_zero", "data", "grad", "name")
 
     def __init__(self, data: Any, name: str | None = None) -> None:
         array = np.array(data, dtype=np.result_type(np.asarray(data).dtype, np.float64))
@@ -358,6 +363,7 @@ class Parameter(NDArrayOperatorsMixin):
         self.name = name
         self._pass = -1
         self._pass_total: np.ndarray | None = None
+        self._zero: np.ndarray | None = None
 
     requires_grad = True
     # NumPy's operator mixin defines ``==`` element-wise; parameters are still

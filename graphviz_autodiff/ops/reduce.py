@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -14,10 +14,13 @@ __all__ = ["Mean", "Sum"]
 def _expand(upstream_grad: Any, shape: tuple[int, ...], axis: Any, keepdims: bool) -> np.ndarray:
     """Broadcast a reduced gradient back to ``shape`` (undoing the lost axes)."""
     g = np.asarray(upstream_grad)
-    if axis is not None and not keepdims:
+    if axis is None:
+        # A fresh contiguous array: a read-only broadcast view would slow down every later op.
+        return np.full(shape, g.reshape(()), dtype=g.dtype if g.dtype.kind in "fc" else np.float64)
+    if not keepdims:
         axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
         g = np.expand_dims(g, tuple(a % len(shape) for a in axes))
-    return np.broadcast_to(g, shape)
+    return np.broadcast_to(g, shape).copy()
 
 
 class Sum(Differentiable):
@@ -35,6 +38,13 @@ class Sum(Differentiable):
     keepdims : bool, default False
         Keep the summed axes with length 1.
     """
+
+    formula: ClassVar[dict[str, Any]] = {
+        "forward": "z = Σ x",
+        "backward": {
+            "x": "∂L/∂x = ∂L/∂z broadcast to the shape of x",
+        },
+    }
 
     def __init__(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, name: str | None = None):
         super().__init__(name)
@@ -61,6 +71,13 @@ class Mean(Differentiable):
     keepdims : bool, default False
         Keep the averaged axes with length 1.
     """
+
+    formula: ClassVar[dict[str, Any]] = {
+        "forward": "z = (1/N) Σ x",
+        "backward": {
+            "x": "∂L/∂x = ∂L/∂z / N broadcast to the shape of x",
+        },
+    }
 
     def __init__(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, name: str | None = None):
         super().__init__(name)

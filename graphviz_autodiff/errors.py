@@ -10,6 +10,8 @@ from __future__ import annotations
 __all__ = [
     "AutodiffError",
     "BroadcastWarning",
+    "DatasetFormatError",
+    "DivergenceWarning",
     "ForwardOutputError",
     "GradientCountError",
     "GraphCycleError",
@@ -62,3 +64,11 @@ class BroadcastWarning(UserWarning):
     The classic case is ``Squared()(mu, y)`` with ``mu`` of shape ``(n,)`` and
     ``y`` of shape ``(n, 1)``: the result is ``(n, n)``, not ``(n,)``.
     """
+
+
+class DatasetFormatError(AutodiffError, ValueError):
+    """A data file is not a rectangular table of numbers (which line, which column, what was found)."""
+
+
+class DivergenceWarning(RuntimeWarning):
+    """The loss became NaN or infinite during training (usually: the learning rate is too large)."""

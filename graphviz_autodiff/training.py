@@ -190,7 +190,7 @@ def fit(
     >>> bool(np.allclose(network[0].theta.data, least_squares(data.X, data.y), rtol=1e-6))
     True
     """
-    X_data, y_data = _as_data(X, "X"), _as_data(y, "y")
+    X_data, y_data = _as_data(X, "X"), _as_data(y, "y", keep_integers=True)
     if len(X_data) != len(y_data):
         raise ValueError(f"fit: X has {len(X_data)} rows but y has {len(y_data)}; give one target per object.")
     if not isinstance(epochs, (int, np.integer)) or epochs < 0:
@@ -238,12 +238,14 @@ def fit(
     return history
 
 
-def _as_data(values: Any, what: str) -> np.ndarray:
+def _as_data(values: Any, what: str, keep_integers: bool = False) -> np.ndarray:
+    """``values`` as an array; integer features become float, integer targets (class labels) stay."""
     array = values.data if isinstance(values, (Tensor, Parameter)) else np.asarray(values)
     if array.dtype.kind not in "fc":
         if array.dtype.kind not in "biu":
             raise TypeError(f"fit: {what} must be numeric, got dtype {array.dtype}.")
-        array = array.astype(np.float64)
+        if not (keep_integers and array.dtype.kind in "iu"):
+            array = array.astype(np.float64)
     if array.ndim == 0:
         raise ValueError(f"fit: {what} must have one row per object, got a scalar.")
     return array

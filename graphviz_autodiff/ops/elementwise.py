@@ -7,12 +7,14 @@ shape (k,) gives ``b`` a gradient of shape (k,).
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import numpy as np
 
 from ..differentiable import Differentiable
 from ._broadcast import unbroadcast
 
-__all__ = ["Add", "Sub", "Mul", "Div", "Neg", "Pow"]
+__all__ = ["Add", "Div", "Mul", "Neg", "Pow", "Sub"]
 
 _BOTH = (True, True)
 
@@ -22,6 +24,14 @@ class Add(Differentiable):
 
     Backward: ∂L/∂a = ∂L/∂z, ∂L/∂b = ∂L/∂z (each summed over broadcast axes).
     """
+
+    formula: ClassVar[dict[str, Any]] = {
+        "forward": "z = a + b",
+        "backward": {
+            "a": "∂L/∂a = ∂L/∂z",
+            "b": "∂L/∂b = ∂L/∂z",
+        },
+    }
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.a_shape, self.b_shape = np.shape(a), np.shape(b)
@@ -41,6 +51,14 @@ class Sub(Differentiable):
     Backward: ∂L/∂a = ∂L/∂z, ∂L/∂b = −∂L/∂z (each summed over broadcast axes).
     """
 
+    formula: ClassVar[dict[str, Any]] = {
+        "forward": "z = a − b",
+        "backward": {
+            "a": "∂L/∂a = ∂L/∂z",
+            "b": "∂L/∂b = −∂L/∂z",
+        },
+    }
+
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.a_shape, self.b_shape = np.shape(a), np.shape(b)
         return np.subtract(a, b)
@@ -58,6 +76,14 @@ class Mul(Differentiable):
 
     Backward: ∂L/∂a = ∂L/∂z ⊙ b, ∂L/∂b = ∂L/∂z ⊙ a.
     """
+
+    formula: ClassVar[dict[str, Any]] = {
+        "forward": "z = a ⊙ b",
+        "backward": {
+            "a": "∂L/∂a = ∂L/∂z ⊙ b",
+            "b": "∂L/∂b = ∂L/∂z ⊙ a",
+        },
+    }
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.a, self.b = a, b
@@ -77,6 +103,14 @@ class Div(Differentiable):
     Backward: ∂L/∂a = ∂L/∂z / b, ∂L/∂b = −∂L/∂z ⊙ a / b².
     """
 
+    formula: ClassVar[dict[str, Any]] = {
+        "forward": "z = a / b",
+        "backward": {
+            "a": "∂L/∂a = ∂L/∂z / b",
+            "b": "∂L/∂b = −∂L/∂z ⊙ a / b²",
+        },
+    }
+
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.a, self.b = a, b
         return np.divide(a, b)
@@ -95,6 +129,13 @@ class Neg(Differentiable):
     Backward: ∂L/∂x = −∂L/∂z.
     """
 
+    formula: ClassVar[dict[str, Any]] = {
+        "forward": "z = −x",
+        "backward": {
+            "x": "∂L/∂x = −∂L/∂z",
+        },
+    }
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.negative(x)
 
@@ -109,6 +150,14 @@ class Pow(Differentiable):
     a = 0; NaN where a < 0, as in PyTorch). With a constant exponent
     (``x ** 2``) the second gradient is not computed.
     """
+
+    formula: ClassVar[dict[str, Any]] = {
+        "forward": "z = aᵇ",
+        "backward": {
+            "a": "∂L/∂a = ∂L/∂z ⊙ b·aᵇ⁻¹",
+            "b": "∂L/∂b = ∂L/∂z ⊙ aᵇ·ln a",
+        },
+    }
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.a, self.b = a, b

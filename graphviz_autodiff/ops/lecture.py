@@ -8,6 +8,7 @@ The model is ``μ = Identity(Linear(X))`` with ``z = θᵀ·x`` for every row of
 from __future__ import annotations
 
 import warnings
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -19,7 +20,7 @@ from ..tensor import Parameter, Tensor
 from ._broadcast import unbroadcast
 from .reduce import Mean, Sum
 
-__all__ = ["Linear", "Identity", "Squared", "MSE"]
+__all__ = ["MSE", "Identity", "Linear", "Squared"]
 
 
 class Linear(Differentiable):
@@ -57,6 +58,15 @@ class Linear(Differentiable):
         b, named "b".
     """
 
+    formula: ClassVar[dict[str, Any]] = {
+        "forward": "z = X·θ + b",
+        "backward": {
+            "x": "∂L/∂X = ∂L/∂z·θᵀ",
+            "theta": "∂L/∂θ = Xᵀ·∂L/∂z",
+            "bias": "∂L/∂b = Σₙ ∂L/∂z",
+        },
+    }
+
     def __init__(
         self,
         n_features: int,
@@ -84,9 +94,7 @@ class Linear(Differentiable):
     def forward(self, x: np.ndarray) -> np.ndarray:
         d = self.theta.data.shape[0]
         if np.shape(x)[-1:] != (d,):
-            raise ValueError(
-                f"Linear: the input's last axis must have length n_features={d}, got shape {np.shape(x)}"
-            )
+            raise ValueError(f"Linear: the input's last axis must have length n_features={d}, got shape {np.shape(x)}")
         self.x = x
         z = x @ self.theta.data
         if self.bias is not None:
@@ -113,6 +121,13 @@ class Identity(Differentiable):
     Backward: ∂L/∂z = ∂L/∂μ (the upstream gradient passes through unchanged).
     """
 
+    formula: ClassVar[dict[str, Any]] = {
+        "forward": "μ = 𝕀(z) = z",
+        "backward": {
+            "z": "∂L/∂z = ∂L/∂μ",
+        },
+    }
+
     def forward(self, z: np.ndarray) -> np.ndarray:
         return z
 
@@ -130,6 +145,14 @@ class Squared(Differentiable):
     y broadcast to a larger shape than either (μ of shape (n,) against y of
     shape (n, 1) gives an (n, n) result, almost always a bug).
     """
+
+    formula: ClassVar[dict[str, Any]] = {
+        "forward": "s = (μ − y)²",
+        "backward": {
+            "mu": "∂L/∂μ = 2(μ − y) ⊙ ∂L/∂s",
+            "y": "∂L/∂y = −2(μ − y) ⊙ ∂L/∂s",
+        },
+    }
 
     def forward(self, mu: np.ndarray, y: np.ndarray) -> np.ndarray:
         self.mu, self.y = mu, y

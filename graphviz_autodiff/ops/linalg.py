@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import numpy as np
 
 from ..differentiable import Differentiable
@@ -17,6 +19,14 @@ class MatMul(Differentiable):
     operand is treated as a row (a) or column (b) vector and the extra axis
     removed again; batch axes are summed back by broadcasting rules.
     """
+
+    formula: ClassVar[dict[str, Any]] = {
+        "forward": "z = a·b",
+        "backward": {
+            "a": "∂L/∂a = ∂L/∂z·bᵀ",
+            "b": "∂L/∂b = aᵀ·∂L/∂z",
+        },
+    }
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.a, self.b = a, b
@@ -43,6 +53,13 @@ class Transpose(Differentiable):
 
     Backward: ∂L/∂x = (∂L/∂z) transposed back with the inverse permutation.
     """
+
+    formula: ClassVar[dict[str, Any]] = {
+        "forward": "z = xᵀ",
+        "backward": {
+            "x": "∂L/∂x = (∂L/∂z)ᵀ",
+        },
+    }
 
     def __init__(self, axes: tuple[int, ...] | None = None, name: str | None = None):
         super().__init__(name)

@@ -88,6 +88,7 @@ import inspect
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import zip_longest
 from typing import Any
 
 import numpy as np
@@ -306,9 +307,36 @@ class Report:
             last = tr("report.culprit", lang, node=node, label=culprit.label, message=culprit.message)
         return title, last
 
+    def side_by_side(self, record: NodeCheck | None = None, *, precision: int = 4) -> str:
+        """The failing gradient next to the numeric one, for ``record`` (default: the culprit).
+
+        Returns an empty string when there is nothing to compare.
+        """
+        record = record if record is not None else self.culprit
+        if record is None or record.analytic is None or record.numeric is None:
+            return ""
+        lang = self.lang
+
+        def lines(array: np.ndarray) -> list[str]:
+            return np.array2string(np.asarray(array), precision=precision, threshold=30, suppress_small=True).split(
+                "\n"
+            )
+
+        left, right = lines(record.analytic), lines(record.numeric)
+        left_head, right_head = tr("report.analytic", lang), tr("report.numeric", lang)
+        width = max(len(left_head), *(len(line) for line in left))
+        rows = [f"{left_head:<{width}}    {right_head}"]
+        rows += [f"{a:<{width}}    {b}" for a, b in zip_longest(left, right, fillvalue="")]
+        node = "-" if record.node is None else record.node
+        head = tr("report.side_by_side", lang, argument=record.argument or "?", node=node, label=record.label)
+        return "\n".join([head, *rows])
+
     def __str__(self) -> str:
         title, last = self._summary()
         lines = [title, format_table(self._columns(), [self._cells(n) for n in self.nodes]), last]
+        comparison = self.side_by_side()
+        if comparison:
+            lines.append(comparison)
         if self.cast_float32:
             lines.append(tr("report.float32", self.lang, count=self.cast_float32))
         return "\n".join(lines)

@@ -134,6 +134,9 @@ EN: dict[str, str] = {
     "report.no_culprit": "no culprit: every failing node inherits its failure from an input",
     "report.gradcheck_title": "Gradient check of {label}: {verdict}",
     "report.float32": "{count} float32 value(s) were checked in float64",
+    "report.side_by_side": "∂L/∂{argument} of node {node} ({label}), side by side:",
+    "report.analytic": "backward returned",
+    "report.numeric": "finite differences",
     # the check command
     "cli.ops_title": "Ops defined in {path}",
     "cli.lecture_title": (
@@ -253,6 +256,9 @@ RU: dict[str, str] = {
     "report.no_culprit": "виновника нет: каждый ошибочный узел унаследовал ошибку от входа",
     "report.gradcheck_title": "Проверка градиента {label}: {verdict}",
     "report.float32": "значений float32 проверено в float64: {count}",
+    "report.side_by_side": "∂L/∂{argument} узла {node} ({label}), рядом:",
+    "report.analytic": "вернул backward",
+    "report.numeric": "конечные разности",
     "cli.ops_title": "Операции из {path}",
     "cli.lecture_title": "Граф лекции 5 (Linear(4) на X (8, 4), Identity, Squared, Sum) из классов студента",
     "cli.no_lecture": "графа лекции 5 нет: в файле определены не все из {missing}",

@@ -408,11 +408,14 @@ def test_report_prints_a_table_with_the_culprit():
     assert lines[0] == "Gradient check of 8 nodes (5 op calls): 1 failing"
     assert lines[1].split() == ["#", "node", "op", "verdict", "diagnosis", "argument", "max", "rel.", "err", "max",
                                 "abs.", "err", "message"]  # fmt: skip
-    assert lines[-1] == (
+    culprit_line = next(i for i, line in enumerate(lines) if line.startswith("first culprit"))
+    assert lines[culprit_line + 1].startswith("∂L/∂mu of node")
+    assert lines[culprit_line] == (
         f"first culprit: node {node} (SquaredForgotTwo): ∂L/∂mu is off by a constant factor: "
         f"backward returns 0.5 × the correct gradient"
     )
-    assert len(lines) == 4 + len(report.nodes)  # title, header, rule, one row per node, culprit
+    assert culprit_line == 3 + len(report.nodes)  # title, header, rule, one row per node, culprit
+    assert "\n".join(lines[culprit_line + 1 :]) == report.side_by_side()
 
 
 def test_report_in_russian():
@@ -533,3 +536,18 @@ def test_an_unrecorded_argument_is_not_checked():
         "not checked: argument y was not recorded in the graph",
     )
     assert check(loss).ok  # from the tensor, every input is known
+
+
+def test_report_shows_the_culprits_numbers_side_by_side():
+    X = np.random.default_rng(0).normal(size=(5, 4))
+    linear = Linear(4, theta=np.array([0.5, -0.2, 0.1, 0.3]))
+    loss = Sum()(SquaredForgotTwo()(Identity()(linear(X)), np.ones(5)))
+    loss.backward()
+    report = check(loss)
+    text = report.side_by_side()
+    analytic, numeric = report.culprit.analytic, report.culprit.numeric
+    np.testing.assert_allclose(analytic, 0.5 * numeric, rtol=1e-6)
+    assert "backward returned" in text and "finite differences" in text
+    assert np.array2string(analytic, precision=4, threshold=30, suppress_small=True) in text
+    assert text in str(report)
+    assert "вернул backward" in check(loss, lang="ru").side_by_side()

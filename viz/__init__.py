@@ -26,6 +26,7 @@ from ._graphviz import (
 )
 from .export import FORMATS, save, save_all, to_svg
 from .render import OVERLAYS, RANKDIRS, STATES, Diagram, render, to_dot
+from .stepper import Stepper, StepperModel
 from .themes import THEMES, Theme
 
 __all__ = [
@@ -39,6 +40,8 @@ __all__ = [
     "GraphvizWarning",
     "RenderError",
     "RenderTimeoutError",
+    "Stepper",
+    "StepperModel",
     "Theme",
     "VizError",
     "render",

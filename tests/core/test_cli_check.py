@@ -141,8 +141,6 @@ def test_usage_errors_exit_2(tmp_path, capsys):
 
 
 def test_the_entry_point_dispatches(capsys):
-    assert entry.main(["demo"]) == 2
-    assert capsys.readouterr().out.strip() == "demo: not wired yet"
     assert entry.main(["check", "nothing.py"]) == 2
     assert capsys.readouterr().err.strip() == "no such file: nothing.py"
     assert entry.main([]) == 2
@@ -150,4 +148,5 @@ def test_the_entry_point_dispatches(capsys):
     assert entry.main(["check", "-h"]) == 0
     assert "Gradient-check every Differentiable op" in capsys.readouterr().out
     assert entry.main(["-h"]) == 0
-    assert "check" in capsys.readouterr().out
+    usage = capsys.readouterr().out
+    assert "check" in usage and "demo" in usage

@@ -131,83 +131,54 @@ class Differentiable:
         """Run ``forward`` on the inputs and record the call; return a :class:`Tensor`."""
         if STATE.recording:
             return self._call_recorded(inputs)
-        arrays = []
-        tensors = []
-        needs = []
-        for position, x in enumerate(inputs):
-            t = x if type(x) is Tensor or isinstance(x, Parameter) else _as_leaf(self, position, x)
-            arrays.append(t.data)
-            tensors.append(t)
-            needs.append(t.requires_grad)
-        out = self._forward(arrays)
-        state = self.__dict__
-        params = _named_parameters(state)
-        out_tensor = Tensor._from_call(
-            out, self, tuple(tensors), params, tuple(needs), (True in needs or bool(params)) and out.dtype.kind in "fc"
-        )
-        prev = state.get("_gad_call")
-        state["_gad_call"] = weakref.ref(out_tensor)
-        out_tensor._saved = state.copy()
-        if prev is not None:
-            previous = prev()
-            if previous is not None and previous._graph is None:
-                out_tensor._prev_call = prev
-        if STATE.anomaly:
-            engine.check_forward_finite(out_tensor)
-        return out_tensor
+        for x in inputs:
+            if type(x) is not Tensor and type(x) is not Parameter:
+                inputs = tuple([_as_input(self, position, x) for position, x in enumerate(inputs)])
+                break
+        out = self._forward([x.data for x in inputs])
+        return self._finish_call(inputs, out, _named_parameters(self.__dict__))
 
     def _call_recorded(self, inputs: tuple) -> Tensor:
+        # Where each op-output input lives (following merges), and the graphs they come from.
+        located = []
         graphs = []
         for x in inputs:
             if type(x) is Tensor and x._op is not None and x._graph is not None:
-                g = x.graph
-                if g not in graphs:
+                g, node = x._locate()
+                if g is not None and g not in graphs:
                     graphs.append(g)
+                located.append((g, node))
+            else:
+                located.append(None)
         graph = target_graph(graphs)
-        arrays = []
         tensors = []
         arg_nodes: list[int | None] = []
-        needs = []
         for position, x in enumerate(inputs):
-            if type(x) is Tensor:
+            where = located[position]
+            if where is not None:
                 t = x
-                if x._op is None:
-                    node = _leaf_node(graph, x, x, position, self)
-                else:
-                    producer_graph, node = x._locate()
-                    if producer_graph is not graph:
-                        node = None  # made under no_record(): drawn without its history
+                g, node = where
+                if g is not graph:
+                    g, node = x._locate()  # merged just now, or made under no_record()
+                    if g is not graph:
+                        node = None  # drawn without its history
+            elif type(x) is Tensor:
+                t = x
+                node = _leaf_node(graph, x, position) if x._op is None else None
             elif isinstance(x, Parameter):
                 t = x
                 node = graph._leaf_node(x, x, "parameter", x.name or f"param{position}", x.data)
             else:
                 t = _implicit_leaf(graph, self, position, x)
                 node = t._node
-            arrays.append(t.data)
             tensors.append(t)
             arg_nodes.append(node)
-            needs.append(t.requires_grad)
-        out = self._forward(arrays)
-        state = self.__dict__
-        params = _named_parameters(state)
+        tensors = tuple(tensors)
+        out = self._forward([t.data for t in tensors])
+        params = _named_parameters(self.__dict__)
         param_nodes = [(attr, graph._leaf_node(p, p, "parameter", p.name or attr, p.data)) for attr, p in params]
         node = graph.record_call(self, arg_nodes, param_nodes, out)
-        prev = state.get("_gad_call")
-        out_tensor = Tensor._from_call(
-            out, self, tuple(tensors), params, tuple(needs), (True in needs or bool(params)) and out.dtype.kind in "fc"
-        )
-        out_tensor._graph = graph
-        out_tensor._node = node
-        ref = weakref.ref(out_tensor)
-        state["_gad_call"] = ref
-        out_tensor._saved = state.copy()
-        if prev is not None:
-            previous = prev()
-            if previous is not None and previous.graph is graph:
-                out_tensor._prev_call = prev
-        if STATE.anomaly:
-            engine.check_forward_finite(out_tensor)
-        return out_tensor
+        return self._finish_call(tensors, out, params, graph, node)
 
     def _forward(self, arrays: list) -> np.ndarray:
         try:
@@ -220,8 +191,38 @@ class Differentiable:
             return out
         return _as_output(self, out)
 
+    def _finish_call(
+        self, tensors: tuple, out: np.ndarray, params: tuple, graph: Any = None, node: int | None = None
+    ) -> Tensor:
+        """Wrap ``out`` into the call's tensor, link it to its inputs, and snapshot the op's state.
+
+        The snapshot (``_saved``, a shallow copy of the op's ``__dict__``) is
+        what the engine restores before this call's ``backward`` if the op
+        has been called again since; ``_prev_call`` links the op's previous
+        call in the same graph (the lecture's manual chain walks it back).
+        """
+        state = self.__dict__
+        needs = tuple([t.requires_grad for t in tensors])
+        requires_grad = (True in needs or bool(params)) and out.dtype.kind in "fc"
+        out_tensor = Tensor._from_call(out, self, tensors, params, needs, requires_grad)
+        prev = state.get("_gad_call")
+        state["_gad_call"] = weakref.ref(out_tensor)
+        out_tensor._saved = state.copy()
+        if graph is not None:
+            out_tensor._graph = graph
+            out_tensor._node = node
+        if prev is not None:
+            previous = prev()
+            if previous is not None and (previous._graph is None if graph is None else previous.graph is graph):
+                out_tensor._prev_call = prev
+        if STATE.anomaly:
+            engine.check_forward_finite(out_tensor)
+        return out_tensor
+
 
 def _as_output(op: Differentiable, out: Any) -> np.ndarray:
+    if isinstance(out, np.generic):  # a NumPy scalar, as np.sum returns
+        return np.asarray(out)
     if isinstance(out, (Tensor, Parameter)):
         return out.data
     if isinstance(out, (tuple, list, dict)) or out is None:
@@ -236,6 +237,13 @@ def _as_output(op: Differentiable, out: Any) -> np.ndarray:
             f"a numeric array; return an ndarray or a number."
         )
     return array
+
+
+def _as_input(op: Differentiable, position: int, x: Any) -> Tensor | Parameter:
+    """An argument as a tensor: tensors and parameters as they are, raw data wrapped into a leaf."""
+    if type(x) is Tensor or isinstance(x, Parameter):
+        return x
+    return _as_leaf(op, position, x)
 
 
 def _as_leaf(op: Differentiable, position: int, x: Any) -> Tensor:
@@ -272,8 +280,14 @@ def _implicit_leaf(graph: Any, op: Differentiable, position: int, x: Any) -> Ten
     return leaf
 
 
-def _leaf_node(graph: Any, obj: Any, leaf: Tensor, position: int, op: Differentiable) -> int:
-    node = graph._leaf_node(obj, leaf, "input", leaf._name or _guess_name(leaf) or f"input{position}", leaf.data)
+def _leaf_node(graph: Any, leaf: Tensor, position: int) -> int:
+    """The node of leaf tensor ``leaf`` in ``graph`` (named after the caller's variable on first use)."""
+    entry = graph._leaves.get(id(leaf))
+    if entry is not None and entry[0]() is leaf:
+        node = entry[1]
+    else:
+        label = leaf._name or _guess_name(leaf) or f"input{position}"
+        node = graph._leaf_node(leaf, leaf, "input", label, leaf.data)
     if leaf._name is None:
         leaf._name = graph._attrs[node]["label"]
     leaf._graph = weakref.ref(graph)

@@ -23,6 +23,7 @@ consumes it one step at a time.
 from __future__ import annotations
 
 import inspect
+import operator
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -142,8 +143,34 @@ def _shape_hint(expected: tuple, got: tuple) -> str:
 
 
 def _validate(op: Any, t: Tensor, result: Any) -> tuple:
-    """Check a ``backward`` result against the contract; return one entry per argument."""
+    """Check a ``backward`` result against the contract; return one entry per argument.
+
+    The common case (one ndarray of the right shape, or ``None`` for an
+    argument that needs no gradient, per argument) costs one tuple comparison
+    per gradient; anything else goes through :func:`_validate_slowly`, which
+    converts what it can and explains what it cannot.
+    """
     inputs = t._inputs
+    if type(result) is tuple:
+        if len(result) == len(inputs):
+            for g, inp in zip(result, inputs):
+                if type(g) is np.ndarray:
+                    if g.shape != inp.data.shape:
+                        break
+                elif g is not None or inp.requires_grad:
+                    break
+            else:
+                return result
+    elif len(inputs) == 1:
+        if type(result) is np.ndarray:
+            if result.shape == inputs[0].data.shape:
+                return (result,)
+        elif result is None and not inputs[0].requires_grad:
+            return (None,)
+    return _validate_slowly(op, inputs, result)
+
+
+def _validate_slowly(op: Any, inputs: tuple, result: Any) -> tuple:
     n = len(inputs)
     if type(result) is tuple or (type(result) is list and n != 1):
         seq = result
@@ -265,12 +292,11 @@ def _scope(root: Tensor) -> list[Tensor]:
             if type(inp) is Tensor and inp._op is not None and inp not in seen:
                 seen.add(inp)
                 stack.append(inp)
-    calls.sort(key=_stamp_of, reverse=True)
+    calls.sort(key=_STAMP, reverse=True)
     return calls
 
 
-def _stamp_of(t: Tensor) -> int:
-    return t._stamp
+_STAMP = operator.attrgetter("_stamp")
 
 
 def _root_grad(root: Tensor, grad: Any) -> np.ndarray:
@@ -283,7 +309,7 @@ def _root_grad(root: Tensor, grad: Any) -> np.ndarray:
                 f"has shape {data.shape}. Reduce it first (e.g. .sum()) or pass backward(grad) with a "
                 f"gradient of shape {data.shape}."
             )
-        return np.ones(data.shape, dtype=dtype)
+        return np.array(1, dtype=dtype).reshape(data.shape)  # (cheaper than np.ones for one element)
     g = np.asarray(grad.data if isinstance(grad, (Tensor, Parameter)) else grad, dtype=dtype)
     if g.shape != data.shape:
         if g.size != 1:
@@ -302,12 +328,11 @@ def _graph_node(t: Tensor) -> tuple[Any, int | None]:
     return t._locate()
 
 
+_PENDING = {"grad": None, "grads": None, "param_grads": None, "status": "pending", "error": None}
+
+
 def _reset_node(attrs: dict) -> None:
-    attrs["grad"] = None
-    attrs["grads"] = None
-    attrs["param_grads"] = None
-    attrs["status"] = "pending"
-    attrs["error"] = None
+    attrs.update(_PENDING)
 
 
 def _write_step(
@@ -315,35 +340,40 @@ def _write_step(
 ) -> None:
     """Write one call's results into its node, its in-edges and its producers' running sums."""
     attrs = graph._attrs[node]
+    by_param = {attr: c for attr, _, c in contributions} if contributions else {}
     attrs["grad"] = upstream
     attrs["grads"] = grads
-    attrs["param_grads"] = {attr: c for attr, _, c in contributions}
+    attrs["param_grads"] = by_param
     attrs["status"] = status
     attrs["error"] = None if error is None else f"{type(error).__name__}: {error}"
     if grads is None:
         return
     all_attrs = graph._attrs
     for u, edge in graph._in_edges[node].items():
-        if edge["args"]:
+        args = edge["args"]
+        if len(args) == 1:
+            flow = grads[args[0]]
+        elif args:
             flow = None
-            for position in edge["args"]:
+            for position in args:
                 if grads[position] is not None:
                     flow = grads[position] if flow is None else flow + grads[position]
         else:
-            flow = next((c for attr, _, c in contributions if attr == edge["param"]), None)
+            flow = by_param.get(edge["param"])
         edge["grad"] = flow
         if flow is not None:
             producer = all_attrs[u]
             producer["grad"] = flow if producer["grad"] is None else producer["grad"] + flow
 
 
-def _finish_leaves(calls: list[Tensor]) -> None:
-    for t in calls:
-        g, node = t._locate()
+def _finish_leaves(located: list[tuple[Any, int | None]]) -> None:
+    """Mark every leaf feeding the walked calls ``done`` (a gradient reached it) or ``skipped``."""
+    for g, node in located:
         if g is None:
             continue
+        all_attrs = g._attrs
         for u in g._in_edges[node]:
-            attrs = g._attrs[u]
+            attrs = all_attrs[u]
             if attrs["kind"] != "op":
                 attrs["status"] = "done" if attrs["grad"] is not None else "skipped"
 
@@ -381,6 +411,16 @@ def iter_backward(tensor: Tensor, grad: Any = None, *, on_error: str = "raise") 
     >>> [step.label for step in gad.iter_backward(loss)]
     ['Sum', 'Squared', 'Identity', 'Linear']
     """
+    yield from _walk(tensor, grad, on_error, True)
+
+
+def _walk(tensor: Tensor, grad: Any, on_error: str, make_steps: bool) -> Iterator[BackwardStep | None]:
+    """The one backward engine: :func:`iter_backward` and :func:`backward` both drain it.
+
+    With ``make_steps=False`` (``Tensor.backward``, which looks at no step)
+    it yields ``None`` instead of building a :class:`BackwardStep` and its
+    ``inputs``; everything else (results in the graph, ``.grad``) is the same.
+    """
     if on_error not in ("raise", "record"):
         raise ValueError(f"on_error must be 'raise' or 'record', got {on_error!r}")
     if not isinstance(tensor, Tensor):
@@ -392,33 +432,35 @@ def iter_backward(tensor: Tensor, grad: Any = None, *, on_error: str = "raise") 
         return
     calls = _scope(tensor)
     recorded = any(t._graph is not None for t in calls)
+    located: list[tuple[Any, int | None]] = []
     if recorded:
-        _start_graph_pass(calls)
+        located = [t._locate() for t in calls]
+        _start_graph_pass(located)
     pending: dict[Tensor, Any] = {tensor: root_grad}
     consumers: dict[Tensor, int] = {}
     leaf_grads: dict[Tensor, Any] = {}
     param_grads: dict[Parameter, Any] = {}
-    upstreams: dict[Tensor, Any] = {}
+    upstreams: list[Any] = [None] * len(calls)
     restored: dict[int, tuple[Any, dict]] = {}
+    graph = node = step = None
     failed = False
     try:
         for index, t in enumerate(calls):
             op = t._op
             upstream = pending.pop(t, None)
             if recorded:
-                graph, node = t._locate()
+                graph, node = located[index]
+            if make_steps:
                 inputs = tuple(_input_node(inp, graph) for inp in t._inputs)
-            else:
-                graph = node = None
-                inputs = (None,) * len(t._inputs)
-            step = BackwardStep(index, node, op, t, upstream, consumers.get(t, 0), inputs=inputs)
+                step = BackwardStep(index, node, op, t, upstream, consumers.get(t, 0), inputs=inputs)
             if upstream is None:
-                step.status = "skipped"
+                if step is not None:
+                    step.status = "skipped"
                 if graph is not None:
                     _write_step(graph, node, None, None, (), "skipped", None)
                 yield step
                 continue
-            upstreams[t] = upstream
+            upstreams[index] = upstream
             try:
                 grads, contributions, _ = run_call(t, upstream, restored)
             except Exception as error:
@@ -429,8 +471,9 @@ def iter_backward(tensor: Tensor, grad: Any = None, *, on_error: str = "raise") 
                 if on_error == "raise":
                     raise
                 failed = True
-                step.status = "failed"
-                step.error = error
+                if step is not None:
+                    step.status = "failed"
+                    step.error = error
                 yield step
                 continue
             for inp, g in zip(t._inputs, grads):
@@ -441,22 +484,24 @@ def iter_backward(tensor: Tensor, grad: Any = None, *, on_error: str = "raise") 
                 elif inp._op is not None:
                     previous = pending.get(inp)
                     pending[inp] = g if previous is None else previous + g
-                    consumers[inp] = consumers.get(inp, 0) + 1
+                    if make_steps:
+                        consumers[inp] = consumers.get(inp, 0) + 1
                 else:
                     _accumulate(leaf_grads, inp, g)
-            step.grads = grads
-            if contributions:
-                for _, p, c in contributions:
-                    _accumulate(param_grads, p, c)
-                step.param_grads = {attr: c for attr, _, c in contributions}
+            for _, p, c in contributions:
+                _accumulate(param_grads, p, c)
+            if step is not None:
+                step.grads = grads
+                if contributions:
+                    step.param_grads = {attr: c for attr, _, c in contributions}
             if graph is not None:
                 _write_step(graph, node, upstream, grads, contributions, "done", None)
             yield step
         if recorded:
-            _finish_leaves(calls)
+            _finish_leaves(located)
         if not failed:
-            for t in calls:
-                t.grad = upstreams.get(t)
+            for t, g in zip(calls, upstreams):
+                t.grad = g
             for leaf, g in leaf_grads.items():
                 leaf.grad = g
             for p, g in param_grads.items():
@@ -468,21 +513,21 @@ def iter_backward(tensor: Tensor, grad: Any = None, *, on_error: str = "raise") 
             op.__dict__.update(state)
 
 
-def _start_graph_pass(calls: list[Tensor]) -> None:
+def _start_graph_pass(located: list[tuple[Any, int | None]]) -> None:
     """A new pass in every graph involved: reset node/edge results, forget manual-chain state."""
     seen = set()
-    for t in calls:
-        graph, node = t._locate()
+    for graph, node in located:
         if graph is None:
             continue
         if id(graph) not in seen:
             seen.add(id(graph))
             graph._manual_pass = next(PASS_IDS)
             graph._manual_done.clear()
-        _reset_node(graph._attrs[node])
+        all_attrs = graph._attrs
+        all_attrs[node].update(_PENDING)
         for u, edge in graph._in_edges[node].items():
             edge["grad"] = None
-            _reset_node(graph._attrs[u])
+            all_attrs[u].update(_PENDING)
 
 
 def _accumulate(sums: dict, key: Any, g: Any) -> None:
@@ -515,7 +560,7 @@ def _input_node(inp: Any, graph: Any) -> int | None:
 
 def backward(tensor: Tensor, grad: Any = None) -> None:
     """Run the whole backward pass from ``tensor`` (see :meth:`Tensor.backward`)."""
-    for _ in iter_backward(tensor, grad):
+    for _ in _walk(tensor, grad, "raise", False):
         pass
 
 
@@ -573,7 +618,7 @@ def manual_backward(op: Any, raw_backward: Any, upstream: Any) -> Any:
             leaf_node = _input_node(inp, graph)
             inp.grad = graph._attrs[leaf_node]["grad"] if graph is not None and leaf_node is not None else g
     if graph is not None:
-        _finish_leaves([t])
+        _finish_leaves([(graph, node)])
     previous = t._prev_call() if t._prev_call is not None else None
     if previous is not None:
         op.__dict__.clear()

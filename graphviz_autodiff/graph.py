@@ -146,7 +146,7 @@ class Graph:
 
     def __init__(self, name: str | None = None) -> None:
         self.name = name
-        self._nx = nx.DiGraph()
+        self._nx: nx.DiGraph | None = None  # built on the first read of .nx
         self._next_id = 0
         self._synced = 0  # nodes below this id are in self._nx already
         # node -> attribute dict; node -> {producer: edge attribute dict}
@@ -154,7 +154,8 @@ class Graph:
         self._in_edges: dict[int, dict[int, dict[str, Any]]] = {}
         # id(obj) -> (weakref to the leaf object, node id): one node per leaf.
         self._leaves: dict[int, tuple[weakref.ref, int]] = {}
-        self._frames: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        # group frame -> group key, made on the first group recorded here.
+        self._frames: weakref.WeakKeyDictionary | None = None
         self._groups: dict[str, dict[str, Any]] = {}
         # id(op) -> number of calls of that op recorded here.
         self._op_calls: dict[int, int] = {}
@@ -171,6 +172,8 @@ class Graph:
         Node and edge attributes are documented in :mod:`graphviz_autodiff.graph`.
         """
         g = self._resolve()
+        if g._nx is None:
+            g._nx = nx.DiGraph()
         if g._synced != g._next_id:
             g._sync()
         return g._nx
@@ -264,8 +267,11 @@ class Graph:
             new_key = f"g{len(self._groups)}"
             group_map[key] = new_key
             self._groups[new_key] = dict(info, parent=group_map.get(info["parent"]))
-        for frame, key in list(other._frames.items()):
-            self._frames[frame] = group_map[key]
+        if other._frames is not None:
+            if self._frames is None:
+                self._frames = weakref.WeakKeyDictionary()
+            for frame, key in list(other._frames.items()):
+                self._frames[frame] = group_map[key]
         for node in sorted(other._attrs):
             if node not in mapping:
                 mapping[node] = self._next_id
@@ -283,7 +289,7 @@ class Graph:
                 self._leaves[key] = (ref, mapping[node])
         for key, count in other._op_calls.items():
             self._op_calls[key] = self._op_calls.get(key, 0) + count
-        other._nx = nx.DiGraph()
+        other._nx = None
         other._attrs, other._in_edges, other._leaves, other._groups = {}, {}, {}, {}
         other._merged_into = self
         other._mapping = mapping
@@ -309,6 +315,8 @@ class Graph:
     def _group_keys(self) -> tuple[str, ...]:
         keys = []
         parent = None
+        if self._frames is None:
+            self._frames = weakref.WeakKeyDictionary()
         for frame in STATE.groups:
             key = self._frames.get(frame)
             if key is None:
@@ -351,7 +359,8 @@ class Graph:
                 )
             edge = edges.get(producer)
             if edge is None:
-                edges[producer] = {"args": (position,), "param": None, "grad": None}
+                args = _SINGLE_ARGS[position] if position < len(_SINGLE_ARGS) else (position,)
+                edges[producer] = {"args": args, "param": None, "grad": None}
             else:
                 edge["args"] += (position,)
         for attr, producer in param_nodes:
@@ -360,24 +369,20 @@ class Graph:
         key = id(op)
         call_index = self._op_calls.get(key, 0)
         self._op_calls[key] = call_index + 1
-        self._attrs[node] = {
-            "kind": "op",
-            "label": str(getattr(op, "name", None) or type(op).__name__),
-            "name": None,
-            "op": op,
-            "op_class": type(op).__name__,
-            "call_index": call_index,
-            "value": value,
-            "shape": value.shape,
-            "dtype": value.dtype,
-            "grad": None,
-            "grads": None,
-            "param_grads": None,
-            "status": "forward",
-            "error": None,
-            "groups": self._group_keys() if STATE.groups else (),
-            "site": _call_site() if STATE.anomaly else None,
-        }
+        attrs = _NODE_TEMPLATE.copy()
+        op_class = type(op).__name__
+        attrs["label"] = str(getattr(op, "name", None) or op_class)
+        attrs["op"] = op
+        attrs["op_class"] = op_class
+        attrs["call_index"] = call_index
+        attrs["value"] = value
+        attrs["shape"] = value.shape
+        attrs["dtype"] = value.dtype
+        if STATE.groups:
+            attrs["groups"] = self._group_keys()
+        if STATE.anomaly:
+            attrs["site"] = _call_site()
+        self._attrs[node] = attrs
         self._in_edges[node] = edges
         self._next_id = node + 1
         STATE.last = weakref.ref(self)
@@ -392,25 +397,39 @@ def _same_leaf(a: Any, b: Any) -> bool:
     return a is b or (getattr(a, "_op", 0) is None and getattr(b, "_op", 0) is None and a.data is b.data)
 
 
+# The ``args`` of an edge feeding one argument, shared by all such edges (one tuple each, not one per edge).
+_SINGLE_ARGS = tuple((position,) for position in range(16))
+
+# Every node's attributes, in the documented order; a node starts as a copy of this
+# (copying a dict and setting the few keys that differ is twice as fast as a literal).
+_NODE_TEMPLATE: dict[str, Any] = {
+    "kind": "op",
+    "label": "",
+    "name": None,
+    "op": None,
+    "op_class": None,
+    "call_index": None,
+    "value": None,
+    "shape": (),
+    "dtype": None,
+    "grad": None,
+    "grads": None,
+    "param_grads": None,
+    "status": "forward",
+    "error": None,
+    "groups": (),
+    "site": None,
+}
+
+
 def _leaf_attrs(kind: str, label: str, value: Any) -> dict[str, Any]:
-    return {
-        "kind": kind,
-        "label": label,
-        "name": None,
-        "op": None,
-        "op_class": None,
-        "call_index": None,
-        "value": value,
-        "shape": value.shape,
-        "dtype": value.dtype,
-        "grad": None,
-        "grads": None,
-        "param_grads": None,
-        "status": "forward",
-        "error": None,
-        "groups": (),
-        "site": None,
-    }
+    attrs = _NODE_TEMPLATE.copy()
+    attrs["kind"] = kind
+    attrs["label"] = label
+    attrs["value"] = value
+    attrs["shape"] = value.shape
+    attrs["dtype"] = value.dtype
+    return attrs
 
 
 _PACKAGE_DIR = __file__.rsplit("/", 1)[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import weakref
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,28 @@ if TYPE_CHECKING:
     from .graph import Graph
 
 __all__ = ["Parameter", "Tensor"]
+
+
+class _Lazy:
+    """A sibling module (``ops``, ``engine``) imported on first use, its attributes kept once looked up.
+
+    ``tensor.py`` cannot import ``ops`` or ``engine`` at import time (both
+    import this module); a function-level import on every ``x * y`` or
+    ``loss.backward()`` costs more than the op's own bookkeeping, so each
+    name is looked up once and kept as an attribute of this object.
+    """
+
+    def __init__(self, module: str) -> None:
+        self._module = module
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(importlib.import_module(f".{self._module}", __package__), name)
+        setattr(self, name, value)
+        return value
+
+
+_OPS = _Lazy("ops")
+_ENGINE = _Lazy("engine")
 
 # A global, monotonically increasing creation stamp. A call is always created
 # after its inputs, so sorting calls by stamp is a topological order; the
@@ -233,94 +256,60 @@ class Tensor:
         ShapeRuleError, GradientCountError, MissingGradientError
             An op's ``backward`` broke the contract; nothing was changed.
         """
-        from .engine import backward
-
-        backward(self, grad)
+        _ENGINE.backward(self, grad)
 
     # -- operators (recorded through the built-in ops) ---------------------
     def __add__(self, other: Any) -> Tensor:
-        from .ops.elementwise import Add
-
-        return Add()(self, other)
+        return _OPS.Add()(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        from .ops.elementwise import Add
-
-        return Add()(other, self)
+        return _OPS.Add()(other, self)
 
     def __sub__(self, other: Any) -> Tensor:
-        from .ops.elementwise import Sub
-
-        return Sub()(self, other)
+        return _OPS.Sub()(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        from .ops.elementwise import Sub
-
-        return Sub()(other, self)
+        return _OPS.Sub()(other, self)
 
     def __mul__(self, other: Any) -> Tensor:
-        from .ops.elementwise import Mul
-
-        return Mul()(self, other)
+        return _OPS.Mul()(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        from .ops.elementwise import Mul
-
-        return Mul()(other, self)
+        return _OPS.Mul()(other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        from .ops.elementwise import Div
-
-        return Div()(self, other)
+        return _OPS.Div()(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        from .ops.elementwise import Div
-
-        return Div()(other, self)
+        return _OPS.Div()(other, self)
 
     def __matmul__(self, other: Any) -> Tensor:
-        from .ops.linalg import MatMul
-
-        return MatMul()(self, other)
+        return _OPS.MatMul()(self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        from .ops.linalg import MatMul
-
-        return MatMul()(other, self)
+        return _OPS.MatMul()(other, self)
 
     def __pow__(self, other: Any) -> Tensor:
-        from .ops.elementwise import Pow
-
-        return Pow()(self, other)
+        return _OPS.Pow()(self, other)
 
     def __rpow__(self, other: Any) -> Tensor:
-        from .ops.elementwise import Pow
-
-        return Pow()(other, self)
+        return _OPS.Pow()(other, self)
 
     def __neg__(self) -> Tensor:
-        from .ops.elementwise import Neg
-
-        return Neg()(self)
+        return _OPS.Neg()(self)
 
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Sum of elements (recorded as a :class:`~graphviz_autodiff.ops.Sum` call)."""
-        from .ops.reduce import Sum
-
-        return Sum(axis=axis, keepdims=keepdims)(self)
+        return _OPS.Sum(axis=axis, keepdims=keepdims)(self)
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Mean of elements (recorded as a :class:`~graphviz_autodiff.ops.Mean` call)."""
-        from .ops.reduce import Mean
-
-        return Mean(axis=axis, keepdims=keepdims)(self)
+        return _OPS.Mean(axis=axis, keepdims=keepdims)(self)
 
     @property
     def T(self) -> Tensor:
         """The transpose (recorded as a :class:`~graphviz_autodiff.ops.Transpose` call)."""
-        from .ops.linalg import Transpose
-
-        return Transpose()(self)
+        return _OPS.Transpose()(self)
 
 
 class Parameter(NDArrayOperatorsMixin):

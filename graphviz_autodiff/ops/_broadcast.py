@@ -20,7 +20,8 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     >>> unbroadcast(np.ones((4, 3)), (4, 1)).shape
     (4, 1)
     """
-    grad = np.asarray(grad)
+    if type(grad) is not np.ndarray:
+        grad = np.asarray(grad)
     if grad.shape == shape:
         return grad
     lead = grad.ndim - len(shape)

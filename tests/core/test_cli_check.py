@@ -100,10 +100,10 @@ def test_messages_in_russian():
 def test_an_infinite_loop_is_stopped_and_located():
     done = run(str(DATA / "student_loops.py"), "--timeout", "2")
     assert done.returncode == 1
-    assert done.stdout.splitlines() == [
-        "timed out after 2 s (an infinite loop in forward or backward?)",
-        "it was running student_loops.py:17 in backward",
-    ]
+    first, where = done.stdout.splitlines()
+    assert first == "timed out after 2 s (an infinite loop in forward or backward?)"
+    # the loop is lines 16-17 (the while and its body): the stack dump catches one of them
+    assert where in ("it was running student_loops.py:16 in backward", "it was running student_loops.py:17 in backward")
 
 
 def test_a_crash_on_import_is_reported():

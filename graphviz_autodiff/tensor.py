@@ -43,7 +43,38 @@ _ENGINE = _Lazy("engine")
 _stamp = itertools.count()
 
 
-class Tensor:
+class _ArrayView:
+    """What :class:`Tensor` and :class:`Parameter` share: an array in ``.data``, seen as an array."""
+
+    __slots__ = ()
+    data: np.ndarray
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if dtype is not None and dtype != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+
+class Tensor(_ArrayView):
     """A value in the computational graph.
 
     A tensor is either a *leaf* (data you pass in: ``Tensor(X, name="X")``,
@@ -184,29 +215,6 @@ class Tensor:
         return self._op is None
 
     # -- array protocol ----------------------------------------------------
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        if dtype is not None and dtype != self.data.dtype:
-            return self.data.astype(dtype)
-        return self.data.copy() if copy else self.data
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return self.data.shape
-
-    @property
-    def ndim(self) -> int:
-        return self.data.ndim
-
-    @property
-    def size(self) -> int:
-        return self.data.size
-
-    @property
-    def dtype(self) -> np.dtype:
-        return self.data.dtype
-
-    def __len__(self) -> int:
-        return len(self.data)
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
@@ -312,7 +320,7 @@ class Tensor:
         return _OPS.Transpose()(self)
 
 
-class Parameter(NDArrayOperatorsMixin):
+class Parameter(_ArrayView, NDArrayOperatorsMixin):
     """A trainable array held by an op as an attribute.
 
     Declare it in the op's ``__init__`` (``self.theta = Parameter(np.zeros(4),
@@ -359,11 +367,6 @@ class Parameter(NDArrayOperatorsMixin):
     # hashed (and compared in dicts and sets) by identity.
     __hash__ = object.__hash__
 
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        if dtype is not None and dtype != self.data.dtype:
-            return self.data.astype(dtype)
-        return self.data.copy() if copy else self.data
-
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if any(isinstance(x, Tensor) for x in inputs):
             return NotImplemented
@@ -374,25 +377,6 @@ class Parameter(NDArrayOperatorsMixin):
 
     def __getitem__(self, index: Any) -> Any:
         return self.data[index]
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return self.data.shape
-
-    @property
-    def ndim(self) -> int:
-        return self.data.ndim
-
-    @property
-    def size(self) -> int:
-        return self.data.size
-
-    @property
-    def dtype(self) -> np.dtype:
-        return self.data.dtype
 
     @property
     def T(self) -> np.ndarray:

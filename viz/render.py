@@ -45,6 +45,7 @@ import graphviz
 import networkx as nx
 import numpy as np
 
+from graphviz_autodiff.debug import KINDS
 from graphviz_autodiff.graph import Graph
 from graphviz_autodiff.tensor import Tensor
 
@@ -58,16 +59,7 @@ __all__ = ["OVERLAYS", "RANKDIRS", "REPORT_KINDS", "STATES", "Diagram", "render"
 STATES = ("pending", "current", "done", "failed", "nonfinite")
 OVERLAYS = ("grad_norm", "magnitude", "nonfinite")
 RANKDIRS = ("LR", "TB", "RL", "BT")
-REPORT_KINDS = (
-    "ok",
-    "wrong_gradient",
-    "shape",
-    "nonfinite_forward",
-    "nonfinite_backward",
-    "exception",
-    "no_gradient",
-    "reuse",
-)
+REPORT_KINDS = KINDS  # the debugger's verdicts (graphviz_autodiff.debug.KINDS)
 _STATE_RANK = {"forward": 0, "pending": 1, "done": 2, "current": 3, "nonfinite": 4, "failed": 5}
 _PEN = {"forward": 1.0, "pending": 0.8, "current": 2.2, "done": 1.2, "failed": 2.0, "nonfinite": 2.0}
 _SYMBOLS = {"Mul": ("×", "×"), "Add": ("+", "+"), "Sub": ("−", "−"), "Div": ("÷", "÷"), "Pow": ("^", "^")}

@@ -23,7 +23,16 @@ def _expand(upstream_grad: Any, shape: tuple[int, ...], axis: Any, keepdims: boo
     return np.broadcast_to(g, shape).copy()
 
 
-class Sum(Differentiable):
+class _Reduction(Differentiable):
+    """A reduction over all elements or over ``axis`` (the shared constructor of Sum and Mean)."""
+
+    def __init__(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, name: str | None = None):
+        super().__init__(name)
+        self.axis = axis
+        self.keepdims = keepdims
+
+
+class Sum(_Reduction):
     r"""z = Σ x (over all elements, or over ``axis``).
 
     The lecture's loss is ``Sum()(Squared()(mu, y))``.
@@ -46,11 +55,6 @@ class Sum(Differentiable):
         },
     }
 
-    def __init__(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, name: str | None = None):
-        super().__init__(name)
-        self.axis = axis
-        self.keepdims = keepdims
-
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x_shape = np.shape(x)
         return np.sum(x, axis=self.axis, keepdims=self.keepdims)
@@ -59,7 +63,7 @@ class Sum(Differentiable):
         return _expand(upstream_grad, self.x_shape, self.axis, self.keepdims)
 
 
-class Mean(Differentiable):
+class Mean(_Reduction):
     r"""z = (1/N) Σ x (over all elements, or over ``axis``; N elements averaged).
 
     Backward: ∂L/∂x = ∂L/∂z / N, broadcast back to the shape of x.
@@ -78,11 +82,6 @@ class Mean(Differentiable):
             "x": "∂L/∂x = ∂L/∂z / N broadcast to the shape of x",
         },
     }
-
-    def __init__(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, name: str | None = None):
-        super().__init__(name)
-        self.axis = axis
-        self.keepdims = keepdims
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x_shape = np.shape(x)

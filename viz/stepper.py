@@ -45,309 +45,51 @@ Step 1 of 4 · backward pass · node 6: Sum
 
 from __future__ import annotations
 
-import html
-import inspect
 import os
 import re
-import sysconfig
-import traceback
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 import numpy as np
 import traitlets
 
-import graphviz_autodiff
-from graphviz_autodiff.engine import iter_backward
 from graphviz_autodiff.graph import Graph
 from graphviz_autodiff.tensor import Tensor
 
-from ._graphviz import VizError
-from .frames import FrameSet, NodeView, Scene, Timeline, without_current
+from ._stepper_steps import (
+    Problem,
+    Step,
+    StepIndexError,
+    StepperError,
+    UnknownNodeError,
+    _backward_steps,
+    _forward_steps,
+    _nonfinite,
+    _select,
+)
+from ._stepper_text import _core_kind, _StepTexts
+from ._stepper_timeline import _Timelines
+from ._stepper_view import _View
+from .frames import FrameSet
 from .i18n import check_lang, tr
-from .labels import format_value
 from .labels import text as label_text
 from .render import render
-from .walkthrough import _ERROR_STYLE, text_html
+from .walkthrough import text_html
 
 __all__ = ["DIRECTIONS", "Step", "StepIndexError", "Stepper", "StepperError", "StepperModel", "UnknownNodeError"]
+
+# Defined in viz._stepper_steps; shown (tracebacks, help, pickles) as part of this public module, as before.
+for _public in (Step, Problem, StepperError, StepIndexError, UnknownNodeError):
+    _public.__module__ = __name__
+del _public
 
 DIRECTIONS = ("backward", "forward")
 # Render options the stepper sets itself, or that cannot follow a walk node by node.
 _NOT_OPTIONS = ("states", "collapse", "only_grad_path", "overlay", "max_nodes", "report")
 
 
-class StepperError(VizError):
-    """Base class of the stepper's errors."""
-
-
-class StepIndexError(StepperError, IndexError):
-    """A step index outside ``0 … n_steps``."""
-
-
-class UnknownNodeError(StepperError, LookupError):
-    """``run_to`` was given a node that is not in the stepper's graph."""
-
-
-@dataclass(frozen=True, eq=False)
-class Step:
-    """One step of the walk: one op call.
-
-    Attributes
-    ----------
-    index : int
-        Position in the walk (0 first); the step is current at ``step_index = index + 1``.
-    direction : {"backward", "forward"}
-    node : int
-        The call's node id in ``graph.nx``.
-    label : str
-        The op's label.
-    op : Differentiable or None
-        The op instance.
-    status : {"done", "failed", "skipped"}
-        ``skipped``: no gradient reached the node, so ``backward`` was not called.
-    upstream_grad : numpy.ndarray or None
-        ∂L/∂(output) the node received, summed over its consumers.
-    consumers : tuple of int
-        The consumer nodes that sent it a gradient (empty for the loss).
-    grads : tuple or None
-        What ``backward`` returned, one entry per argument.
-    param_grads : dict
-        ``{attribute: gradient or None}`` for the op's parameters.
-    inputs : tuple of int or None
-        The node feeding each argument.
-    params : dict
-        ``{attribute: node}`` of the op's parameters.
-    error : BaseException or str or None
-        The exception ``backward`` raised (a string when the stepper was made
-        from a graph that was walked before).
-    where, code : str or None
-        ``file:line`` and the source line of the student's code where it raised.
-    value : numpy.ndarray or None
-        The call's forward value.
-    record : BackwardStep or None
-        The engine's own record of the step.
-    """
-
-    index: int
-    direction: str
-    node: int
-    label: str
-    op: Any = None
-    status: str = "done"
-    upstream_grad: Any = None
-    consumers: tuple[int, ...] = ()
-    grads: tuple | None = None
-    param_grads: dict[str, Any] = field(default_factory=dict)
-    inputs: tuple[int | None, ...] = ()
-    params: dict[str, int] = field(default_factory=dict)
-    error: BaseException | str | None = None
-    where: str | None = None
-    code: str | None = None
-    value: Any = None
-    record: Any = None
-
-    @property
-    def n_consumers(self) -> int:
-        """How many consumers sent a gradient (the upstream gradient is their sum)."""
-        return len(self.consumers)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Why "run to next problem" stops at a step: ``kind`` and the text lines that explain it."""
-
-    kind: str
-    lines: tuple[str, ...] = ()
-
-
-# -- selection and steps ----------------------------------------------------------------------------------
-def _select(tensor_or_graph: Tensor | Graph) -> tuple[Graph, list[int], Tensor | None]:
-    if isinstance(tensor_or_graph, Tensor):
-        graph, node = tensor_or_graph.graph, tensor_or_graph.node
-        if graph is None or node is None or node not in graph.nx:
-            raise ValueError(
-                "Stepper: this tensor is not part of a recorded graph (made under no_record(), or a leaf no op has "
-                "used); step through a tensor computed by ops, e.g. the loss."
-            )
-        return graph, sorted(nx.ancestors(graph.nx, node) | {node}), tensor_or_graph
-    if isinstance(tensor_or_graph, Graph):
-        return tensor_or_graph, sorted(tensor_or_graph.nx), None
-    raise TypeError(
-        f"Stepper: expected a graphviz_autodiff Tensor (the loss) or Graph, got {type(tensor_or_graph).__name__}"
-    )
-
-
-def _arg_names(op: Any) -> list[str]:
-    try:
-        params = inspect.signature(type(op).forward).parameters.values()
-    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
-        return []
-    return [p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD][1:]
-
-
-_SKIP_DIRS = tuple(
-    os.path.realpath(p) + os.sep
-    for p in {
-        os.path.dirname(graphviz_autodiff.__file__),
-        sysconfig.get_paths()["stdlib"],
-        sysconfig.get_paths()["purelib"],
-        sysconfig.get_paths()["platlib"],
-    }
-)
-
-
-_NOTEBOOK_CELL = re.compile(r"ipykernel_\d+[\\/]\d+\.py$|^<ipython-input-")
-
-
-def _where(filename: str, line: int | None, lang: str) -> str:
-    """``student.py:12``, or "notebook cell, line 12" for code typed into a Jupyter cell."""
-    if _NOTEBOOK_CELL.search(filename):
-        return tr("note.cell", lang, line=line)
-    return f"{os.path.basename(filename)}:{line}"
-
-
-def _student_line(error: BaseException, op: Any, lang: str) -> tuple[str | None, str | None]:
-    """``(where, source line)`` of the user's code where ``error`` was raised, if any."""
-    frames = [
-        f for f in traceback.extract_tb(error.__traceback__) if not os.path.realpath(f.filename).startswith(_SKIP_DIRS)
-    ]
-    if frames:
-        f = frames[-1]
-        return _where(f.filename, f.lineno, lang), (f.line or "").strip() or None
-    # A contract violation found by the engine after backward returned: point at the backward itself.
-    backward = getattr(type(op), "_raw_backward", None)
-    try:
-        lines, start = inspect.getsourcelines(backward)  # type: ignore[arg-type]
-        filename = inspect.getsourcefile(backward)  # type: ignore[arg-type]
-    except (TypeError, OSError):
-        return None, None
-    return _where(filename or "?", start, lang), lines[0].strip()
-
-
-def _in_edges(G: Any, node: int, selected: set[int]) -> tuple[tuple[int | None, ...], dict[str, int]]:
-    """The node feeding each argument of ``node``'s call, and its parameters by attribute."""
-    positions: dict[int, int] = {}
-    params: dict[str, int] = {}
-    for u in G.predecessors(node):
-        if u not in selected:
-            continue
-        edge = G.edges[u, node]
-        for position in edge["args"]:
-            positions[position] = u
-        if edge["param"] is not None:
-            params[edge["param"]] = u
-    size = 1 + max(positions, default=-1)
-    return tuple(positions.get(i) for i in range(size)), params
-
-
-def _consumers(G: Any, node: int, selected: set[int]) -> tuple[int, ...]:
-    return tuple(v for v in sorted(G.successors(node)) if v in selected and G.edges[node, v]["grad"] is not None)
-
-
-def _backward_steps(graph: Graph, nodes: list[int], root: Tensor | None, lang: str) -> list[Step]:
-    """Run the backward pass (a tensor) or read a recorded one (a graph) into :class:`Step` records."""
-    selected = set(nodes)
-    if root is not None:
-        records = [r for r in iter_backward(root, on_error="record") if r.node is not None and r.node in selected]
-        G = graph.nx
-        steps = []
-        for r in records:
-            inputs, params = _in_edges(G, r.node, selected)
-            where = code = None
-            if r.error is not None:
-                where, code = _student_line(r.error, r.op, lang)
-            steps.append(
-                Step(
-                    index=len(steps),
-                    direction="backward",
-                    node=r.node,
-                    label=r.label,
-                    op=r.op,
-                    status=r.status,
-                    upstream_grad=r.upstream_grad,
-                    consumers=_consumers(G, r.node, selected),
-                    grads=r.grads,
-                    param_grads=dict(r.param_grads),
-                    inputs=inputs,
-                    params=params,
-                    error=r.error,
-                    where=where,
-                    code=code,
-                    value=G.nodes[r.node]["value"],
-                    record=r,
-                )
-            )
-        return steps
-    G = graph.nx
-    ops = [n for n in reversed(nodes) if G.nodes[n]["kind"] == "op"]
-    if ops and all(G.nodes[n]["status"] == "forward" for n in ops):
-        raise StepperError(
-            "Stepper(graph): this graph holds no backward pass to step through. Pass the loss tensor instead "
-            "(viz.Stepper(loss) runs the pass itself), or call loss.backward() first, or use direction='forward'."
-        )
-    steps = []
-    for n in ops:
-        attrs = G.nodes[n]
-        status = attrs["status"] if attrs["status"] in ("done", "failed") else "skipped"
-        inputs, params = _in_edges(G, n, selected)
-        steps.append(
-            Step(
-                index=len(steps),
-                direction="backward",
-                node=n,
-                label=str(attrs["label"]),
-                op=attrs["op"],
-                status=status,
-                upstream_grad=attrs["grad"] if status != "skipped" else None,
-                consumers=_consumers(G, n, selected),
-                grads=attrs["grads"],
-                param_grads=dict(attrs["param_grads"] or {}),
-                inputs=inputs,
-                params=params,
-                error=attrs["error"],
-                value=attrs["value"],
-            )
-        )
-    return steps
-
-
-def _forward_steps(graph: Graph, nodes: list[int]) -> list[Step]:
-    G = graph.nx
-    selected = set(nodes)
-    steps = []
-    for n in nodes:
-        attrs = G.nodes[n]
-        if attrs["kind"] != "op":
-            continue
-        inputs, params = _in_edges(G, n, selected)
-        steps.append(
-            Step(
-                index=len(steps),
-                direction="forward",
-                node=n,
-                label=str(attrs["label"]),
-                op=attrs["op"],
-                inputs=inputs,
-                params=params,
-                value=attrs["value"],
-            )
-        )
-    return steps
-
-
-def _nonfinite(a: Any) -> bool:
-    if a is None:
-        return False
-    a = np.asarray(a)
-    return a.dtype.kind in "fc" and not np.isfinite(a).all()
-
-
 # -- the model ----------------------------------------------------------------------------------------------
-class StepperModel(traitlets.HasTraits):
+class StepperModel(_StepTexts, _Timelines, traitlets.HasTraits):
     """Step through the backward (or forward) pass of a recorded graph; no widgets, no browser.
 
     Parameters
@@ -631,92 +373,6 @@ class StepperModel(traitlets.HasTraits):
         name = attrs["name"] if attrs["kind"] == "op" else None
         return f"{attrs['label']} ({name})" if name else str(attrs["label"])
 
-    # -- timelines ------------------------------------------------------------------------------------
-    def _current_view(self, view: NodeView, value: Any) -> NodeView:
-        """The current node's look: highlighted, unless it failed or holds NaN/Inf (then red / purple)."""
-        natural = view.status == "failed" or _nonfinite(value) or _nonfinite(view.grad)
-        return replace(view, state=None if natural else "current", current=True)
-
-    def _backward_timeline(self) -> tuple[Timeline, list[Scene], list[Scene]]:
-        G = self._G
-        selected = set(self.nodes)
-        views = {n: NodeView("pending") for n in self.nodes}
-        timeline = Timeline(views)
-        running: dict[int, Any] = {}
-        previous = None
-        for step in self.steps:
-            c = step.node
-            changes: dict[int, NodeView] = {}
-            edge_changes: dict[tuple[int, int], Any] = {}
-            if previous is not None:
-                changes[previous] = views[previous] = replace(views[previous], state=None, current=False)
-            note = self._error_note(step)
-            view = NodeView(step.status, step.upstream_grad, _join(views[c].error, note))
-            changes[c] = views[c] = self._current_view(view, step.value)
-            for u in sorted(G.predecessors(c)):
-                if u not in selected:
-                    continue
-                g = G.edges[u, c]["grad"] if step.status == "done" else None
-                if g is not None:
-                    edge_changes[(u, c)] = g
-                    running[u] = g if running.get(u) is None else running[u] + g
-                    changes[u] = views[u] = replace(views[u], grad=running[u])
-                if step.status == "failed":
-                    blocked = tr("note.no_gradient", self.lang, label=step.label, node=c)
-                    changes[u] = views[u] = replace(views[u], error=_join(views[u].error, blocked))
-            timeline.append(changes, edge_changes)
-            previous = c
-        final: dict[int, NodeView] = {}
-        for n in self.nodes:
-            status = G.nodes[n]["status"]
-            if G.nodes[n]["kind"] != "op" and status in ("done", "skipped"):
-                final[n] = views[n] = replace(views[n], status=status)
-        if timeline.changes:
-            timeline.changes[-1][0].update(final)
-        last = timeline.scene(len(timeline) - 1)
-        plain = without_current(last)
-        current_all = (
-            {
-                n: self._current_view(v, G.nodes[n]["value"]) if G.nodes[n]["kind"] == "op" else v
-                for n, v in plain[0].items()
-            },
-            plain[1],
-        )
-        pending_all = ({n: replace(v, status="pending") for n, v in plain[0].items()}, plain[1])
-        return timeline, [plain, current_all, pending_all], [plain, pending_all]
-
-    def _forward_timeline(self) -> tuple[Timeline, list[Scene], list[Scene]]:
-        G = self._G
-        ops = {s.node for s in self.steps}
-        views = {n: NodeView("pending", hidden=True) if n in ops else NodeView("forward") for n in self.nodes}
-        timeline = Timeline(views)
-        previous = None
-        for step in self.steps:
-            changes = {step.node: self._current_view(NodeView("forward"), step.value)}
-            if previous is not None:
-                changes[previous] = NodeView("forward")
-            timeline.append(changes)
-            previous = step.node
-        plain = ({n: NodeView("forward") for n in self.nodes}, {})
-        current_all = (
-            {
-                n: self._current_view(NodeView("forward"), G.nodes[n]["value"]) if n in ops else NodeView("forward")
-                for n in self.nodes
-            },
-            {},
-        )
-        return timeline, [plain, current_all], [plain]
-
-    def _error_note(self, step: Step) -> str | None:
-        if step.status != "failed" or step.error is None:
-            return None
-        if isinstance(step.error, BaseException):
-            message = " ".join(str(step.error).split())
-            if step.where:
-                return tr("note.error", self.lang, type=type(step.error).__name__, where=step.where, message=message)
-            return f"{type(step.error).__name__}: {message}"
-        return str(step.error)
-
     # -- what is shown ------------------------------------------------------------------------------------
     def svg(self, k: int | None = None) -> str:
         """The SVG of step ``k`` (default: the current step), exactly what the widget shows.
@@ -749,171 +405,6 @@ class StepperModel(traitlets.HasTraits):
         """:meth:`describe` as HTML (escaped; lines starting with ``✗`` in red)."""
         return text_html(self.lines(k))
 
-    def _make_lines(self, k: int) -> list[str]:
-        lang = self.lang
-        direction = tr(f"dir.{self.direction}", lang)
-        n = self.n_steps
-        if k == 0:
-            lines = [tr("step.head_start", lang, n=n, direction=direction)]
-            if not self.steps:
-                return [*lines, tr("step.start_empty", lang)]
-            first = self.steps[0]
-            if self.direction == "forward":
-                return [*lines, tr("step.start_forward", lang, node=first.node, label=self._title(first.node))]
-            value = self._values(first.upstream_grad) if first.upstream_grad is not None else "—"
-            start = tr(
-                "step.start_backward",
-                lang,
-                node=first.node,
-                label=self._title(first.node),
-                var=self._var(first.node),
-                value=value,
-            )
-            return [*lines, start]
-        step = self.steps[k - 1]
-        lines = [tr("step.head", lang, k=k, n=n, direction=direction, node=step.node, label=self._title(step.node))]
-        lines += self._forward_lines(step) if self.direction == "forward" else self._backward_lines(step)
-        if k == n:
-            lines.append(tr(f"step.end_{self.direction}", lang, n=n))
-        return lines
-
-    def _value(self, a: Any) -> str:
-        a = np.asarray(a)
-        if a.ndim == 0:
-            return self._values(a)
-        return tr("step.value", self.lang, shape=str(tuple(a.shape)), values=self._values(a))
-
-    def _values(self, a: Any) -> str:
-        return " ".join(html.unescape(line) for line in format_value(a, self._precision, self._max_array, self.lang))
-
-    def _returned(self, step: Step) -> list[tuple[str, Any]]:
-        out = [(self._var(node), g) for node, g in zip(step.inputs, step.grads or ())]
-        out += [(self._var(step.params.get(attr)), g) for attr, g in step.param_grads.items()]
-        return out
-
-    def _failed_consumers(self, step: Step) -> list[str]:
-        """``✗ nothing from …`` when consumers of the node failed (so they sent it no gradient)."""
-        failed = [
-            v
-            for v in sorted(self._G.successors(step.node))
-            if v in self._step_of and self.steps[self._step_of[v] - 1].status == "failed"
-        ]
-        if not failed:
-            return []
-        return [tr("step.from_failed", self.lang, consumers=", ".join(self._ref(v) for v in failed))]
-
-    def _backward_lines(self, step: Step) -> list[str]:
-        lang = self.lang
-        if step.status == "skipped":
-            return [tr("step.skipped", lang), *self._failed_consumers(step)]
-        var = self._var(step.node)
-        value = self._value(step.upstream_grad)
-        if not step.consumers:
-            lines = [tr("step.root", lang, var=var, value=value)]
-        else:
-            lines = [tr("step.upstream", lang, var=var, value=value)]
-            names = [self._ref(v) for v in step.consumers]
-            if len(names) == 1:
-                lines.append(tr("step.from_one", lang, consumer=names[0]))
-            else:
-                lines.append(tr("step.from_many", lang, n=len(names), consumers=", ".join(names)))
-        lines.extend(self._failed_consumers(step))
-        if step.status == "failed":
-            lines.extend(self._error_lines(step))
-            return lines
-        names = _arg_names(step.op)
-        lines.append(tr("step.returned", lang))
-        for position, g in enumerate(step.grads or ()):
-            arg = names[position] if position < len(names) else str(position)
-            node = step.inputs[position] if position < len(step.inputs) else None
-            if g is None:
-                lines.append(tr("step.arg_none", lang, arg=arg))
-            elif node is None:
-                lines.append(tr("step.arg_unrecorded", lang, name=arg, arg=arg, value=self._value(g)))
-            else:
-                lines.append(
-                    tr(
-                        "step.arg",
-                        lang,
-                        name=self._var(node),
-                        node=node,
-                        label=self._G.nodes[node]["label"],
-                        arg=arg,
-                        value=self._value(g),
-                    )
-                )
-        for attr, g in step.param_grads.items():
-            node = step.params.get(attr)
-            if g is None:
-                lines.append(tr("step.param_none", lang, attr=attr))
-            else:
-                lines.append(
-                    tr(
-                        "step.param",
-                        lang,
-                        name=self._var(node) if node is not None else attr,
-                        attr=attr,
-                        node=node,
-                        value=self._value(g),
-                    )
-                )
-        lines.extend(self._formula_lines(step, names))
-        for problem in self.problems(step.index + 1):
-            lines.extend(problem.lines)
-        return lines
-
-    def _error_lines(self, step: Step) -> list[str]:
-        lang = self.lang
-        error = step.error
-        if isinstance(error, BaseException):
-            lines = [tr("step.error", lang, type=type(error).__name__, message=" ".join(str(error).split()))]
-        else:
-            kind, _, message = str(error).partition(": ")
-            lines = [tr("step.error", lang, type=kind, message=message)]
-        if step.where:
-            lines.append(tr("step.error_at", lang, where=step.where, code=step.code or ""))
-        producers = [n for n in (*step.inputs, *step.params.values()) if n is not None]
-        if producers:
-            names = ", ".join(self._ref(n) for n in dict.fromkeys(producers))
-            lines.append(tr("step.error_blocked", lang, producers=names))
-        return lines
-
-    def _formula_lines(self, step: Step, names: list[str]) -> list[str]:
-        formula = getattr(step.op, "formula", None)
-        backward = formula.get("backward") if isinstance(formula, dict) else None
-        if not backward:
-            return [tr("step.no_formula", self.lang, op=type(step.op).__name__)]
-        wanted = [name for name, g in zip(names, step.grads or ()) if g is not None] + list(step.param_grads)
-        chosen = [backward[name] for name in wanted if name in backward] or list(backward.values())
-        return [tr("step.chain", self.lang), *(f"  {line}" for line in chosen)]
-
-    def _forward_lines(self, step: Step) -> list[str]:
-        lang = self.lang
-        G = self._G
-        lines = []
-        formula = getattr(step.op, "formula", None)
-        if isinstance(formula, dict) and formula.get("forward"):
-            lines.append(tr("step.computes", lang, formula=formula["forward"]))
-        names = _arg_names(step.op)
-        lines.append(tr("step.inputs", lang))
-        for position, node in enumerate(step.inputs):
-            if node is None:
-                continue
-            arg = names[position] if position < len(names) else str(position)
-            shape = self._shape(G.nodes[node]["value"])
-            lines.append(tr("step.input", lang, arg=arg, node=node, label=G.nodes[node]["label"], shape=shape))
-        for attr, node in step.params.items():
-            shape = self._shape(G.nodes[node]["value"])
-            lines.append(tr("step.param_in", lang, attr=attr, node=node, label=G.nodes[node]["label"], shape=shape))
-        lines.append(tr("step.output", lang, name=self._var(step.node), value=self._value(step.value)))
-        for problem in self._nonfinite_problems(step):
-            lines.extend(problem.lines)
-        return lines
-
-    def _shape(self, a: Any) -> str:
-        a = np.asarray(a)
-        return label_text("scalar", self.lang) if a.ndim == 0 else str(tuple(a.shape))
-
     # -- export ----------------------------------------------------------------------------------------
     def to_html(self, path: str | os.PathLike, *, title: str | None = None) -> Path:
         """Write the whole walk as one self-contained HTML page (see :func:`viz.walkthrough.to_html`)."""
@@ -934,24 +425,6 @@ class StepperModel(traitlets.HasTraits):
         return f"<{type(self).__name__} {self.direction}: step {self.step_index} of {self.n_steps}>"
 
 
-def _join(first: str | None, second: str | None) -> str | None:
-    if not first:
-        return second
-    if not second:
-        return first
-    return f"{first}; {second}"
-
-
-def _core_kind(kind: str, lang: str) -> str:
-    """The debugger's name of a verdict kind (``"wrong gradient"``), if its i18n module is there."""
-    try:
-        from graphviz_autodiff.i18n import tr as core_tr
-
-        return core_tr(f"kind.{kind}", lang)
-    except (ImportError, KeyError, ValueError):  # pragma: no cover - older core, unknown kind
-        return kind
-
-
 def _check_options(options: dict[str, Any], lang: str) -> dict[str, Any]:
     for name in _NOT_OPTIONS:
         if name in options:
@@ -965,161 +438,6 @@ def _check_options(options: dict[str, Any], lang: str) -> dict[str, Any]:
         raise ValueError("Stepper: pass lang= as the stepper's own argument")
     render(Graph(), lang=lang, **options)  # validates every option (and rejects unknown ones) on an empty graph
     return dict(options)
-
-
-# -- the widget -----------------------------------------------------------------------------------------
-_CSS = """<style>
-.gad-stepper-picture { overflow: auto; max-height: 75vh; border: 1px solid #dddddd; }
-.gad-stepper-picture.gad-fit svg { max-width: 100%; height: auto; }
-.gad-stepper-status { min-height: 1.4em; }
-</style>"""
-
-
-class _View:
-    """The ipywidgets of a :class:`Stepper` (built on first display; they only call the model)."""
-
-    def __init__(self, model: StepperModel) -> None:
-        import ipywidgets as w
-
-        self.model = model
-        lang = model.lang
-        n = model.n_steps
-
-        def button(key: str, css: str) -> Any:
-            b = w.Button(
-                description=tr(f"button.{key}", lang), tooltip=tr(f"tooltip.{key}", lang), layout=w.Layout(width="auto")
-            )
-            b.add_class(css)
-            return b
-
-        self.first = button("first", "gad-first")
-        self.back = button("back", "gad-back")
-        self.next = button("next", "gad-next")
-        self.last = button("last", "gad-last")
-        self.play = w.Play(
-            value=model.step_index,
-            min=0,
-            max=n,
-            step=1,
-            interval=800,
-            show_repeat=False,
-            description=tr("tooltip.play", lang),
-        )
-        self.play.add_class("gad-play")
-        self.speed = w.IntSlider(
-            value=800,
-            min=100,
-            max=3000,
-            step=100,
-            description=tr("label.speed", lang),
-            continuous_update=False,
-            tooltip=tr("tooltip.speed", lang),
-            layout=w.Layout(width="260px"),
-        )
-        self.speed.add_class("gad-speed")
-        self.slider = w.IntSlider(
-            value=model.step_index,
-            min=0,
-            max=n,
-            description=tr("label.step", lang),
-            tooltip=tr("tooltip.slider", lang),
-            layout=w.Layout(width="340px"),
-        )
-        self.slider.add_class("gad-slider")
-        options = [(f"{model._title(s.node)} · {s.index + 1}", s.node) for s in model.steps]
-        self.target = w.Dropdown(
-            options=options, value=options[0][1] if options else None, layout=w.Layout(width="220px")
-        )
-        self.target.add_class("gad-target")
-        self.run_to = button("run_to", "gad-run-to")
-        self.problem = button("problem", "gad-problem")
-        self.fit = w.ToggleButton(
-            value=True,
-            description=tr("button.fit", lang),
-            tooltip=tr("tooltip.fit", lang),
-            layout=w.Layout(width="auto"),
-        )
-        self.fit.add_class("gad-fit-toggle")
-        self.status = w.HTML()
-        self.status.add_class("gad-stepper-status")
-        self.picture = w.HTML()
-        self.picture.add_class("gad-stepper-picture")
-        self.picture.add_class("gad-fit")
-        self.text = w.HTML()
-        self.text.add_class("gad-stepper-text-widget")
-
-        w.link((self.speed, "value"), (self.play, "interval"))
-        self._links = [
-            traitlets.link((model, "step_index"), (self.slider, "value")),
-            traitlets.link((model, "step_index"), (self.play, "value")),
-        ]
-        self.first.on_click(self._guard(model.reset))
-        self.back.on_click(self._guard(model.back))
-        self.next.on_click(self._guard(model.next))
-        self.last.on_click(self._guard(model.last))
-        self.run_to.on_click(self._guard(lambda: self._reached(model.run_to(self.target.value))))
-        self.problem.on_click(self._guard(lambda: self._stopped(model.run_to_problem())))
-        self.fit.observe(self._fit, names="value")
-        model.observe(self._refresh, names="step_index")
-
-        controls = w.HBox([self.first, self.back, self.next, self.last, self.play, self.speed])
-        jumps = w.HBox([self.slider, self.target, self.run_to, self.problem, self.fit])
-        self.box = w.VBox([w.HTML(_CSS), controls, jumps, self.status, self.picture, self.text])
-        self.box.add_class("gad-stepper")
-        self._refresh()
-
-    def _guard(self, action: Callable[[], Any]) -> Callable[[Any], None]:
-        """A click handler that calls ``action`` and shows any exception in the status line (then re-raises)."""
-
-        def handler(_: Any) -> None:
-            try:
-                action()
-            except Exception as error:
-                self._error_status(f"✗ {type(error).__name__}: {error}")
-                raise
-
-        return handler
-
-    def _counter(self) -> str:
-        return html.escape(tr("status.counter", self.model.lang, k=self.model.step_index, n=self.model.n_steps))
-
-    def _reached(self, k: int) -> None:
-        step = self.model.current
-        if step is not None:
-            self.status.value = html.escape(
-                tr("status.reached", self.model.lang, k=k, label=step.label, node=step.node)
-            )
-
-    def _stopped(self, k: int | None) -> None:
-        model = self.model
-        if k is None:
-            self.status.value = html.escape(tr("status.no_problem", model.lang, k=model.step_index))
-            return
-        kinds = [p.kind for p in model.problems(k)]
-        names = [
-            tr(f"problem.{kind}", model.lang) if kind in ("failed", "nonfinite") else _core_kind(kind, model.lang)
-            for kind in kinds
-        ]
-        self._error_status(tr("status.problem", model.lang, k=k, kind=", ".join(names)))
-
-    def _error_status(self, message: str) -> None:
-        self.status.value = f'<span style="{_ERROR_STYLE}">{html.escape(message)}</span>'
-
-    def _fit(self, change: Any) -> None:
-        if change["new"]:
-            self.picture.add_class("gad-fit")
-        else:
-            self.picture.remove_class("gad-fit")
-
-    def _refresh(self, change: Any = None) -> None:
-        model = self.model
-        self.status.value = self._counter()
-        self.text.value = model.describe_html()
-        try:
-            self.picture.value = model.svg()
-        except Exception as error:  # shown in the widget, never swallowed silently
-            message = tr("status.draw_error", model.lang, error=f"{type(error).__name__}: {error}")
-            self.picture.value = f'<pre style="{_ERROR_STYLE};white-space:pre-wrap">{html.escape(message)}</pre>'
 
 
 class Stepper:

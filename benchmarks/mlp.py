@@ -28,7 +28,7 @@ LR = 0.1
 def _library() -> Any | None:
     """``(make_model, CrossEntropy)`` from graphviz_autodiff, or ``None`` while the op library has not landed."""
     try:
-        from graphviz_autodiff.models import mlp
+        from graphviz_autodiff.course.models import mlp
         from graphviz_autodiff.ops import CrossEntropy
     except ImportError:
         return None

@@ -7,7 +7,7 @@ steps. Two contenders, interleaved round by round:
 
 * ``stepper``: ``model.next()`` plus ``model.svg()`` for every step of the
   walk, after the first frame was drawn (one ``dot`` layout, then variants
-  drawn with pinned positions; see :mod:`viz.frames`). Its cost is reported
+  drawn with pinned positions; see :mod:`viz.stepper.frames`). Its cost is reported
   separately as "first frame".
 * ``full re-layout``: what a naive stepper does on every step: draw the
   step's diagram with :func:`viz.render` and lay it out again with

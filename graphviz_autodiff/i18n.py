@@ -146,7 +146,7 @@ EN: dict[str, str] = {
     "cli.cannot_instantiate": (
         "cannot instantiate: {error}; define check_init (a tuple of positional or a dict of keyword arguments)"
     ),
-    "cli.bad_inputs": "cannot make inputs: {error}; define check_inputs (see graphviz_autodiff.cli_check)",
+    "cli.bad_inputs": "cannot make inputs: {error}; define check_inputs (see graphviz_autodiff.cli.check)",
     "cli.abstract": "skipped: no forward/backward of its own (a base class)",
     "cli.hint_inputs": "the default inputs are standard normal; declare check_inputs if forward needs another domain",
     "cli.not_found": "no such file: {path}",
@@ -266,7 +266,7 @@ RU: dict[str, str] = {
         "не удалось создать экземпляр: {error}; задайте check_init (кортеж позиционных или словарь "
         "именованных аргументов)"
     ),
-    "cli.bad_inputs": "не удалось создать входы: {error}; задайте check_inputs (см. graphviz_autodiff.cli_check)",
+    "cli.bad_inputs": "не удалось создать входы: {error}; задайте check_inputs (см. graphviz_autodiff.cli.check)",
     "cli.abstract": "пропущено: нет собственных forward/backward (базовый класс)",
     "cli.hint_inputs": (
         "входы по умолчанию — стандартные нормальные; задайте check_inputs, если forward нужна другая область"

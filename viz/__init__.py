@@ -17,15 +17,15 @@ Examples
 """
 
 from . import themes
-from ._graphviz import (
+from .dot import (
     GraphvizNotFoundError,
     GraphvizWarning,
     RenderError,
     RenderTimeoutError,
     VizError,
 )
+from .drawing import OVERLAYS, RANKDIRS, STATES, Diagram, render, to_dot
 from .export import FORMATS, save, save_all, to_svg
-from .render import OVERLAYS, RANKDIRS, STATES, Diagram, render, to_dot
 from .stepper import Stepper, StepperModel
 from .themes import THEMES, Theme
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 import graphviz_autodiff as gad
-from graphviz_autodiff import Differentiable, Tensor
-from graphviz_autodiff.datasets import lecture5
+from graphviz_autodiff import Differentiable, Tensor, course
+from graphviz_autodiff.course.datasets import lecture5
 from graphviz_autodiff.ops import Linear, Squared, Sum
 
 from .export import save_all
@@ -52,8 +52,8 @@ def lecture_graph(n_rows: int = 5, *, epochs: int = 3, squared: type = Squared) 
     debugging example passes a student's buggy one).
     """
     data = lecture5()
-    linear, identity = gad.lecture.lecture_model()
-    fit = gad.lecture.train_lecture_model(data.X, data.y, epochs=epochs)
+    linear, identity = course.lecture.lecture_model()
+    fit = course.lecture.train_lecture_model(data.X, data.y, epochs=epochs)
     linear = Linear(4, theta=np.round(fit.theta, 3))
     X = Tensor(data.X[:n_rows].round(2), name="X")
     y = Tensor(data.y[:n_rows].round(2), name="y")

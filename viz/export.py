@@ -1,6 +1,6 @@
 """Export drawings: SVG text, and files by extension (SVG, PDF, PNG, DOT).
 
-Everything runs Graphviz through :func:`viz._graphviz.run_dot`, with the
+Everything runs Graphviz through :func:`viz.dot.run_dot`, with the
 diagram's ``timeout`` and one clear error when ``dot`` is missing.
 """
 
@@ -16,8 +16,8 @@ import graphviz
 from graphviz_autodiff.graph import Graph
 from graphviz_autodiff.tensor import Tensor
 
-from ._graphviz import run_dot
-from .render import render
+from .dot import run_dot
+from .drawing.builder import render
 
 __all__ = ["FORMATS", "diagram_of", "save", "save_all", "to_svg"]
 

@@ -10,7 +10,7 @@ so matplotlib never reads it as mathtext.
 
 Examples
 --------
->>> from graphviz_autodiff.datasets import lecture5
+>>> from graphviz_autodiff.course.datasets import lecture5
 >>> from viz.plots import plot_correlation_heatmap
 >>> data = lecture5()
 >>> fig = plot_correlation_heatmap(data.X, data.feature_names, lang="ru")
@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graphviz_autodiff.analysis import correlation_matrix
+from graphviz_autodiff.course.analysis import correlation_matrix
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -146,7 +146,7 @@ def plot_loss_history(
     Parameters
     ----------
     history_or_list : History or sequence of float
-        A :class:`graphviz_autodiff.training.History` or the losses themselves.
+        A :class:`graphviz_autodiff.course.training.History` or the losses themselves.
     ax : matplotlib Axes, optional
         Draw here instead of a new figure.
     log : bool, default True
@@ -339,7 +339,7 @@ def plot_convergence_comparison(
     Parameters
     ----------
     histories : dict of str to History (or list of float), or ConvergenceResult
-        One curve per entry. A :class:`graphviz_autodiff.lecture.ConvergenceResult`
+        One curve per entry. A :class:`graphviz_autodiff.course.lecture.ConvergenceResult`
         supplies its histories, condition numbers and target loss.
     cond_numbers : dict of str to float, optional
         κ(XᵀX) per label, shown in the legend.
@@ -424,9 +424,9 @@ def save_lecture_figures(
     list of Path
         The files written, in order.
     """
-    from graphviz_autodiff.analysis import drop_features
-    from graphviz_autodiff.datasets import lecture5
-    from graphviz_autodiff.lecture import convergence_experiment, train_lecture_model
+    from graphviz_autodiff.course.analysis import drop_features
+    from graphviz_autodiff.course.datasets import lecture5
+    from graphviz_autodiff.course.lecture import convergence_experiment, train_lecture_model
 
     _text("epoch", lang)  # validate lang before any work
     out = Path(out_dir)

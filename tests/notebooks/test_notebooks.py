@@ -27,8 +27,8 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 
-from graphviz_autodiff.analysis import drop_features
-from graphviz_autodiff.datasets import lecture5
+from graphviz_autodiff.course.analysis import drop_features
+from graphviz_autodiff.course.datasets import lecture5
 
 pytestmark = pytest.mark.kernel
 

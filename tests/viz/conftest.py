@@ -1,6 +1,6 @@
 """Shared fixtures of the viz tests: the lecture-5 graph, a gradient-check report, an SVG parser.
 
-Golden files live in ``tests/viz/golden/``; regenerate them after an intended change with
+Golden files live in ``tests/viz/drawing/golden/``; regenerate them after an intended change with
 ``VIZ_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/viz`` and review the diff.
 """
 
@@ -17,7 +17,7 @@ import pytest
 import graphviz_autodiff as gad
 from graphviz_autodiff.ops import Identity, Linear, Squared, Sum
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parent / "drawing" / "golden"
 UPDATE_GOLDEN = os.environ.get("VIZ_UPDATE_GOLDEN") == "1"
 SVG_NS = "{http://www.w3.org/2000/svg}"
 

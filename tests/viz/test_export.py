@@ -10,7 +10,7 @@ import pytest
 
 import viz
 from graphviz_autodiff.ops import Sum
-from viz._graphviz import INSTALL_HINT, run_dot
+from viz.dot import INSTALL_HINT, run_dot
 
 from .conftest import GOLDEN, UPDATE_GOLDEN, lecture5, parse_svg, svg_nodes
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from graphviz_autodiff.analysis import correlation_matrix
-from graphviz_autodiff.datasets import lecture5
-from graphviz_autodiff.lecture import convergence_experiment
-from graphviz_autodiff.training import History
+from graphviz_autodiff.course.analysis import correlation_matrix
+from graphviz_autodiff.course.datasets import lecture5
+from graphviz_autodiff.course.lecture import convergence_experiment
+from graphviz_autodiff.course.training import History
 from viz import plots
 from viz.plots import (
     plot_convergence_comparison,

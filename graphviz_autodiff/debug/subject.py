@@ -1,0 +1,125 @@
+"""The op under a gradient check: an isolated copy with a repeatable forward and a raw backward.
+
+This module's one job is to set up :class:`_Subject`, a copy of the op on the
+inputs of one call (cast to float64), whose ``forward`` always starts from
+the pre-call state and random state and whose ``backward`` runs the user's
+raw backward once, returning what it gave (:class:`_Backward`); plus
+:func:`argument_names`, the names shown for the op's arguments.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import engine
+from ..differentiable import _as_output
+from ..graph import no_record
+from ..tensor import Parameter, Tensor
+from .isolation import _SideEffectGuard, clone_op
+
+
+class _Subject:
+    """A copy of the op set up on the inputs of one call, with a repeatable forward."""
+
+    def __init__(
+        self,
+        op: Any,
+        arrays: list[np.ndarray],
+        needs: tuple[bool, ...],
+        param_values: dict[str, np.ndarray] | None,
+        guard: _SideEffectGuard,
+    ) -> None:
+        self.cast = 0
+        self.clone = clone_op(op)
+        self.guard = guard
+        self.names = argument_names(op, len(arrays))
+        self.needs = needs
+        self.work = [self._float64(a) for a in arrays]
+        self.params: list[tuple[str, Parameter]] = [
+            (attr, p) for attr, p in self.clone.__dict__.items() if type(p) is Parameter
+        ]
+        for attr, p in self.params:
+            value = p.data if param_values is None or attr not in param_values else param_values[attr]
+            p.data = self._float64(np.asarray(value))
+            p.grad = None
+        self.pre_state = dict(self.clone.__dict__)
+        guard.watch(self.clone)
+        self.forward_fn = type(self.clone).forward
+
+    def _float64(self, a: np.ndarray) -> np.ndarray:
+        a = np.asarray(a)
+        if a.dtype.kind == "f" and a.dtype != np.float64:
+            self.cast += 1
+            return np.ascontiguousarray(a, dtype=np.float64)
+        return np.array(a, copy=True, order="C")
+
+    def forward(self, inputs: list[np.ndarray] | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Run forward from the pre-call state and random state; return (output, the arrays passed)."""
+        state = self.clone.__dict__
+        state.clear()
+        state.update(self.pre_state)
+        self.guard.restore_random()
+        passed = [a.copy() for a in (self.work if inputs is None else inputs)]
+        with no_record():
+            out = self.forward_fn(self.clone, *passed)
+        if type(out) is not np.ndarray:
+            out = _as_output(self.clone, out)
+        return out, passed
+
+    def backward(self, upstream: np.ndarray) -> _Backward:
+        """Run the user's raw backward once, from the state ``forward`` left."""
+        params = self.params
+        presets = [np.zeros_like(p.data) for _, p in params]
+        for (_, p), zero in zip(params, presets):
+            p.grad = zero
+        given = upstream.copy()
+        engine.CURRENT_NEEDS.append(self.needs)
+        engine.ACTIVE_OPS.append(self.clone)
+        try:
+            raw = type(self.clone)._raw_backward(self.clone, given)
+        finally:
+            engine.ACTIVE_OPS.pop()
+            engine.CURRENT_NEEDS.pop()
+        contributions = []
+        for (_, p), zero in zip(params, presets):
+            c = p.grad
+            if c is zero and not c.any():
+                c = None
+            elif c is not None:
+                c = np.asarray(c.data if isinstance(c, (Tensor, Parameter)) else c)
+            contributions.append(c)
+            p.grad = None
+        mutated = not np.array_equal(given, upstream, equal_nan=True)
+        return _Backward(raw, contributions, mutated)
+
+
+@dataclass
+class _Backward:
+    raw: Any
+    param_grads: list[np.ndarray | None]
+    mutated_upstream: bool
+
+
+def argument_names(op: Any, n: int) -> list[str]:
+    """Names of ``forward``'s first ``n`` arguments (``xs[0]``... for ``*xs``; ``arg3`` when unknown)."""
+    names: list[str] = []
+    star = None
+    try:
+        for p in list(inspect.signature(type(op).forward).parameters.values())[1:]:
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+                names.append(p.name)
+            elif p.kind is p.VAR_POSITIONAL:
+                star = p.name
+                break
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        pass
+    if n <= 0:
+        return names
+    out = names[:n]
+    for i in range(len(out), n):
+        out.append(f"{star}[{i - len(names)}]" if star else f"arg{i}")
+    return out

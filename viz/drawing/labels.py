@@ -1,0 +1,348 @@
+"""Text of a drawing: escaping, number formatting, HTML-like label pieces, strings.
+
+Graphviz "HTML-like" labels are a small XML dialect (``<TABLE>``, ``<TR>``,
+``<TD>``, ``<FONT>``, ``<B>``, ``<BR/>``). Every piece of user-controlled text
+(op names, tensor names, error messages, numbers) goes through :func:`escape`
+before it enters a label, so a name like ``<script>`` is drawn literally and
+the SVG stays valid XML.
+
+Numbers follow three rules (``precision`` = significant digits):
+
+* a scalar is written with ``precision`` significant digits (``-0`` as ``0``);
+* an array with at most ``max_array`` elements is written in full, one row of
+  a matrix per line;
+* a larger array is summarised: ``min · mean · max`` over its finite values,
+  plus the number of NaN and Inf entries if there are any.
+
+A heat-map is a ``<TABLE>`` of coloured cells (no image files): deterministic
+and self-contained.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..themes import Theme, mix
+
+__all__ = [
+    "LANGS",
+    "STRINGS",
+    "array_norm",
+    "core_text",
+    "count_nonfinite",
+    "escape",
+    "font",
+    "format_scalar",
+    "format_value",
+    "heatmap_table",
+    "text",
+    "wrap",
+]
+
+# English and Russian strings of legends and labels (the stepper may move them to an i18n module).
+STRINGS: dict[str, dict[str, str]] = {
+    "en": {
+        "legend": "Legend",
+        "kinds": "nodes",
+        "states": "states",
+        "input": "input",
+        "parameter": "parameter",
+        "op": "op",
+        "constant": "constant",
+        "group": "group",
+        "forward": "forward only",
+        "pending": "pending",
+        "current": "current",
+        "done": "done",
+        "failed": "failed",
+        "nonfinite": "NaN / Inf",
+        "value": "value",
+        "out": "out",
+        "not_computed": "∂L/∂·  —   not computed yet",
+        "edge_grad": "←  gradient flowing back",
+        "params": "{n} params",
+        "param": "1 param",
+        "call": "call {n}",
+        "scalar": "scalar",
+        "min": "min",
+        "mean": "mean",
+        "max": "max",
+        "norm": "norm",
+        "no_finite": "no finite values",
+        "overlay_grad_norm": "gradient norm ‖∂L/∂x‖",
+        "overlay_magnitude": "value magnitude max |x|",
+        "overlay_nonfinite": "NaN / Inf in value or gradient",
+        "no_data": "no data",
+        "finite": "finite",
+        "rel_error": "rel. error",
+        "report": "gradient check: {bad} of {n} nodes failed",
+        "heatmap": "heat-map: blue < 0 < red",
+    },
+    "ru": {
+        "legend": "Легенда",
+        "kinds": "узлы",
+        "states": "состояния",
+        "input": "вход",
+        "parameter": "параметр",
+        "op": "операция",
+        "constant": "константа",
+        "group": "группа",
+        "forward": "только прямой проход",
+        "pending": "ожидает",
+        "current": "текущий",
+        "done": "готово",
+        "failed": "ошибка",
+        "nonfinite": "NaN / Inf",
+        "value": "значение",
+        "out": "выход",
+        "not_computed": "∂L/∂·  —   ещё не вычислен",
+        "edge_grad": "←  градиент, идущий назад",
+        "params": "параметров: {n}",
+        "param": "параметров: 1",
+        "call": "вызов {n}",
+        "scalar": "скаляр",
+        "min": "мин",
+        "mean": "сред",
+        "max": "макс",
+        "norm": "норма",
+        "no_finite": "нет конечных значений",
+        "overlay_grad_norm": "норма градиента ‖∂L/∂x‖",
+        "overlay_magnitude": "величина значений max |x|",
+        "overlay_nonfinite": "NaN / Inf в значении или градиенте",
+        "no_data": "нет данных",
+        "finite": "конечные",
+        "rel_error": "отн. ошибка",
+        "report": "проверка градиентов: {bad} из {n} узлов с ошибкой",
+        "heatmap": "тепловая карта: синий < 0 < красный",
+    },
+}
+
+LANGS = tuple(STRINGS)
+
+
+def text(key: str, lang: str, **values: Any) -> str:
+    """The string ``key`` in language ``lang``, formatted with ``values`` (not escaped)."""
+    return STRINGS[lang][key].format(**values)
+
+
+def core_text(key: str, lang: str, default: str) -> str:
+    """A message of :mod:`graphviz_autodiff.i18n` (``"kind.shape"``, ``"diag.sign"``), or ``default``.
+
+    The gradient checker's verdicts and diagnoses are named there in English
+    and Russian; a key it does not know is shown as given.
+    """
+    try:
+        from graphviz_autodiff.i18n import MESSAGES
+    except ImportError:  # pragma: no cover - older core without i18n
+        return default
+    return str(MESSAGES.get(lang, {}).get(key, default))
+
+
+def escape(s: Any) -> str:
+    """Escape text for a Graphviz HTML-like label (``& < > "`` and ``'``).
+
+    >>> escape('<script>alert("x")</script> & θ')
+    '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; θ'
+    """
+    s = str(s)
+    return (
+        s.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&#39;")
+        # Control characters are not allowed in XML; show them as spaces.
+        .translate(_CONTROL)
+    )
+
+
+_CONTROL = {c: " " for c in range(32) if c not in (9, 10, 13)}
+
+
+def wrap(s: str, width: int = 48, max_lines: int = 4) -> list[str]:
+    """Split text into lines of at most ``width`` characters (words kept whole when possible)."""
+    words = str(s).split()
+    lines: list[str] = []
+    line = ""
+    for word in words:
+        while len(word) > width:
+            if line:
+                lines.append(line)
+                line = ""
+            lines.append(word[:width])
+            word = word[width:]
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    if line:
+        lines.append(line)
+    if len(lines) > max_lines:
+        lines = [*lines[: max_lines - 1], lines[max_lines - 1][: width - 1] + "…"]
+    return lines
+
+
+def format_scalar(x: Any, precision: int) -> str:
+    """One number with ``precision`` significant digits (``-0`` shown as ``0``).
+
+    >>> format_scalar(3.14159, 3), format_scalar(-0.0, 4), format_scalar(float("nan"), 4)
+    ('3.14', '0', 'NaN')
+    """
+    if isinstance(x, (bool, np.bool_)):
+        return str(bool(x))
+    if isinstance(x, (int, np.integer)):
+        return str(int(x))
+    if isinstance(x, (complex, np.complexfloating)):
+        return (
+            f"{format_scalar(x.real, precision)}{'+' if x.imag >= 0 else '-'}{format_scalar(abs(x.imag), precision)}j"
+        )
+    x = float(x)
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if x == 0:
+        return "0"
+    out = f"{x:.{precision}g}"
+    return "0" if out in ("-0", "0") else out
+
+
+def count_nonfinite(a: np.ndarray) -> tuple[int, int]:
+    """``(number of NaN, number of ±Inf)`` in a float or complex array (``(0, 0)`` otherwise)."""
+    if a.dtype.kind not in "fc":
+        return 0, 0
+    return int(np.isnan(a).sum()), int(np.isinf(a).sum())
+
+
+def format_value(a: Any, precision: int, max_array: int, lang: str) -> list[str]:
+    """Lines of escaped text for a value or gradient.
+
+    Small arrays (``size <= max_array``) are written in full, one matrix row
+    per line; larger ones as ``min · mean · max`` plus NaN/Inf counts.
+
+    >>> format_value(np.array([1.0, -0.5]), 4, 6, "en")
+    ['[1, -0.5]']
+    >>> format_value(np.arange(10.0), 3, 6, "en")
+    ['min 0 · mean 4.5 · max 9']
+    """
+    a = np.asarray(a)
+    if a.ndim == 0:
+        return [escape(format_scalar(a.item(), precision))]
+    if a.size <= max_array:
+        return [escape(line) for line in _array_lines(a, precision)]
+    return _summary(a, precision, lang)
+
+
+def _array_lines(a: np.ndarray, precision: int) -> list[str]:
+    if a.ndim == 1:
+        return ["[" + ", ".join(format_scalar(x, precision) for x in a.tolist()) + "]"]
+    rows = [line for sub in a for line in _array_lines(sub, precision)]
+    if not rows:
+        return ["[]"]
+    rows[0] = "[" + rows[0]
+    rows[1:] = [" " + r for r in rows[1:]]
+    rows[-1] += "]"
+    return rows
+
+
+def _summary(a: np.ndarray, precision: int, lang: str) -> list[str]:
+    n_nan, n_inf = count_nonfinite(a)
+    values = a[np.isfinite(a)] if n_nan or n_inf else a
+    lines = []
+    if values.size and a.dtype.kind in "fciub":
+        real = values.real if values.dtype.kind == "c" else values
+        parts = (
+            f"{text('min', lang)} {format_scalar(real.min(), precision)}",
+            f"{text('mean', lang)} {format_scalar(real.mean(), precision)}",
+            f"{text('max', lang)} {format_scalar(real.max(), precision)}",
+        )
+        lines.append(escape(" · ".join(parts)))
+    elif not values.size:
+        lines.append(escape(text("no_finite", lang)))
+    if n_nan or n_inf:
+        lines.append(
+            escape(" · ".join(p for p in (f"NaN: {n_nan}" if n_nan else "", f"Inf: {n_inf}" if n_inf else "") if p))
+        )
+    return lines
+
+
+def array_norm(a: Any) -> float:
+    """The L2 norm of an array as a float (NaN/Inf propagate; NaN for non-numeric data)."""
+    a = np.asarray(a)
+    if a.dtype.kind not in "fciub":
+        return float("nan")
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.linalg.norm(a.astype(np.complex128 if a.dtype.kind == "c" else np.float64).ravel()))
+
+
+def font(content: str, *, colour: str | None = None, size: float | None = None, face: str | None = None) -> str:
+    """Wrap already escaped ``content`` in a ``<FONT>`` tag (attributes only when given)."""
+    attrs = []
+    if colour:
+        attrs.append(f'COLOR="{colour}"')
+    if size:
+        attrs.append(f'POINT-SIZE="{size:g}"')
+    if face:
+        attrs.append(f'FACE="{escape(face)}"')
+    if not attrs:
+        return content
+    return f"<FONT {' '.join(attrs)}>{content}</FONT>"
+
+
+def _downsample(a: np.ndarray, max_side: int) -> np.ndarray:
+    """Average blocks of a 2-D array so that neither side exceeds ``max_side``."""
+    rows, cols = a.shape
+    rs = max(1, math.ceil(rows / max_side))
+    cs = max(1, math.ceil(cols / max_side))
+    if rs == 1 and cs == 1:
+        return a
+    out = np.empty((math.ceil(rows / rs), math.ceil(cols / cs)), dtype=np.float64)
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            block = a[i * rs : (i + 1) * rs, j * cs : (j + 1) * cs]
+            out[i, j] = np.nan if not np.isfinite(block).all() else block.mean()
+    return out
+
+
+def heatmap_table(a: Any, theme: Theme, max_side: int = 24) -> str | None:
+    """A heat-map of an array as an HTML-like ``<TABLE>`` of coloured cells.
+
+    A vector is drawn as one row, a matrix as rows × columns (averaged down to
+    at most ``max_side`` cells per side), higher dimensions flattened to 2-D.
+    Colours are diverging around 0, scaled by the largest finite ``|x|``:
+    ``theme.heatmap_neg`` for the most negative, ``theme.heatmap_zero`` for 0,
+    ``theme.heatmap_pos`` for the most positive, ``theme.heatmap_nan`` for NaN
+    and Inf. Returns ``None`` for scalars and non-numeric arrays.
+    """
+    a = np.asarray(a)
+    if a.ndim == 0 or a.size <= 1 or a.dtype.kind not in "fiub":
+        return None
+    a = a.astype(np.float64)
+    a = a.reshape(1, -1) if a.ndim == 1 else a.reshape(-1, a.shape[-1])
+    a = _downsample(a, max_side)
+    finite = a[np.isfinite(a)]
+    scale = float(np.abs(finite).max()) if finite.size else 0.0
+    size = theme.cell_size
+    rows = []
+    for row in a:
+        cells = []
+        for x in row.tolist():
+            if not math.isfinite(x):
+                colour = theme.heatmap_nan
+            elif scale == 0 or x == 0:
+                colour = theme.heatmap_zero
+            else:
+                colour = mix(theme.heatmap_zero, theme.heatmap_pos if x > 0 else theme.heatmap_neg, abs(x) / scale)
+            cells.append(f'<TD BGCOLOR="{colour}" WIDTH="{size}" HEIGHT="{size}" FIXEDSIZE="TRUE"></TD>')
+        rows.append("<TR>" + "".join(cells) + "</TR>")
+    # A fixed-size table keeps its natural size inside a wider cell (Graphviz stretches it otherwise).
+    return (
+        f'<TABLE BORDER="0" CELLBORDER="1" COLOR="{theme.cluster_border}" CELLSPACING="0" CELLPADDING="0" '
+        f'FIXEDSIZE="TRUE" WIDTH="{size * a.shape[1]}" HEIGHT="{size * a.shape[0]}" ALIGN="LEFT">'
+        + "".join(rows)
+        + "</TABLE>"
+    )

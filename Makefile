@@ -27,6 +27,7 @@ demo: $(VENV)/.stamp-demo
 lint: $(VENV)/.stamp-all
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 test: lint
 	@bash scripts/ensure_system_deps.sh dot neato chromium

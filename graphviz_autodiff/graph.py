@@ -208,14 +208,6 @@ class Graph:
     def __exit__(self, *exc: object) -> None:
         STATE.context.pop()
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        """Show the graph inline in Jupyter when the ``viz`` package is installed."""
-        try:
-            import viz
-        except ImportError:  # pragma: no cover - depends on the environment
-            return {"text/plain": repr(self)}
-        return viz.render(self)._repr_mimebundle_(include, exclude)
-
     # -- networkx view -------------------------------------------------------
     def _sync(self) -> None:
         """Add the nodes and edges recorded since the last sync to ``self._nx``.

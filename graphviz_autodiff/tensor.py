@@ -233,16 +233,6 @@ class Tensor(_ArrayView):
         body = np.array2string(self.data, precision=4, threshold=6)
         return f"Tensor{name}({body}, {what})"
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        """Show the part of the graph this tensor depends on, when ``viz`` is installed."""
-        if self.graph is None:
-            return {"text/plain": repr(self)}
-        try:
-            import viz
-        except ImportError:  # pragma: no cover - depends on the environment
-            return {"text/plain": repr(self)}
-        return viz.render(self)._repr_mimebundle_(include, exclude)
-
     # -- backward ----------------------------------------------------------
     def backward(self, grad: Any = None) -> None:
         """Run the backward pass from this tensor.

@@ -16,7 +16,7 @@ Examples
 >>> path = viz.save(L, "/tmp/lecture5.png")   # by extension: .svg, .pdf, .png, .dot
 """
 
-from . import themes
+from . import display, themes
 from .dot import (
     GraphvizNotFoundError,
     GraphvizWarning,
@@ -44,6 +44,7 @@ __all__ = [
     "StepperModel",
     "Theme",
     "VizError",
+    "display",
     "render",
     "save",
     "save_all",
@@ -51,3 +52,5 @@ __all__ = [
     "to_dot",
     "to_svg",
 ]
+
+display.register()  # inline pictures of graphs and tensors when imported inside IPython/Jupyter

@@ -117,7 +117,7 @@ def test_missing_dot_gives_one_clear_error(no_graphviz_on_path, tmp_path):
     with pytest.raises(viz.GraphvizNotFoundError):
         viz.save(L, tmp_path / "fig.png")
     with pytest.raises(viz.GraphvizNotFoundError):
-        L.graph._repr_mimebundle_()  # the notebook display path
+        viz.display.graph_svg(L.graph)  # the notebook display path
     # Writing DOT source needs no Graphviz.
     assert viz.save(L, tmp_path / "fig.dot").exists()
 

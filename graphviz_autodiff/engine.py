@@ -41,7 +41,7 @@ from .errors import (
 from .graph import PASS_IDS, STATE
 from .tensor import Parameter, Tensor
 
-__all__ = ["BackwardStep", "backward", "iter_backward"]
+__all__ = ["BackwardStep", "backward", "calls_of", "iter_backward"]
 
 # Which arguments need a gradient, for the op whose backward is running
 # (read through ``Differentiable.needs_input_grad``).
@@ -280,7 +280,7 @@ def _param_contributions(op: Any, params: tuple, presets: list) -> tuple:
     return tuple(contributions)
 
 
-def _scope(root: Tensor) -> list[Tensor]:
+def calls_of(root: Tensor) -> list[Tensor]:
     """The op-call tensors ``root`` depends on, newest first (reverse topological order)."""
     seen = {root}
     stack = [root]
@@ -430,7 +430,7 @@ def _walk(tensor: Tensor, grad: Any, on_error: str, make_steps: bool) -> Iterato
         if tensor.requires_grad:
             tensor.grad = root_grad
         return
-    calls = _scope(tensor)
+    calls = calls_of(tensor)
     recorded = any(t._graph is not None for t in calls)
     located: list[tuple[Any, int | None]] = []
     if recorded:

@@ -171,7 +171,7 @@ class Graph:
 
         Node and edge attributes are documented in :mod:`graphviz_autodiff.graph`.
         """
-        g = self._resolve()
+        g = self.resolve()
         if g._nx is None:
             g._nx = nx.DiGraph()
         if g._synced != g._next_id:
@@ -181,20 +181,20 @@ class Graph:
     @property
     def groups(self) -> dict[str, dict[str, Any]]:
         """Groups (clusters) by key: ``{"label", "kind", "parent", "n_params"}``."""
-        return self._resolve()._groups
+        return self.resolve()._groups
 
     def __len__(self) -> int:
-        return len(self._resolve()._attrs)
+        return len(self.resolve()._attrs)
 
     def __repr__(self) -> str:
-        g = self._resolve()
+        g = self.resolve()
         title = f" {g.name!r}" if g.name else ""
         n_edges = sum(len(edges) for edges in g._in_edges.values())
         return f"<Graph{title}: {len(g._attrs)} nodes, {n_edges} edges>"
 
     def op_nodes(self) -> list[int]:
         """Node ids of op calls, in the order they were recorded."""
-        attrs = self._resolve()._attrs
+        attrs = self.resolve()._attrs
         return [n for n in sorted(attrs) if attrs[n]["kind"] == "op"]
 
     def topological_order(self) -> list[int]:
@@ -202,7 +202,7 @@ class Graph:
         return list(nx.lexicographical_topological_sort(self.nx))
 
     def __enter__(self) -> Graph:
-        STATE.context.append(self._resolve())
+        STATE.context.append(self.resolve())
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -233,7 +233,8 @@ class Graph:
         self._synced = self._next_id
 
     # -- merging -----------------------------------------------------------
-    def _resolve(self) -> Graph:
+    def resolve(self) -> Graph:
+        """The graph that holds this graph's nodes now: itself, unless it was merged into another."""
         g = self
         while g._merged_into is not None:
             g = g._merged_into
@@ -485,7 +486,7 @@ def is_recording() -> bool:
 def last_graph() -> Graph | None:
     """The graph of the most recent recorded op call, while it is alive."""
     g = STATE.last() if STATE.last is not None else None
-    return g._resolve() if g is not None else None
+    return g.resolve() if g is not None else None
 
 
 @contextmanager

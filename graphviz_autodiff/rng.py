@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["default_rng", "manual_seed"]
+__all__ = ["default_rng", "get_generator", "manual_seed", "set_generator"]
 
 _generator = np.random.default_rng(0)
 
@@ -17,6 +17,17 @@ def manual_seed(seed: int) -> None:
     """Reseed the generator used for parameter initialisation and dropout."""
     global _generator
     _generator = np.random.default_rng(seed)
+
+
+def get_generator() -> np.random.Generator:
+    """The library's shared generator (what :func:`default_rng` returns without a seed)."""
+    return _generator
+
+
+def set_generator(generator: np.random.Generator) -> None:
+    """Make ``generator`` the library's shared generator (the debugger restores a snapshot with it)."""
+    global _generator
+    _generator = generator
 
 
 def default_rng(seed: int | None = None) -> np.random.Generator:

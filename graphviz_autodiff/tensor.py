@@ -210,6 +210,21 @@ class Tensor(_ArrayView):
         return self._op
 
     @property
+    def inputs(self) -> tuple:
+        """The arguments of the call that produced this tensor (tensors and parameters); ``()`` for a leaf."""
+        return self._inputs
+
+    @property
+    def params(self) -> tuple:
+        """``(attribute, Parameter)`` for each parameter the producing op held at the call; ``()`` for a leaf."""
+        return self._params
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        """Which arguments of the producing call needed a gradient; ``()`` for a leaf."""
+        return self._needs
+
+    @property
     def is_leaf(self) -> bool:
         """Whether this tensor is data rather than the output of an op call."""
         return self._op is None

@@ -37,18 +37,18 @@ MIME = "image/svg+xml"
 
 def graph_svg(graph: Graph) -> str:
     """The SVG of a whole graph, as :func:`viz.render` draws it with its defaults."""
-    from .drawing import render
+    from .export import to_svg
 
-    return render(graph)._repr_image_svg_xml()
+    return to_svg(graph)
 
 
 def tensor_svg(tensor: Tensor) -> str | None:
     """The SVG of the part of its graph a tensor depends on; ``None`` (text only) if it was not recorded."""
     if tensor.graph is None or tensor.node is None:
         return None
-    from .drawing import render
+    from .export import to_svg
 
-    return render(tensor)._repr_image_svg_xml()
+    return to_svg(tensor)
 
 
 def register(shell: Any = None) -> bool:

@@ -499,20 +499,20 @@ def _from_graph(graph: Graph) -> tuple[list[_Call], list[_Leaf]]:
 def _from_tensor(root: Tensor) -> tuple[list[_Call], list[_Leaf]]:
     calls = []
     leaves: dict[int, _Leaf] = {}
-    scope = engine._scope(root) if root._op is not None else []
+    scope = engine.calls_of(root) if root.op is not None else []
     remaining: dict[int, int] = {}
     for t in scope:
-        remaining[id(t._op)] = remaining.get(id(t._op), 0) + 1
+        remaining[id(t.op)] = remaining.get(id(t.op), 0) + 1
     for key, t in enumerate(scope):
-        graph, node = t._locate()
+        graph, node = t.graph, t.node
         G = graph.nx if graph is not None else None
         attrs = G.nodes[node] if G is not None else None
         recorded = _recorded_args(G, node) if G is not None else {}
         arrays = []
-        for i, inp in enumerate(t._inputs):
+        for i, inp in enumerate(t.inputs):
             value = np.asarray(G.nodes[recorded[i]]["value"] if i in recorded else inp.data)
             arrays.append(value)
-            if (type(inp) is Tensor and inp._op is not None) or id(inp) in leaves:
+            if (type(inp) is Tensor and inp.op is not None) or id(inp) in leaves:
                 continue
             leaf_node = recorded.get(i)
             role = "parameter" if isinstance(inp, Parameter) else "input"
@@ -522,28 +522,28 @@ def _from_tensor(root: Tensor) -> tuple[list[_Call], list[_Leaf]]:
             leaves[id(inp)] = _Leaf(leaf_node, str(label), role, value)
         params = _param_values(G, node) if G is not None else {}
         param_nodes = _param_nodes(G, node) if G is not None else {}
-        for attr, p in t._params:
+        for attr, p in t.params:
             params.setdefault(attr, p.data)
             if id(p) not in leaves:
                 leaves[id(p)] = _Leaf(param_nodes.get(attr), str(p.name or attr), "parameter", np.asarray(params[attr]))
-        remaining[id(t._op)] -= 1
-        needs = getattr(t, "_needs", None) or tuple(bool(inp.requires_grad) for inp in t._inputs)
+        remaining[id(t.op)] -= 1
+        needs = t.needs_input_grad or tuple(bool(inp.requires_grad) for inp in t.inputs)
         calls.append(
             _Call(
                 node=node,
-                op=t._op,
-                label=str(attrs["label"]) if attrs is not None else _op_label(t._op),
+                op=t.op,
+                label=str(attrs["label"]) if attrs is not None else _op_label(t.op),
                 arrays=arrays,
-                names=argument_names(t._op, len(arrays)),
+                names=argument_names(t.op, len(arrays)),
                 needs=tuple(needs),
                 params=params,
                 output=t.data,
                 upstream=attrs["grad"] if attrs is not None else t.grad,
-                call_index=attrs["call_index"] if attrs is not None else remaining[id(t._op)],
+                call_index=attrs["call_index"] if attrs is not None else remaining[id(t.op)],
                 seed_key=node if node is not None else key,
             )
         )
-    if root._op is None:
+    if root.op is None:
         leaves[id(root)] = _Leaf(root.node, str(root.name or "input"), "input", root.data)
     ordered = sorted(leaves.values(), key=lambda leaf: -1 if leaf.node is None else leaf.node, reverse=True)
     return calls, ordered
@@ -603,7 +603,7 @@ def check(
         calls, leaves = _from_tensor(tensor_or_graph)
         graph = tensor_or_graph.graph
     elif isinstance(tensor_or_graph, Graph):
-        graph = tensor_or_graph._resolve()
+        graph = tensor_or_graph.resolve()
         calls, leaves = _from_graph(graph)
     else:
         raise TypeError(f"check expects a Tensor (e.g. the loss) or a Graph, got {type(tensor_or_graph).__name__}")
@@ -740,7 +740,7 @@ def _replay(op: Any, calls: list[_Call], upstreams: list[np.ndarray]) -> list[st
         for i, call in enumerate(calls):
             _set_params(shared, call.params)
             guard.restore_random()
-            arrays = [shared._float64(a) for a in call.arrays]  # type: ignore[arg-type]
+            arrays = [shared.to_float64(a) for a in call.arrays]  # type: ignore[arg-type]
             try:
                 with no_record():
                     shared.forward_fn(shared.clone, *arrays)
@@ -768,7 +768,7 @@ def _replay(op: Any, calls: list[_Call], upstreams: list[np.ndarray]) -> list[st
 def _set_params(subject: _Subject, values: dict[str, np.ndarray]) -> None:
     for attr, p in subject.params:
         if attr in values:
-            p.data = subject._float64(np.asarray(values[attr]))
+            p.data = subject.to_float64(np.asarray(values[attr]))
 
 
 def _gradients(subject: _Subject, up: np.ndarray) -> list[Any]:

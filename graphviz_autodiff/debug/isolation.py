@@ -103,7 +103,8 @@ class _RandomSource:
 
     def state(self) -> Any:
         if self.kind == "library":
-            return (_rng._generator, _rng._generator.bit_generator.state)
+            generator = _rng.get_generator()
+            return (generator, generator.bit_generator.state)
         if self.kind == "numpy":
             return np.random.get_state(legacy=False)
         if self.kind == "python":
@@ -114,7 +115,7 @@ class _RandomSource:
 
     def restore(self) -> None:
         if self.kind == "library":
-            _rng._generator = self.saved[0]
+            _rng.set_generator(self.saved[0])
             self.saved[0].bit_generator.state = self.saved[1]
         elif self.kind == "numpy":
             np.random.set_state(self.saved)

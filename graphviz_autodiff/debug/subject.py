@@ -38,19 +38,19 @@ class _Subject:
         self.guard = guard
         self.names = argument_names(op, len(arrays))
         self.needs = needs
-        self.work = [self._float64(a) for a in arrays]
+        self.work = [self.to_float64(a) for a in arrays]
         self.params: list[tuple[str, Parameter]] = [
             (attr, p) for attr, p in self.clone.__dict__.items() if type(p) is Parameter
         ]
         for attr, p in self.params:
             value = p.data if param_values is None or attr not in param_values else param_values[attr]
-            p.data = self._float64(np.asarray(value))
+            p.data = self.to_float64(np.asarray(value))
             p.grad = None
         self.pre_state = dict(self.clone.__dict__)
         guard.watch(self.clone)
         self.forward_fn = type(self.clone).forward
 
-    def _float64(self, a: np.ndarray) -> np.ndarray:
+    def to_float64(self, a: np.ndarray) -> np.ndarray:
         a = np.asarray(a)
         if a.dtype.kind == "f" and a.dtype != np.float64:
             self.cast += 1

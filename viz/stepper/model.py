@@ -329,7 +329,7 @@ class StepperModel(_StepTexts, _Timelines, traitlets.HasTraits):
         G = self._G
         selected = set(self.nodes)
         if isinstance(target, Tensor):
-            found = [target.node] if target.graph is self.graph or target.graph is self.graph._resolve() else []
+            found = [target.node] if target.graph is self.graph or target.graph is self.graph.resolve() else []
         elif isinstance(target, (int, np.integer)) and not isinstance(target, bool):
             found = [int(target)]
         elif isinstance(target, str) and re.fullmatch(r"n\d+", target):
@@ -368,7 +368,8 @@ class StepperModel(_StepTexts, _Timelines, traitlets.HasTraits):
         """``Linear (node 2)``."""
         return tr("step.ref", self.lang, label=self._G.nodes[node]["label"], node=node)
 
-    def _title(self, node: int) -> str:
+    def title(self, node: int) -> str:
+        """A node's title in texts: its label, and the output's name when it has one (``Linear (z)``)."""
         attrs = self._G.nodes[node]
         name = attrs["name"] if attrs["kind"] == "op" else None
         return f"{attrs['label']} ({name})" if name else str(attrs["label"])

@@ -34,19 +34,19 @@ class _StepTexts:
                 return [*lines, tr("step.start_empty", lang)]
             first = self.steps[0]
             if self.direction == "forward":
-                return [*lines, tr("step.start_forward", lang, node=first.node, label=self._title(first.node))]
+                return [*lines, tr("step.start_forward", lang, node=first.node, label=self.title(first.node))]
             value = self._values(first.upstream_grad) if first.upstream_grad is not None else "—"
             start = tr(
                 "step.start_backward",
                 lang,
                 node=first.node,
-                label=self._title(first.node),
+                label=self.title(first.node),
                 var=self._var(first.node),
                 value=value,
             )
             return [*lines, start]
         step = self.steps[k - 1]
-        lines = [tr("step.head", lang, k=k, n=n, direction=direction, node=step.node, label=self._title(step.node))]
+        lines = [tr("step.head", lang, k=k, n=n, direction=direction, node=step.node, label=self.title(step.node))]
         lines += self._forward_lines(step) if self.direction == "forward" else self._backward_lines(step)
         if k == n:
             lines.append(tr(f"step.end_{self.direction}", lang, n=n))

@@ -81,7 +81,7 @@ class _View:
             layout=w.Layout(width="340px"),
         )
         self.slider.add_class("gad-slider")
-        options = [(f"{model._title(s.node)} · {s.index + 1}", s.node) for s in model.steps]
+        options = [(f"{model.title(s.node)} · {s.index + 1}", s.node) for s in model.steps]
         self.target = w.Dropdown(
             options=options, value=options[0][1] if options else None, layout=w.Layout(width="220px")
         )

@@ -22,7 +22,6 @@ consumes it one step at a time.
 
 from __future__ import annotations
 
-import inspect
 import operator
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from .errors import (
 )
 from .graph import PASS_IDS, STATE
 from .tensor import Parameter, Tensor
+from .util import argument_name, describe_nonfinite, op_label
 
 __all__ = ["BackwardStep", "backward", "calls_of", "iter_backward"]
 
@@ -99,26 +99,10 @@ class BackwardStep:
     @property
     def label(self) -> str:
         """The op's label (its ``name`` or class name)."""
-        return _op_label(self.op)
+        return op_label(self.op)
 
     def __repr__(self) -> str:
         return f"<BackwardStep {self.index}: node {self.node} {self.label} ({self.status})>"
-
-
-def _op_label(op: Any) -> str:
-    return str(getattr(op, "name", None) or type(op).__name__)
-
-
-def _arg_name(op: Any, position: int) -> str:
-    try:
-        params = [
-            p for p in inspect.signature(type(op).forward).parameters.values() if p.kind is p.POSITIONAL_OR_KEYWORD
-        ][1:]
-        if position < len(params):
-            return f"argument {position} ({params[position].name})"
-    except (TypeError, ValueError):  # pragma: no cover - builtins without signature
-        pass
-    return f"argument {position}"
 
 
 def _shape_hint(expected: tuple, got: tuple) -> str:
@@ -178,12 +162,12 @@ def _validate_slowly(op: Any, inputs: tuple, result: Any) -> tuple:
         seq = (result,)
     else:
         raise GradientCountError(
-            f"{_op_label(op)}.backward returned one {type(result).__name__} but forward took {n} "
+            f"{op_label(op)}.backward returned one {type(result).__name__} but forward took {n} "
             f"arguments; return a tuple of {n} gradients (None for an argument without one)."
         )
     if len(seq) != n:
         raise GradientCountError(
-            f"{_op_label(op)}.backward returned {len(seq)} gradients but forward took {n} "
+            f"{op_label(op)}.backward returned {len(seq)} gradients but forward took {n} "
             f"argument{'s' if n != 1 else ''}; return exactly one gradient per argument, in order."
         )
     grads = []
@@ -191,7 +175,7 @@ def _validate_slowly(op: Any, inputs: tuple, result: Any) -> tuple:
         if g is None:
             if inp.requires_grad:
                 raise MissingGradientError(
-                    f"{_op_label(op)}.backward returned None for {_arg_name(op, i)}, a float array of shape "
+                    f"{op_label(op)}.backward returned None for {argument_name(op, i)}, a float array of shape "
                     f"{inp.data.shape} that needs a gradient; compute it (None is only for "
                     f"non-differentiable arguments such as integer labels)."
                 )
@@ -202,8 +186,8 @@ def _validate_slowly(op: Any, inputs: tuple, result: Any) -> tuple:
         expected = inp.data.shape
         if g.shape != expected:
             raise ShapeRuleError(
-                f"{_op_label(op)}.backward returned a gradient of shape {g.shape} for "
-                f"{_arg_name(op, i)}, which has shape {expected}. Every gradient must have the "
+                f"{op_label(op)}.backward returned a gradient of shape {g.shape} for "
+                f"{argument_name(op, i)}, which has shape {expected}. Every gradient must have the "
                 f"shape of its argument.{_shape_hint(expected, g.shape)}"
             )
         grads.append(g)
@@ -272,7 +256,7 @@ def _param_contributions(op: Any, params: tuple, presets: list) -> tuple:
                 c = np.asarray(c)
             if c.shape != p.data.shape:
                 raise ShapeRuleError(
-                    f"{_op_label(op)}.backward set {attr}.grad to shape {c.shape}, but the parameter "
+                    f"{op_label(op)}.backward set {attr}.grad to shape {c.shape}, but the parameter "
                     f"{attr} has shape {p.data.shape}. A parameter's gradient must have its shape."
                     f"{_shape_hint(p.data.shape, c.shape)}"
                 )
@@ -465,7 +449,7 @@ def _walk(tensor: Tensor, grad: Any, on_error: str, make_steps: bool) -> Iterato
                 grads, contributions, _ = run_call(t, upstream, restored)
             except Exception as error:
                 if not isinstance(error, AutodiffError):
-                    error.add_note(f"(raised in {_op_label(op)}.backward, graph node {node})")
+                    error.add_note(f"(raised in {op_label(op)}.backward, graph node {node})")
                 if graph is not None:
                     _write_step(graph, node, upstream, None, (), "failed", error)
                 if on_error == "raise":
@@ -582,8 +566,8 @@ def manual_backward(op: Any, raw_backward: Any, upstream: Any) -> Any:
     up = _root_grad(t, upstream) if not isinstance(upstream, np.ndarray) else upstream
     if up.shape != t.data.shape:
         raise ShapeRuleError(
-            f"{_op_label(op)}.backward was given an upstream gradient of shape {up.shape}, but "
-            f"{_op_label(op)}'s output has shape {t.data.shape}; pass dL/d(output), of the output's shape."
+            f"{op_label(op)}.backward was given an upstream gradient of shape {up.shape}, but "
+            f"{op_label(op)}'s output has shape {t.data.shape}; pass dL/d(output), of the output's shape."
         )
     graph, node = _graph_node(t)
     if graph is not None and (not graph._manual_done or node in graph._manual_done):
@@ -599,7 +583,7 @@ def manual_backward(op: Any, raw_backward: Any, upstream: Any) -> Any:
         grads, contributions, result = run_call(t, upstream)
     except Exception as error:
         if not isinstance(error, AutodiffError):
-            error.add_note(f"(raised in {_op_label(op)}.backward, graph node {node})")
+            error.add_note(f"(raised in {op_label(op)}.backward, graph node {node})")
         if graph is not None:
             _write_step(graph, node, up, None, (), "failed", error)
         raise
@@ -650,26 +634,19 @@ def check_forward_finite(t: Tensor) -> None:
         g, node = _graph_node(t)
         site = g._attrs[node]["site"] if g is not None else None
         raise NonFiniteError(
-            f"{_op_label(t._op)}.forward produced {_count_nonfinite(data)} (graph node {node}); "
+            f"{op_label(t._op)}.forward produced {describe_nonfinite(data)} (graph node {node}); "
             f"the call was made at {site or 'an unknown place'}."
         )
 
 
 def _check_backward_finite(t: Tensor, grads: tuple, contributions: list) -> None:
-    named = [(_arg_name(t._op, i), g) for i, g in enumerate(grads)]
+    named = [(argument_name(t._op, i), g) for i, g in enumerate(grads)]
     named += [(f"parameter {attr}", c) for attr, _, c in contributions]
     for what, g in named:
         if g is not None and g.dtype.kind in "fc" and not np.isfinite(g).all():
             graph, node = _graph_node(t)
             site = graph._attrs[node]["site"] if graph is not None else None
             raise NonFiniteError(
-                f"{_op_label(t._op)}.backward produced {_count_nonfinite(g)} in the gradient for {what} "
+                f"{op_label(t._op)}.backward produced {describe_nonfinite(g)} in the gradient for {what} "
                 f"(graph node {node}); the forward call was made at {site or 'an unknown place'}."
             )
-
-
-def _count_nonfinite(a: np.ndarray) -> str:
-    n_nan = int(np.isnan(a).sum())
-    n_inf = int(np.isinf(a).sum())
-    parts = [f"{n_nan} NaN" if n_nan else "", f"{n_inf} Inf" if n_inf else ""]
-    return " and ".join(p for p in parts if p) + f" of {a.size} values"

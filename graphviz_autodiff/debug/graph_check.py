@@ -97,14 +97,13 @@ from .. import engine
 from ..graph import Graph, no_record
 from ..i18n import tr
 from ..tensor import Parameter, Tensor
+from ..util import argument_names, describe_nonfinite, op_label
 from .op_check import (
     GradcheckResult,
     PrecisionWarning,
     _SideEffectGuard,
     _Subject,
-    argument_names,
     check_call,
-    count_nonfinite,
     format_error,
     format_table,
     quiet,
@@ -532,7 +531,7 @@ def _from_tensor(root: Tensor) -> tuple[list[_Call], list[_Leaf]]:
             _Call(
                 node=node,
                 op=t.op,
-                label=str(attrs["label"]) if attrs is not None else _op_label(t.op),
+                label=str(attrs["label"]) if attrs is not None else op_label(t.op),
                 arrays=arrays,
                 names=argument_names(t.op, len(arrays)),
                 needs=tuple(needs),
@@ -547,10 +546,6 @@ def _from_tensor(root: Tensor) -> tuple[list[_Call], list[_Leaf]]:
         leaves[id(root)] = _Leaf(root.node, str(root.name or "input"), "input", root.data)
     ordered = sorted(leaves.values(), key=lambda leaf: -1 if leaf.node is None else leaf.node, reverse=True)
     return calls, ordered
-
-
-def _op_label(op: Any) -> str:
-    return str(getattr(op, "name", None) or type(op).__name__)
 
 
 # -- checking --------------------------------------------------------------------------------
@@ -695,7 +690,7 @@ def _check_leaf(leaf: _Leaf, lang: str) -> NodeCheck:
     value = leaf.value
     if value.dtype.kind in "fc" and not np.isfinite(value).all():
         record.kind = "nonfinite_forward"
-        record.message = tr("msg.leaf_nonfinite", lang, what=what, count=count_nonfinite(value))
+        record.message = tr("msg.leaf_nonfinite", lang, what=what, count=describe_nonfinite(value))
     else:
         record.message = tr("msg.leaf_ok", lang, what=what)
     return record

@@ -14,20 +14,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..util import describe_nonfinite
+
 if TYPE_CHECKING:
     from .op_check import ArgumentCheck
     from .subject import _Subject
 
 # Safety factor of the rounding-error bound r_k (see the docstring of graphviz_autodiff.debug).
 _ROUNDING_FACTOR = 8.0
-
-
-def count_nonfinite(a: np.ndarray) -> str:
-    """``"3 NaN and 1 Inf of 12 values"``."""
-    n_nan = int(np.isnan(a).sum())
-    n_inf = int(np.isinf(a).sum())
-    parts = [p for p in (f"{n_nan} NaN" if n_nan else "", f"{n_inf} Inf" if n_inf else "") if p]
-    return " and ".join(parts) + f" / {a.size}"
 
 
 def _numeric(
@@ -121,7 +115,7 @@ def _compare(r: ArgumentCheck, n: np.ndarray, noise: np.ndarray, kinks: np.ndarr
     assert a is not None
     if not np.isfinite(a).all():
         r.status = "nonfinite_backward"
-        r.count = count_nonfinite(a)
+        r.count = describe_nonfinite(a)
         return
     if not np.isfinite(n).all():
         r.note = "numeric_nonfinite"

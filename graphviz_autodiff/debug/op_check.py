@@ -95,14 +95,14 @@ from ..differentiable import Differentiable
 from ..errors import GradientCountError, ShapeRuleError
 from ..i18n import tr
 from ..tensor import Parameter, Tensor
+from ..util import describe_nonfinite
 from .diagnose import _diagnose, _message, _verdict, format_error, format_table
 from .diagnose import argument_message as argument_message  # re-exported: importable from here as before
 from .diagnose import reduction_axes as reduction_axes
 from .isolation import _SideEffectGuard, quiet
 from .isolation import clone_op as clone_op
-from .numeric import _compare, _numeric, count_nonfinite
+from .numeric import _compare, _numeric
 from .subject import _Backward, _Subject
-from .subject import argument_names as argument_names
 
 __all__ = ["ARGUMENT_STATUSES", "ArgumentCheck", "GradcheckResult", "PrecisionWarning", "gradcheck"]
 
@@ -436,7 +436,7 @@ def _run(subject: _Subject, result: GradcheckResult, upstreams: list[np.ndarray 
     )
     if out.dtype.kind in "fc" and not np.isfinite(out).all():
         result.kind = "nonfinite_forward"
-        result.error = count_nonfinite(out)
+        result.error = describe_nonfinite(out)
         return
     post_state = dict(subject.clone.__dict__)
     ups = _upstreams(upstreams, out, rng, result.label)

@@ -9,7 +9,6 @@ raw backward once, returning what it gave (:class:`_Backward`); plus
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +18,7 @@ from .. import engine
 from ..differentiable import _as_output
 from ..graph import no_record
 from ..tensor import Parameter, Tensor
+from ..util import argument_names
 from .isolation import _SideEffectGuard, clone_op
 
 
@@ -102,24 +102,3 @@ class _Backward:
     raw: Any
     param_grads: list[np.ndarray | None]
     mutated_upstream: bool
-
-
-def argument_names(op: Any, n: int) -> list[str]:
-    """Names of ``forward``'s first ``n`` arguments (``xs[0]``... for ``*xs``; ``arg3`` when unknown)."""
-    names: list[str] = []
-    star = None
-    try:
-        for p in list(inspect.signature(type(op).forward).parameters.values())[1:]:
-            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
-                names.append(p.name)
-            elif p.kind is p.VAR_POSITIONAL:
-                star = p.name
-                break
-    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
-        pass
-    if n <= 0:
-        return names
-    out = names[:n]
-    for i in range(len(out), n):
-        out.append(f"{star}[{i - len(names)}]" if star else f"arg{i}")
-    return out

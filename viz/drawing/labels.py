@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from graphviz_autodiff.util import count_nonfinite
+
 from ..themes import Theme, mix
 
 __all__ = [
@@ -32,7 +34,6 @@ __all__ = [
     "STRINGS",
     "array_norm",
     "core_text",
-    "count_nonfinite",
     "escape",
     "font",
     "format_scalar",
@@ -209,13 +210,6 @@ def format_scalar(x: Any, precision: int) -> str:
         return "0"
     out = f"{x:.{precision}g}"
     return "0" if out in ("-0", "0") else out
-
-
-def count_nonfinite(a: np.ndarray) -> tuple[int, int]:
-    """``(number of NaN, number of ±Inf)`` in a float or complex array (``(0, 0)`` otherwise)."""
-    if a.dtype.kind not in "fc":
-        return 0, 0
-    return int(np.isnan(a).sum()), int(np.isinf(a).sum())
 
 
 def format_value(a: Any, precision: int, max_array: int, lang: str) -> list[str]:

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphviz_autodiff.util import has_nonfinite
+
 from ..themes import scale_colour
 from .labels import array_norm, escape, font, format_scalar, text
-from .states import _nonfinite
 
 if TYPE_CHECKING:
     from .nodes import _Unit
@@ -35,7 +36,7 @@ class _Overlays:
         colours: dict[str, str] = {}
         if overlay == "nonfinite":
             for unit in units.values():
-                bad = _nonfinite(unit.value) or _nonfinite(unit.grad)
+                bad = has_nonfinite(unit.value) or has_nonfinite(unit.grad)
                 colours[unit.name] = t.nonfinite_fill if bad else t.overlay_scale[0]
             self.scale = None
             return colours
@@ -166,6 +167,6 @@ def _max_abs(a: Any) -> float:
     a = np.asarray(a)
     if a.dtype.kind not in "fciub" or a.size == 0:
         return float("nan")
-    if _nonfinite(a):
+    if has_nonfinite(a):
         return float("inf")
     return float(np.abs(a).max())

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from graphviz_autodiff.util import has_nonfinite
+
 from .labels import core_text, escape, font, format_scalar, format_value, text
 from .labels import wrap as wrap_text
 
@@ -29,13 +31,6 @@ def _node_id(key: Any) -> int | None:
     if isinstance(key, str) and key[:1] == "n" and key[1:].isdigit():
         return int(key[1:])
     return None
-
-
-def _nonfinite(a: Any) -> bool:
-    if a is None:
-        return False
-    a = np.asarray(a)
-    return a.dtype.kind in "fc" and not np.isfinite(a).all()
 
 
 class _States:
@@ -93,7 +88,7 @@ class _States:
             status = attrs["status"]
             if status == "failed":
                 state = "failed"
-            elif _nonfinite(attrs["value"]) or _nonfinite(self.grads[n]):
+            elif has_nonfinite(attrs["value"]) or has_nonfinite(self.grads[n]):
                 state = "nonfinite"
             elif status in ("pending", "skipped"):
                 state = "done" if attrs["kind"] != "op" and self.grads[n] is not None else "pending"

@@ -55,6 +55,7 @@ import traitlets
 
 from graphviz_autodiff.graph import Graph
 from graphviz_autodiff.tensor import Tensor
+from graphviz_autodiff.util import has_nonfinite
 
 from ..drawing.builder import render
 from ..drawing.labels import text as label_text
@@ -68,7 +69,6 @@ from .steps import (
     UnknownNodeError,
     _backward_steps,
     _forward_steps,
-    _nonfinite,
     _select,
 )
 from .texts import _core_kind, _StepTexts
@@ -299,12 +299,12 @@ class StepperModel(_StepTexts, _Timelines, traitlets.HasTraits):
 
     def _nonfinite_problems(self, step: Step) -> list[Problem]:
         lines = []
-        if _nonfinite(step.value):
+        if has_nonfinite(step.value):
             lines.append(tr("problem.nonfinite_value", self.lang, count=self._count(step.value)))
-        if _nonfinite(step.upstream_grad):
+        if has_nonfinite(step.upstream_grad):
             lines.append(tr("problem.nonfinite_upstream", self.lang, count=self._count(step.upstream_grad)))
         for name, g in self._returned(step):
-            if _nonfinite(g):
+            if has_nonfinite(g):
                 lines.append(tr("problem.nonfinite_grad", self.lang, name=name, count=self._count(g)))
         return [Problem("nonfinite", tuple(lines))] if lines else []
 

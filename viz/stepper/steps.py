@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
-import numpy as np
 
 import graphviz_autodiff
 from graphviz_autodiff.engine import iter_backward
@@ -129,14 +128,6 @@ def _select(tensor_or_graph: Tensor | Graph) -> tuple[Graph, list[int], Tensor |
     raise TypeError(
         f"Stepper: expected a graphviz_autodiff Tensor (the loss) or Graph, got {type(tensor_or_graph).__name__}"
     )
-
-
-def _arg_names(op: Any) -> list[str]:
-    try:
-        params = inspect.signature(type(op).forward).parameters.values()
-    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
-        return []
-    return [p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD][1:]
 
 
 _SKIP_DIRS = tuple(
@@ -287,10 +278,3 @@ def _forward_steps(graph: Graph, nodes: list[int]) -> list[Step]:
             )
         )
     return steps
-
-
-def _nonfinite(a: Any) -> bool:
-    if a is None:
-        return False
-    a = np.asarray(a)
-    return a.dtype.kind in "fc" and not np.isfinite(a).all()

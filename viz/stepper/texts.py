@@ -15,10 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from graphviz_autodiff.util import argument_names
+
 from ..drawing.labels import format_value
 from ..drawing.labels import text as label_text
 from ..i18n import tr
-from .steps import Step, _arg_names
+from .steps import Step
 
 
 class _StepTexts:
@@ -96,7 +98,7 @@ class _StepTexts:
         if step.status == "failed":
             lines.extend(self._error_lines(step))
             return lines
-        names = _arg_names(step.op)
+        names = argument_names(step.op, 0)
         lines.append(tr("step.returned", lang))
         for position, g in enumerate(step.grads or ()):
             arg = names[position] if position < len(names) else str(position)
@@ -169,7 +171,7 @@ class _StepTexts:
         formula = getattr(step.op, "formula", None)
         if isinstance(formula, dict) and formula.get("forward"):
             lines.append(tr("step.computes", lang, formula=formula["forward"]))
-        names = _arg_names(step.op)
+        names = argument_names(step.op, 0)
         lines.append(tr("step.inputs", lang))
         for position, node in enumerate(step.inputs):
             if node is None:

@@ -12,9 +12,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from graphviz_autodiff.util import has_nonfinite
+
 from ..i18n import tr
 from .frames import NodeView, Scene, Timeline, without_current
-from .steps import Step, _nonfinite
+from .steps import Step
 
 
 class _Timelines:
@@ -23,7 +25,7 @@ class _Timelines:
     # -- timelines ------------------------------------------------------------------------------------
     def _current_view(self, view: NodeView, value: Any) -> NodeView:
         """The current node's look: highlighted, unless it failed or holds NaN/Inf (then red / purple)."""
-        natural = view.status == "failed" or _nonfinite(value) or _nonfinite(view.grad)
+        natural = view.status == "failed" or has_nonfinite(value) or has_nonfinite(view.grad)
         return replace(view, state=None if natural else "current", current=True)
 
     def _backward_timeline(self) -> tuple[Timeline, list[Scene], list[Scene]]:

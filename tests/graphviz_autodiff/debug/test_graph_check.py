@@ -311,7 +311,7 @@ def test_non_finite_data_makes_the_leaf_the_culprit():
     ]
     assert report.culprit.label == "X" and report.culprit.op is None and report.culprit.role == "input"
     assert report.culprit.node == X_t.node
-    assert report.culprit.message == "this input holds 1 NaN / 32: every op that uses it inherits them"
+    assert report.culprit.message == "this input holds 1 NaN of 32 values: every op that uses it inherits them"
 
 
 def test_graph_tensor_and_unrecorded_checks_agree():

@@ -1,0 +1,80 @@
+"""Small helpers every layer uses, each with one home: how an op is named, how its arguments
+are called, how NaN and Inf are counted.
+
+Examples
+--------
+>>> import numpy as np
+>>> from graphviz_autodiff.ops import Squared
+>>> op_label(Squared()), argument_names(Squared(), 2), argument_name(Squared(), 1)
+('Squared', ['mu', 'y'], 'argument 1 (y)')
+>>> count_nonfinite(np.array([1.0, np.nan, np.inf, -np.inf])), describe_nonfinite(np.array([np.nan, 1.0]))
+((1, 2), '1 NaN of 2 values')
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import numpy as np
+
+__all__ = ["argument_name", "argument_names", "count_nonfinite", "describe_nonfinite", "has_nonfinite", "op_label"]
+
+
+def op_label(op: Any) -> str:
+    """An op's label: its ``name`` if it has one, else its class name."""
+    return str(getattr(op, "name", None) or type(op).__name__)
+
+
+def argument_names(op: Any, n: int) -> list[str]:
+    """Names of ``forward``'s first ``n`` arguments (``xs[0]``... for ``*xs``; ``arg3`` when unknown).
+
+    With ``n <= 0``, the names of all named positional arguments.
+    """
+    names: list[str] = []
+    star = None
+    try:
+        for p in list(inspect.signature(type(op).forward).parameters.values())[1:]:
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+                names.append(p.name)
+            elif p.kind is p.VAR_POSITIONAL:
+                star = p.name
+                break
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        pass
+    if n <= 0:
+        return names
+    out = names[:n]
+    for i in range(len(out), n):
+        out.append(f"{star}[{i - len(names)}]" if star else f"arg{i}")
+    return out
+
+
+def argument_name(op: Any, position: int) -> str:
+    """``"argument 1 (y)"``: an argument of ``forward`` as error messages name it."""
+    name = argument_names(op, position + 1)[position]
+    return f"argument {position}" if name == f"arg{position}" else f"argument {position} ({name})"
+
+
+def count_nonfinite(a: Any) -> tuple[int, int]:
+    """``(number of NaN, number of ±Inf)`` in a float or complex array (``(0, 0)`` for anything else)."""
+    a = np.asarray(a)
+    if a.dtype.kind not in "fc":
+        return 0, 0
+    return int(np.isnan(a).sum()), int(np.isinf(a).sum())
+
+
+def has_nonfinite(a: Any) -> bool:
+    """Whether ``a`` (an array, a number or ``None``) holds NaN or Inf."""
+    if a is None:
+        return False
+    a = np.asarray(a)
+    return a.dtype.kind in "fc" and not np.isfinite(a).all()
+
+
+def describe_nonfinite(a: Any) -> str:
+    """``"3 NaN and 1 Inf of 12 values"`` (for error messages)."""
+    a = np.asarray(a)
+    n_nan, n_inf = count_nonfinite(a)
+    parts = [f"{n_nan} NaN" if n_nan else "", f"{n_inf} Inf" if n_inf else ""]
+    return " and ".join(p for p in parts if p) + f" of {a.size} values"

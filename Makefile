@@ -30,7 +30,7 @@ lint: $(VENV)/.stamp-all
 	$(VENV)/bin/lint-imports --no-cache
 
 test: lint
-	@bash scripts/ensure_system_deps.sh dot neato chromium
+	@bash scripts/ensure_system_deps.sh dot neato chromium bwrap
 	$(PY) -m pytest
 
 bench: $(VENV)/.stamp-all

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Make sure the system programs the project needs are installed.
-# Usage: scripts/ensure_system_deps.sh dot [chromium]
+# Usage: scripts/ensure_system_deps.sh dot [neato] [chromium] [bwrap]
 # Installs the missing ones with apt-get when running as root on Debian/Ubuntu;
 # otherwise prints the exact command to run and fails.
 set -euo pipefail
 
-declare -A package=([dot]=graphviz [neato]=graphviz [chromium]=chromium)
+declare -A package=([dot]=graphviz [neato]=graphviz [chromium]=chromium [bwrap]=bubblewrap)
 missing=()
 for tool in "$@"; do
   case "$tool" in
@@ -28,4 +28,5 @@ echo "Install them, then run make again:" >&2
 echo "  Debian/Ubuntu: sudo apt-get install -y ${missing[*]}" >&2
 echo "  conda:         conda install -c conda-forge graphviz" >&2
 echo "  macOS:         brew install graphviz   (Chromium: any Chromium/Chrome, set GAD_CHROMIUM=/path)" >&2
+echo "  (bubblewrap isolates graded submissions; without it the grader falls back to weaker isolation and says so)" >&2
 exit 1

@@ -215,22 +215,33 @@ def code_keys(root: Path = ROOT, areas: frozenset[str] | None = None) -> CodeKey
 
 
 def extract(root: Path = ROOT) -> Catalog:
-    """The template: the keys of the English catalogue and of the code, with the English text as a comment."""
+    """The template: the keys of the English catalogue and of the code, with the English text as a comment.
+
+    The keys keep the order of the English catalogue; a key found only in the
+    code joins the other keys of its area (``cli.``, ``msg.``...).
+    """
     source = read(po_path(SOURCE_LANG))
     used = code_keys(root).literal
-    template = Catalog(domain=DOMAIN, project=DOMAIN, version="", header_comment=_HEADER.format(title="Template"))
+    entries: list[tuple[Any, list[str]]] = []
     for message in _messages(source):
-        key = _key(message)
         english = message.string if isinstance(message.string, str) else " | ".join(message.string)
-        template.add(
-            message.id,
-            auto_comments=[english] if english else [],
-            locations=[(f, None) for f in used.get(key, [])],
-        )
-    for key, files in used.items():
-        if key not in template:
-            template.add(key, locations=[(f, None) for f in files])
+        entries.append((message.id, [english] if english else []))
+    known = {_key(m) for m in _messages(source)}
+    entries += [(key, []) for key in used if key not in known]
+    areas: dict[str, int] = {}
+    for message_id, _ in entries:
+        areas.setdefault(_area(message_id), len(areas))
+    entries.sort(key=lambda entry: areas[_area(entry[0])])  # stable: the order within an area is kept
+    template = Catalog(domain=DOMAIN, project=DOMAIN, version="", header_comment=_HEADER.format(title="Template"))
+    for message_id, comments in entries:
+        files = used.get(message_id if isinstance(message_id, str) else message_id[0], [])
+        template.add(message_id, auto_comments=comments, locations=[(f, None) for f in files])
     return template
+
+
+def _area(message_id: str | tuple[str, ...]) -> str:
+    key = message_id if isinstance(message_id, str) else message_id[0]
+    return key.split(".", 1)[0]
 
 
 def update(catalog: Catalog, template: Catalog, lang: str) -> Catalog:

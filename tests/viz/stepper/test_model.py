@@ -263,7 +263,7 @@ def test_russian_texts():
     assert stepper.describe().splitlines()[0] == "Шаг 0 из 4 · обратный проход"
     text = stepper.describe(2)
     assert text.splitlines()[0] == "Шаг 2 из 4 · обратный проход · узел 5: Squared"
-    assert "Градиент сверху (upstream) ∂L/∂выход" in text and "получен от потребителя Sum (узел 6)" in text
+    assert "Градиент сверху (upstream_grad) ∂L/∂выход" in text and "получен от потребителя Sum (узел 6)" in text
     assert "backward вернул:" in text and "Цепное правило:" in text
     assert stepper.describe(4).splitlines()[-1] == "Обратный проход завершён: выполнены все шаги (4)."
     forward = viz.StepperModel(lecture5(), direction="forward", lang="ru")

@@ -437,7 +437,7 @@ def _lecture_graph(classes: dict[str, type], settings: dict[str, Any]) -> tuple[
     X = gad.Tensor(rng.standard_normal((8, 4)), name="X")
     y = gad.Tensor(rng.standard_normal(8), name="y")
     try:
-        with gad.Graph(name="lecture 5") as graph:
+        with gad.Graph(name=tr("cli.lecture_graph", lang)) as graph:
             try:
                 linear = classes["Linear"](4)
             except TypeError:

@@ -29,6 +29,16 @@ command), ``button.`` ``tooltip.`` ``label.`` ``status.`` ``dir.`` ``step.``
 ``note.`` ``problem.`` ``html.`` (the stepper and its HTML page), ``legend.``
 ``node.`` ``state.`` ``overlay.`` (drawings), ``plot.`` (figures).
 
+To add a message, call ``tr("area.new_key", lang, field=...)`` in the code and
+run ``make i18n``: the key arrives, empty, in every catalogue; write its text
+in ``en/.../graphviz_autodiff.po`` and its translations in the others (a
+count? give it ``msgid_plural`` and one ``msgstr[i]`` per plural form), and run
+``make i18n`` again to compile. To add a language, run
+``python -m graphviz_autodiff.i18n --init de``, translate
+``de/LC_MESSAGES/graphviz_autodiff.po`` and run ``make i18n``; ``"de"`` is then
+in :data:`LANGS`. The tests fail while a message is untranslated, has other
+fields than in English, or a ``.mo`` is not its compiled ``.po``.
+
 Examples
 --------
 >>> from graphviz_autodiff.i18n import tr

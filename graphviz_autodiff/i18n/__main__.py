@@ -41,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{lang}: added {len(keys)} message(s): {', '.join(keys)}")
     if args.init:
         print(f"created {tools.init(args.init)}")
-    steps = {"extract_": args.extract, "update_": args.update, "compile_": args.compile}
+    steps = {"template": args.extract, "catalogues": args.update, "compiled": args.compile}
     if not any(steps.values()):
         steps = dict.fromkeys(steps, True)
     for path in tools.run(**steps):

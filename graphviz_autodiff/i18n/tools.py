@@ -245,7 +245,22 @@ def _area(message_id: str | tuple[str, ...]) -> str:
 
 
 def update(catalog: Catalog, template: Catalog, lang: str) -> Catalog:
-    """``catalog`` merged with ``template`` (new keys untranslated, removed keys obsolete)."""
+    """``catalog`` merged with ``template`` (new keys untranslated, removed keys obsolete).
+
+    Parameters
+    ----------
+    catalog : Catalog
+        A language's catalogue, changed in place.
+    template : Catalog
+        The template (:func:`extract`).
+    lang : str
+        The catalogue's language; the English one gets no translator comments.
+
+    Returns
+    -------
+    Catalog
+        ``catalog``.
+    """
     catalog.update(template, no_fuzzy_matching=True, keep_user_comments=True)
     if lang == SOURCE_LANG:  # the English text is the message itself: no comment repeating it
         for message in _messages(catalog):
@@ -258,6 +273,16 @@ def compile_catalogue(po: Path) -> bytes:
 
     The header keeps every field of the ``.po`` except ``Generated-By``, so the
     bytes depend on the ``.po`` only, not on the version of Babel.
+
+    Parameters
+    ----------
+    po : Path
+        A catalogue.
+
+    Returns
+    -------
+    bytes
+        What :func:`gettext.GNUTranslations` reads.
     """
     catalog = read(po)
     buffer = io.BytesIO()
@@ -323,9 +348,20 @@ def _texts(message: Message) -> tuple[str, ...]:
 def untranslated(lang: str, template: Catalog | None = None) -> list[str]:
     """The keys of the template that ``lang``'s catalogue lacks, leaves empty, marks fuzzy or gets wrong.
 
-    A key is listed with the reason: ``missing``, ``empty``, ``fuzzy``,
-    ``plural`` (the template has plural forms and the catalogue has not, or
-    the reverse) or ``forms`` (not as many plural forms as the language has).
+    Parameters
+    ----------
+    lang : str
+        A language with a catalogue.
+    template : Catalog, optional
+        Default: the committed template.
+
+    Returns
+    -------
+    list of str
+        ``"key: reason"`` with the reason ``missing``, ``empty``, ``fuzzy``,
+        ``plural`` (the template has plural forms and the catalogue has not, or
+        the reverse) or ``forms`` (not as many plural forms as the language
+        has); empty when every message is translated.
     """
     template = template or read(template_path())
     catalog = read(po_path(lang))
@@ -347,9 +383,20 @@ def untranslated(lang: str, template: Catalog | None = None) -> list[str]:
 
 
 def wrong_fields(lang: str) -> dict[str, tuple[list[str], list[str]]]:
-    """The keys whose ``{fields}`` in ``lang`` differ from the English ones: ``{key: (english, lang)}``.
+    """The keys whose ``{fields}`` in ``lang`` differ from the English ones.
 
-    For a message with plural forms, the fields of all its forms together count.
+    For a message with plural forms, the fields of all its forms together count;
+    untranslated messages are left to :func:`untranslated`.
+
+    Parameters
+    ----------
+    lang : str
+        A language with a catalogue.
+
+    Returns
+    -------
+    dict of str to (list of str, list of str)
+        ``{key: (English fields, fields in lang)}``; empty when all agree.
     """
     english = {_key(m): m for m in _messages(read(po_path(SOURCE_LANG)))}
     different = {}
@@ -375,7 +422,7 @@ def _ids(catalog: Catalog) -> list[tuple[str, bool]]:
 
 
 def check(root: Path = ROOT) -> list[str]:
-    """Every reason to run the tool or to translate something (an empty list when all is well).
+    """Every reason to run the tool or to translate something (``--check``; an empty list when all is well).
 
     Reported: a template whose keys are not those :func:`extract` finds now
     (comments and file names aside, which only help translators), a catalogue
@@ -403,7 +450,25 @@ def check(root: Path = ROOT) -> list[str]:
 
 
 def init(lang: str, template: Catalog | None = None) -> Path:
-    """Start the catalogue of a new language ``lang`` from the template (every message untranslated)."""
+    """Start the catalogue of a new language from the template (every message untranslated).
+
+    Parameters
+    ----------
+    lang : str
+        A language code (``"de"``, ``"uk"``); its plural rule comes from Babel's CLDR data.
+    template : Catalog, optional
+        Default: the committed template.
+
+    Returns
+    -------
+    Path
+        The new ``.po`` file.
+
+    Raises
+    ------
+    FileExistsError
+        The language already has a catalogue.
+    """
     path = po_path(lang)
     if path.exists():
         raise FileExistsError(f"{path} already exists; edit it, or run the update")
@@ -414,12 +479,21 @@ def init(lang: str, template: Catalog | None = None) -> Path:
 
 
 def import_table(path: Path, *, overwrite: bool = False) -> dict[str, list[str]]:
-    """Copy messages from an old Python table into the catalogues; returns the keys added per language.
+    """Copy messages from an old Python table into the catalogues (to merge work done on the old tables).
 
-    ``path`` is a Python file defining ``{lang: {key: text}}`` as ``MESSAGES``
-    or ``STRINGS``, or one dictionary per language named ``EN``, ``RU``...
-    (the tables that :mod:`graphviz_autodiff.i18n` replaced). Keys already in a
-    catalogue are kept unless ``overwrite``. Run the full update afterwards.
+    Parameters
+    ----------
+    path : Path
+        A Python file defining ``{lang: {key: text}}`` as ``MESSAGES`` or
+        ``STRINGS``, or one dictionary per language named ``EN``, ``RU``...
+        (the tables that :mod:`graphviz_autodiff.i18n` replaced).
+    overwrite : bool, default False
+        Replace texts that a catalogue already has.
+
+    Returns
+    -------
+    dict of str to list of str
+        The keys added per language. Run :func:`run` afterwards.
     """
     namespace = runpy.run_path(str(path))
     tables: Mapping[str, Mapping[str, Any]] = namespace.get("MESSAGES") or namespace.get("STRINGS") or {}
@@ -440,18 +514,33 @@ def import_table(path: Path, *, overwrite: bool = False) -> dict[str, list[str]]
     return added
 
 
-def run(*, extract_: bool = True, update_: bool = True, compile_: bool = True, root: Path = ROOT) -> list[Path]:
-    """Regenerate the template, update every catalogue, compile every ``.mo``; returns the files written."""
+def run(*, template: bool = True, catalogues: bool = True, compiled: bool = True, root: Path = ROOT) -> list[Path]:
+    """Regenerate the template, update every catalogue, compile every ``.mo`` (``make i18n``).
+
+    Parameters
+    ----------
+    template, catalogues, compiled : bool, default True
+        Which steps to run: :func:`extract` the template, :func:`update` the
+        catalogues, compile the ``.mo`` files.
+    root : Path
+        The project folder whose code is scanned for keys.
+
+    Returns
+    -------
+    list of Path
+        The files written (none when everything was up to date).
+    """
     written = []
-    template = extract(root) if extract_ else read(template_path())
-    if extract_ and _save(template_path(), template, template=True):
-        written.append(template_path())
-    if update_:
-        template = read(template_path())
+    if template:
+        fresh = extract(root)
+        if _save(template_path(), fresh, template=True):
+            written.append(template_path())
+    if catalogues:
+        reference = read(template_path())
         for lang in languages():
-            if _save(po_path(lang), update(read(po_path(lang)), template, lang), template=False):
+            if _save(po_path(lang), update(read(po_path(lang)), reference, lang), template=False):
                 written.append(po_path(lang))
-    if compile_:
+    if compiled:
         for lang in languages():
             data = compile_catalogue(po_path(lang))
             if not mo_path(lang).is_file() or mo_path(lang).read_bytes() != data:

@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh Debian/Ubuntu machine with Python 3.11+:
 #   make demo   -- set up, then write the lecture diagrams, figures and HTML walk-through
 #   make test   -- set up, then run the linters and the whole test suite
+# and for whoever edits texts:
 #   make i18n   -- regenerate the message catalogues (after editing a .po file or adding a message)
 PYTHON ?= python3
 VENV ?= .venv

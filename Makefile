@@ -1,12 +1,14 @@
 # Two commands do everything on a fresh Debian/Ubuntu machine with Python 3.11+:
 #   make demo   -- set up, then write the lecture diagrams, figures and HTML walk-through
 #   make test   -- set up, then run the linters and the whole test suite
+# and for whoever edits texts:
+#   make i18n   -- regenerate the message catalogues (after editing a .po file or adding a message)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 OUT ?= build/lecture
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench i18n clean
 
 $(VENV)/.stamp-demo: setup.cfg pyproject.toml
 	@bash scripts/ensure_venv.sh $(PYTHON) $(VENV)
@@ -32,6 +34,11 @@ lint: $(VENV)/.stamp-all
 test: lint
 	@bash scripts/ensure_system_deps.sh dot neato chromium bwrap
 	$(PY) -m pytest
+
+# After editing a catalogue (graphviz_autodiff/i18n/locale/<lang>/LC_MESSAGES/graphviz_autodiff.po) or adding
+# tr("new.key") to the code: regenerate the template, update every catalogue, compile the .mo files (Babel).
+i18n: $(VENV)/.stamp-all
+	$(PY) -m graphviz_autodiff.i18n
 
 bench: $(VENV)/.stamp-all
 	@bash scripts/ensure_system_deps.sh dot neato

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from .i18n import tr
+
 __all__ = ["argument_name", "argument_names", "count_nonfinite", "describe_nonfinite", "has_nonfinite", "op_label"]
 
 
@@ -72,9 +74,14 @@ def has_nonfinite(a: Any) -> bool:
     return a.dtype.kind in "fc" and not np.isfinite(a).all()
 
 
-def describe_nonfinite(a: Any) -> str:
-    """``"3 NaN and 1 Inf of 12 values"`` (for error messages)."""
+def describe_nonfinite(a: Any, lang: str = "en") -> str:
+    """``"3 NaN and 1 Inf of 12 values"`` (for messages), in ``lang``.
+
+    >>> describe_nonfinite(np.array([np.nan, np.inf, 1.0]), "ru")
+    '1 NaN и 1 Inf из 3 значений'
+    """
     a = np.asarray(a)
     n_nan, n_inf = count_nonfinite(a)
-    parts = [f"{n_nan} NaN" if n_nan else "", f"{n_inf} Inf" if n_inf else ""]
-    return " and ".join(p for p in parts if p) + f" of {a.size} values"
+    parts = [tr(key, lang, n=n) for key, n in (("count.nan", n_nan), ("count.inf", n_inf)) if n]
+    what = tr("count.and", lang, first=parts[0], second=parts[1]) if len(parts) == 2 else "".join(parts)
+    return tr("count.nonfinite", lang, n=a.size, what=what)

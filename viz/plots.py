@@ -30,13 +30,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from graphviz_autodiff.course.analysis import correlation_matrix
+from graphviz_autodiff.i18n import check_lang, tr
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 __all__ = [
-    "PLOT_STRINGS",
     "plot_convergence_comparison",
     "plot_correlation_heatmap",
     "plot_loss_history",
@@ -44,49 +44,6 @@ __all__ = [
     "plot_true_vs_predicted",
     "save_lecture_figures",
 ]
-
-PLOT_STRINGS: dict[str, dict[str, str]] = {
-    "en": {
-        "loss_title": "Loss history",
-        "epoch": "Epoch",
-        "loss": "Loss L",
-        "true": "True value",
-        "predicted": "Predicted value",
-        "tvp_title": "True vs predicted",
-        "ideal": "ideal: predicted = true",
-        "r2": "objects (R² = {r2:.3f})",
-        "corr_title": "Correlation matrix",
-        "scatter_title": "Features vs target",
-        "target": "target y",
-        "conv_title": "Gradient descent with and without the correlated feature",
-        "target_loss": "target loss",
-        "epochs_to_target": "epochs to target: {n}",
-        "not_reached": "target not reached",
-    },
-    "ru": {
-        "loss_title": "История функции потерь",
-        "epoch": "Эпоха",
-        "loss": "Функция потерь L",
-        "true": "Истинное значение",
-        "predicted": "Предсказание",
-        "tvp_title": "Истинное значение и предсказание",
-        "ideal": "идеал: предсказание = истинное значение",
-        "r2": "объекты (R² = {r2:.3f})",
-        "corr_title": "Матрица корреляций",
-        "scatter_title": "Признаки и целевая переменная",
-        "target": "целевая переменная y",
-        "conv_title": "Градиентный спуск с коррелированным признаком и без него",
-        "target_loss": "целевое значение потерь",
-        "epochs_to_target": "эпох до цели: {n}",
-        "not_reached": "цель не достигнута",
-    },
-}
-
-
-def _text(key: str, lang: str, **values: Any) -> str:
-    if lang not in PLOT_STRINGS:
-        raise ValueError(f"lang must be one of {sorted(PLOT_STRINGS)}, got {lang!r}.")
-    return PLOT_STRINGS[lang][key].format(**values)
 
 
 def _literal(text: Any) -> str:
@@ -159,15 +116,15 @@ def plot_loss_history(
     -------
     matplotlib.figure.Figure
     """
-    title = _text("loss_title", lang)
+    title = tr("plot.loss_title", lang)
     values = _loss_values(history_or_list)
     fig, ax = _figure_and_axes(ax, (6.0, 4.0))
     ax.plot(np.arange(values.size), values, label=None if label is None else _literal(label))
     if log and _can_log(values):
         ax.set_yscale("log")
     ax.set_title(title)
-    ax.set_xlabel(_text("epoch", lang))
-    ax.set_ylabel(_text("loss", lang))
+    ax.set_xlabel(tr("plot.epoch", lang))
+    ax.set_ylabel(tr("plot.loss", lang))
     ax.grid(True, alpha=0.3)
     if label is not None:
         ax.legend()
@@ -192,7 +149,7 @@ def plot_true_vs_predicted(y: Any, y_pred: Any, ax: Axes | None = None, *, lang:
     -------
     matplotlib.figure.Figure
     """
-    title = _text("tvp_title", lang)
+    title = tr("plot.tvp_title", lang)
     y_true = np.asarray(y, dtype=float).ravel()
     predicted = np.asarray(getattr(y_pred, "data", y_pred), dtype=float).ravel()
     if y_true.shape != predicted.shape:
@@ -201,13 +158,13 @@ def plot_true_vs_predicted(y: Any, y_pred: Any, ax: Axes | None = None, *, lang:
     spread = float(np.sum((y_true - y_true.mean()) ** 2))
     r2 = 1.0 - residual / spread if spread > 0 else math.nan
     fig, ax = _figure_and_axes(ax, (5.0, 5.0))
-    ax.scatter(y_true, predicted, s=14, alpha=0.7, label=_text("r2", lang, r2=r2))
+    ax.scatter(y_true, predicted, s=14, alpha=0.7, label=tr("plot.r2", lang, r2=r2))
     lo = float(min(y_true.min(), predicted.min()))
     hi = float(max(y_true.max(), predicted.max()))
-    ax.plot([lo, hi], [lo, hi], color="#d62728", linestyle="--", linewidth=1.2, label=_text("ideal", lang))
+    ax.plot([lo, hi], [lo, hi], color="#d62728", linestyle="--", linewidth=1.2, label=tr("plot.ideal", lang))
     ax.set_title(title)
-    ax.set_xlabel(_text("true", lang))
-    ax.set_ylabel(_text("predicted", lang))
+    ax.set_xlabel(tr("plot.true", lang))
+    ax.set_ylabel(tr("plot.predicted", lang))
     ax.grid(True, alpha=0.3)
     ax.legend(loc="upper left")
     return fig
@@ -242,7 +199,7 @@ def plot_correlation_heatmap(
     -------
     matplotlib.figure.Figure
     """
-    title = _text("corr_title", lang)
+    title = tr("plot.corr_title", lang)
     R = correlation_matrix(X)
     d = R.shape[0]
     names = _names(feature_names, d, "plot_correlation_heatmap")
@@ -290,14 +247,14 @@ def plot_scatter_grid(
     -------
     matplotlib.figure.Figure
     """
-    title = _text("scatter_title", lang)
+    title = tr("plot.scatter_title", lang)
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float).ravel()
     if X.ndim != 2 or X.shape[0] != y.size:
         raise ValueError(f"plot_scatter_grid: X must have shape (n, d) with n = len(y) = {y.size}, got {X.shape}.")
     d = X.shape[1]
     names = _names(feature_names, d, "plot_scatter_grid")
-    ylabel = _literal(target_name) if target_name is not None else _text("target", lang)
+    ylabel = _literal(target_name) if target_name is not None else tr("plot.target", lang)
     if ax is None:
         cols = ncols or math.ceil(math.sqrt(d))
         rows = math.ceil(d / cols)
@@ -359,7 +316,7 @@ def plot_convergence_comparison(
     -------
     matplotlib.figure.Figure
     """
-    title = _text("conv_title", lang)
+    title = tr("plot.conv_title", lang)
     if hasattr(histories, "histories") and hasattr(histories, "cond_numbers"):
         result = histories
         histories, cond_numbers = result.histories, result.cond_numbers
@@ -379,19 +336,19 @@ def plot_convergence_comparison(
         if target_loss is not None:
             reached = np.flatnonzero(values <= target_loss)
             parts.append(
-                _text("epochs_to_target", lang, n=int(reached[0])) if reached.size else _text("not_reached", lang)
+                tr("plot.epochs_to_target", lang, n=int(reached[0])) if reached.size else tr("plot.not_reached", lang)
             )
         ax.plot(np.arange(values.size), values, label=", ".join(parts))
     if target_loss is not None:
-        ax.axhline(target_loss, color="gray", linestyle="--", linewidth=1.0, label=_text("target_loss", lang))
+        ax.axhline(target_loss, color="gray", linestyle="--", linewidth=1.0, label=tr("plot.target_loss", lang))
     if zoom and target_loss is not None:
         lowest = min(float(np.nanmin(v)) for v in everything)
         ax.set_ylim(lowest - 0.2 * (target_loss - lowest) - 1e-12, 1.2 * target_loss)
     elif log and all(_can_log(v) for v in everything):
         ax.set_yscale("log")
     ax.set_title(title)
-    ax.set_xlabel(_text("epoch", lang))
-    ax.set_ylabel(_text("loss", lang))
+    ax.set_xlabel(tr("plot.epoch", lang))
+    ax.set_ylabel(tr("plot.loss", lang))
     ax.grid(True, alpha=0.3)
     ax.legend()
     return fig
@@ -428,11 +385,11 @@ def save_lecture_figures(
     from graphviz_autodiff.course.datasets import lecture5
     from graphviz_autodiff.course.lecture import convergence_experiment, train_lecture_model
 
-    _text("epoch", lang)  # validate lang before any work
+    check_lang(lang, "save_lecture_figures")  # before any work
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     data = lecture5()
-    experiment = convergence_experiment(data)
+    experiment = convergence_experiment(data, lang=lang)
     X_small, _ = drop_features(data.X, experiment.dropped)
     trained = train_lecture_model(X_small, data.y)
     figures = {

@@ -186,7 +186,7 @@ def _run_worker(path: Path, args: argparse.Namespace) -> dict[str, Any]:
         dump = dump_file.read_text(errors="replace") if dump_file.exists() else ""
     if returncode is None or (dump.strip() and outcome.get("status") != "done"):
         outcome["status"] = "timeout"
-        outcome["where"] = _student_frame(dump, path) or outcome.get("current")
+        outcome["where"] = _student_frame(dump, path, args.lang) or outcome.get("current")
         outcome["seconds"] = args.timeout
     elif outcome.get("status") not in ("done", "crash", "no_ops"):
         outcome["status"] = "died"
@@ -205,11 +205,11 @@ def _read_json(path: Path) -> dict[str, Any]:
 _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+) in (?P<func>\S+)')
 
 
-def _student_frame(dump: str, path: Path) -> str | None:
+def _student_frame(dump: str, path: Path, lang: str) -> str | None:
     """``student.py:12 in backward``: the innermost frame of the student's file in a faulthandler dump."""
     for match in _FRAME.finditer(dump):  # faulthandler lists the innermost frame first
         if Path(match["file"]).resolve() == path:
-            return f"{path.name}:{match['line']} in {match['func']}"
+            return tr("cli.frame", lang, file=path.name, line=match["line"], function=match["func"])
     return None
 
 
@@ -253,7 +253,7 @@ def _worker(argv: list[str]) -> int:
         try:
             outcome = _check_file(Path(args.path), args, lambda current: _write(result_path, current))
         except BaseException as error:  # the student's code may even call sys.exit()
-            outcome = {"status": "crash", "error": _short_traceback(error, Path(args.path))}
+            outcome = {"status": "crash", "error": _short_traceback(error, Path(args.path), args.lang)}
         finally:
             faulthandler.cancel_dump_traceback_later()
     _write(result_path, outcome)
@@ -274,15 +274,15 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def _short_traceback(error: BaseException, path: Path) -> str:
+def _short_traceback(error: BaseException, path: Path, lang: str) -> str:
     """The exception and the student's lines it went through."""
     frames = [
-        f"{Path(f.filename).name}:{f.lineno} in {f.name}"
+        tr("cli.frame", lang, file=Path(f.filename).name, line=f.lineno, function=f.name)
         for f in traceback.extract_tb(error.__traceback__)
         if Path(f.filename).resolve() == path.resolve()
     ]
-    where = f" (at {', '.join(frames[-3:])})" if frames else ""
-    return f"{type(error).__name__}: {error}{where}"
+    text = f"{type(error).__name__}: {error}"
+    return tr("cli.traceback", lang, error=text, frames=", ".join(frames[-3:])) if frames else text
 
 
 def _import_student(path: Path) -> Any:
@@ -307,7 +307,7 @@ def _check_file(path: Path, args: argparse.Namespace, progress: Any) -> dict[str
     try:
         module = _import_student(path)
     except BaseException as error:
-        return {"status": "crash", "error": _short_traceback(error, path)}
+        return {"status": "crash", "error": _short_traceback(error, path, lang)}
     classes = [
         value
         for value in vars(module).values()
@@ -327,7 +327,7 @@ def _check_file(path: Path, args: argparse.Namespace, progress: Any) -> dict[str
     lecture = None
     graph = report = None
     if all(name in vars(module) and vars(module)[name] in classes for name in _LECTURE):
-        progress({"status": "running", "current": "lecture-5 graph"})
+        progress({"status": "running", "current": tr("cli.running_lecture", lang)})
         lecture, graph, report = _lecture_graph({name: vars(module)[name] for name in _LECTURE}, settings)
     elif args.out:
         graph, report = _overview_graph(built, settings)
@@ -437,7 +437,7 @@ def _lecture_graph(classes: dict[str, type], settings: dict[str, Any]) -> tuple[
     X = gad.Tensor(rng.standard_normal((8, 4)), name="X")
     y = gad.Tensor(rng.standard_normal(8), name="y")
     try:
-        with gad.Graph(name="lecture 5") as graph:
+        with gad.Graph(name=tr("cli.lecture_graph", lang)) as graph:
             try:
                 linear = classes["Linear"](4)
             except TypeError:

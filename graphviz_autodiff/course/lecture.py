@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ..i18n import tr
 from ..nn import Sequential
 from ..ops import Identity, Linear, Squared, Sum
 from ..tensor import Tensor
@@ -265,6 +266,7 @@ def convergence_experiment(
     epochs: int = 400,
     threshold: float = 0.01,
     labels: tuple[str, str] | None = None,
+    lang: str = "en",
 ) -> ConvergenceResult:
     r"""Train the lecture model with all features and without one correlated feature; count epochs.
 
@@ -287,7 +289,9 @@ def convergence_experiment(
         least-squares minima, so both runs can reach it.
     labels : (str, str), optional
         Legend labels of the two runs; default "all d features" and
-        "without <name>".
+        "without <name>" in ``lang``.
+    lang : str, default "en"
+        Language of the default labels.
 
     Returns
     -------
@@ -313,7 +317,10 @@ def convergence_experiment(
         drop = names.index(drop) if drop in names else _unknown_feature(drop, names)
     X_small, names_small = drop_features(X, drop, names)
     drop = int(drop) % len(names)
-    default_labels = (f"all {len(names)} features", f"without {names[drop]}")
+    default_labels = (
+        tr("plot.all_features", lang, n=len(names)),
+        tr("plot.without_feature", lang, name=names[drop]),
+    )
     label_with, label_without = labels if labels is not None else default_labels
     runs = []
     for label, X_run, names_run in ((label_with, X, names), (label_without, X_small, names_small or [])):

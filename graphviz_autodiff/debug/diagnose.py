@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..i18n import tr
+from ..util import describe_nonfinite
 from .numeric import _close
 
 if TYPE_CHECKING:
@@ -170,10 +171,11 @@ def _message(result: GradcheckResult) -> str:
             return tr("msg.exception_forward", lang, error=result.error)
         if result.diagnosis == "gradient_count" and result.gradient_count is not None:
             got, expected = result.gradient_count
-            return tr("msg.gradient_count", lang, got=got, expected=expected)
+            gradients, arguments = tr("count.gradients", lang, n=got), tr("count.arguments", lang, n=expected)
+            return tr("msg.gradient_count", lang, gradients=gradients, arguments=arguments)
         return tr("msg.exception", lang, error=result.error)
     if kind == "nonfinite_forward":
-        return tr("msg.nonfinite_forward", lang, count=result.error)
+        return tr("msg.nonfinite_forward", lang, count=describe_nonfinite(result.output, lang))
     if kind == "reuse":
         return tr("msg.mutates_input", lang, arg=result.argument)
     if kind == "wrong_gradient" and result.diagnosis == "mutates_upstream":
@@ -205,7 +207,7 @@ def argument_message(r: ArgumentCheck, lang: str) -> str:
         }.get(diag or "", "msg.param_shape" if r.role == "parameter" else "msg.shape")
         return tr(key, lang, arg=arg, got=got, expected=expected, other=r.other)
     if r.status == "nonfinite_backward":
-        return tr("msg.nonfinite_backward", lang, arg=arg, count=r.count)
+        return tr("msg.nonfinite_backward", lang, arg=arg, count=describe_nonfinite(r.analytic, lang))
     if r.status == "no_gradient":
         return tr("msg.no_gradient_param" if r.role == "parameter" else "msg.no_gradient_arg", lang, arg=arg)
     if r.diagnosis in ("sign", "transpose", "swapped", "zero", "passthrough", "factor"):

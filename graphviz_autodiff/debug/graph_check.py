@@ -337,7 +337,7 @@ class Report:
         if comparison:
             lines.append(comparison)
         if self.cast_float32:
-            lines.append(tr("report.float32", self.lang, count=self.cast_float32))
+            lines.append(tr("report.float32", self.lang, n=self.cast_float32))
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -690,7 +690,7 @@ def _check_leaf(leaf: _Leaf, lang: str) -> NodeCheck:
     value = leaf.value
     if value.dtype.kind in "fc" and not np.isfinite(value).all():
         record.kind = "nonfinite_forward"
-        record.message = tr("msg.leaf_nonfinite", lang, what=what, count=describe_nonfinite(value))
+        record.message = tr("msg.leaf_nonfinite", lang, what=what, count=describe_nonfinite(value, lang))
     else:
         record.message = tr("msg.leaf_ok", lang, what=what)
     return record
@@ -714,7 +714,7 @@ def _check_reuse(calls: list[_Call], records: list[NodeCheck], seed: int, lang: 
             if error is None:
                 continue
             record.kind, record.diagnosis = "reuse", "shared_state"
-            record.message = tr("msg.shared_state", lang, calls=len(members))
+            record.message = tr("msg.shared_state", lang, n=len(members))
             record.error = error or None
 
 

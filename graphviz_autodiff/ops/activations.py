@@ -106,8 +106,8 @@ class LeakyReLU(Differentiable):
     """
 
     formula: ClassVar[dict[str, Any]] = {
-        "forward": "y = x if x > 0 else α·x",
-        "backward": {"x": "∂L/∂x = ∂L/∂y ⊙ (1 if x > 0 else α)"},
+        "forward": "y = x·𝟙[x > 0] + α·x·𝟙[x ≤ 0]",
+        "backward": {"x": "∂L/∂x = ∂L/∂y ⊙ (𝟙[x > 0] + α·𝟙[x ≤ 0])"},
     }
 
     def __init__(self, negative_slope: float = 0.01, name: str | None = None) -> None:

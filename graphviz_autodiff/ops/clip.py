@@ -36,8 +36,8 @@ class Maximum(Differentiable):
     formula: ClassVar[dict[str, Any]] = {
         "forward": "z = max(a, b)",
         "backward": {
-            "a": "∂L/∂a = ∂L/∂z ⊙ 𝟙[a > b] (½ where a = b)",
-            "b": "∂L/∂b = ∂L/∂z ⊙ 𝟙[b > a] (½ where a = b)",
+            "a": "∂L/∂a = ∂L/∂z ⊙ (𝟙[a > b] + ½·𝟙[a = b])",
+            "b": "∂L/∂b = ∂L/∂z ⊙ (𝟙[b > a] + ½·𝟙[a = b])",
         },
     }
 

@@ -83,7 +83,7 @@ class CrossEntropy(Differentiable):
         "forward": "ℓ = −(1/n) Σᵢ log softmax(zᵢ)[yᵢ]",
         "backward": {
             "logits": "∂L/∂z = ∂L/∂ℓ · (softmax(z) − onehot(y)) / n",
-            "labels": "none: integer labels get no gradient",
+            "labels": "∂L/∂y = — (y ∈ ℤ)",
         },
     }
 

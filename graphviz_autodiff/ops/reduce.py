@@ -51,7 +51,7 @@ class Sum(_Reduction):
     formula: ClassVar[dict[str, Any]] = {
         "forward": "z = Σ x",
         "backward": {
-            "x": "∂L/∂x = ∂L/∂z broadcast to the shape of x",
+            "x": "∂L/∂xᵢ = ∂L/∂z",
         },
     }
 
@@ -79,7 +79,7 @@ class Mean(_Reduction):
     formula: ClassVar[dict[str, Any]] = {
         "forward": "z = (1/N) Σ x",
         "backward": {
-            "x": "∂L/∂x = ∂L/∂z / N broadcast to the shape of x",
+            "x": "∂L/∂xᵢ = ∂L/∂z / N",
         },
     }
 

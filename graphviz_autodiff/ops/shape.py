@@ -43,7 +43,7 @@ class Reshape(Differentiable):
 
     formula: ClassVar[dict[str, Any]] = {
         "forward": "z = reshape(x, shape)",
-        "backward": {"x": "∂L/∂x = reshape(∂L/∂z, shape of x)"},
+        "backward": {"x": "∂L/∂x = reshape(∂L/∂z, x.shape)"},
     }
 
     def __init__(self, shape: int | tuple[int, ...], name: str | None = None) -> None:
@@ -99,7 +99,7 @@ class Concat(Differentiable):
 
     formula: ClassVar[dict[str, Any]] = {
         "forward": "z = concat(x₁, …, xₖ; axis)",
-        "backward": {"xs": "∂L/∂xᵢ = (∂L/∂z)[slice of xᵢ along axis]"},
+        "backward": {"xs": "∂L/∂xᵢ = split(∂L/∂z, axis)ᵢ"},
     }
 
     def __init__(self, axis: int = 0, name: str | None = None) -> None:

@@ -45,12 +45,12 @@ import numpy as np
 
 from graphviz_autodiff.debug import KINDS
 from graphviz_autodiff.graph import Graph
+from graphviz_autodiff.i18n import LANGS
 from graphviz_autodiff.tensor import Tensor
 
 from ..dot import run_dot
 from ..themes import Theme, get_theme
 from .clusters import _Clusters
-from .labels import LANGS
 from .nodes import _Nodes
 from .overlays import _Overlays
 from .states import _node_id, _States

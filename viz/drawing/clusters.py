@@ -12,7 +12,9 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from .labels import escape, font, text
+from graphviz_autodiff.i18n import tr
+
+from .labels import escape, font
 from .nodes import _Unit
 
 if TYPE_CHECKING:
@@ -108,7 +110,7 @@ class _Clusters:
             out = outputs[0]
             attrs = G.nodes[out]
             unit.node = out
-            unit.var = attrs["name"] or text("out", lang)
+            unit.var = attrs["name"] or tr("label.out", lang)
             unit.value = attrs["value"]
             unit.grad = self.grads[out]
             unit.shape = attrs["shape"]
@@ -184,4 +186,4 @@ def _group_state(states: list[str]) -> str:
 
 
 def _params_text(n: int, lang: str) -> str:
-    return text("param", lang) if n == 1 else text("params", lang, n=f"{n:,}".replace(",", " "))
+    return tr("label.params", lang, n=n, count=f"{n:,}".replace(",", " "))

@@ -1,4 +1,4 @@
-"""Text of a drawing: escaping, number formatting, HTML-like label pieces, strings.
+"""Text of a drawing: escaping, number formatting, HTML-like label pieces.
 
 Graphviz "HTML-like" labels are a small XML dialect (``<TABLE>``, ``<TR>``,
 ``<TD>``, ``<FONT>``, ``<B>``, ``<BR/>``). Every piece of user-controlled text
@@ -25,121 +25,20 @@ from typing import Any
 
 import numpy as np
 
+from graphviz_autodiff.i18n import tr
 from graphviz_autodiff.util import count_nonfinite
 
 from ..themes import Theme, mix
 
 __all__ = [
-    "LANGS",
-    "STRINGS",
     "array_norm",
-    "core_text",
     "escape",
     "font",
     "format_scalar",
     "format_value",
     "heatmap_table",
-    "text",
     "wrap",
 ]
-
-# English and Russian strings of legends and labels (the stepper may move them to an i18n module).
-STRINGS: dict[str, dict[str, str]] = {
-    "en": {
-        "legend": "Legend",
-        "kinds": "nodes",
-        "states": "states",
-        "input": "input",
-        "parameter": "parameter",
-        "op": "op",
-        "constant": "constant",
-        "group": "group",
-        "forward": "forward only",
-        "pending": "pending",
-        "current": "current",
-        "done": "done",
-        "failed": "failed",
-        "nonfinite": "NaN / Inf",
-        "value": "value",
-        "out": "out",
-        "not_computed": "∂L/∂·  —   not computed yet",
-        "edge_grad": "←  gradient flowing back",
-        "params": "{n} params",
-        "param": "1 param",
-        "call": "call {n}",
-        "scalar": "scalar",
-        "min": "min",
-        "mean": "mean",
-        "max": "max",
-        "norm": "norm",
-        "no_finite": "no finite values",
-        "overlay_grad_norm": "gradient norm ‖∂L/∂x‖",
-        "overlay_magnitude": "value magnitude max |x|",
-        "overlay_nonfinite": "NaN / Inf in value or gradient",
-        "no_data": "no data",
-        "finite": "finite",
-        "rel_error": "rel. error",
-        "report": "gradient check: {bad} of {n} nodes failed",
-        "heatmap": "heat-map: blue < 0 < red",
-    },
-    "ru": {
-        "legend": "Легенда",
-        "kinds": "узлы",
-        "states": "состояния",
-        "input": "вход",
-        "parameter": "параметр",
-        "op": "операция",
-        "constant": "константа",
-        "group": "группа",
-        "forward": "только прямой проход",
-        "pending": "ожидает",
-        "current": "текущий",
-        "done": "готово",
-        "failed": "ошибка",
-        "nonfinite": "NaN / Inf",
-        "value": "значение",
-        "out": "выход",
-        "not_computed": "∂L/∂·  —   ещё не вычислен",
-        "edge_grad": "←  градиент, идущий назад",
-        "params": "параметров: {n}",
-        "param": "параметров: 1",
-        "call": "вызов {n}",
-        "scalar": "скаляр",
-        "min": "мин",
-        "mean": "сред",
-        "max": "макс",
-        "norm": "норма",
-        "no_finite": "нет конечных значений",
-        "overlay_grad_norm": "норма градиента ‖∂L/∂x‖",
-        "overlay_magnitude": "величина значений max |x|",
-        "overlay_nonfinite": "NaN / Inf в значении или градиенте",
-        "no_data": "нет данных",
-        "finite": "конечные",
-        "rel_error": "отн. ошибка",
-        "report": "проверка градиентов: {bad} из {n} узлов с ошибкой",
-        "heatmap": "тепловая карта: синий < 0 < красный",
-    },
-}
-
-LANGS = tuple(STRINGS)
-
-
-def text(key: str, lang: str, **values: Any) -> str:
-    """The string ``key`` in language ``lang``, formatted with ``values`` (not escaped)."""
-    return STRINGS[lang][key].format(**values)
-
-
-def core_text(key: str, lang: str, default: str) -> str:
-    """A message of :mod:`graphviz_autodiff.i18n` (``"kind.shape"``, ``"diag.sign"``), or ``default``.
-
-    The gradient checker's verdicts and diagnoses are named there in English
-    and Russian; a key it does not know is shown as given.
-    """
-    try:
-        from graphviz_autodiff.i18n import MESSAGES
-    except ImportError:  # pragma: no cover - older core without i18n
-        return default
-    return str(MESSAGES.get(lang, {}).get(key, default))
 
 
 def escape(s: Any) -> str:
@@ -250,13 +149,13 @@ def _summary(a: np.ndarray, precision: int, lang: str) -> list[str]:
     if values.size and a.dtype.kind in "fciub":
         real = values.real if values.dtype.kind == "c" else values
         parts = (
-            f"{text('min', lang)} {format_scalar(real.min(), precision)}",
-            f"{text('mean', lang)} {format_scalar(real.mean(), precision)}",
-            f"{text('max', lang)} {format_scalar(real.max(), precision)}",
+            f"{tr('label.min', lang)} {format_scalar(real.min(), precision)}",
+            f"{tr('label.mean', lang)} {format_scalar(real.mean(), precision)}",
+            f"{tr('label.max', lang)} {format_scalar(real.max(), precision)}",
         )
         lines.append(escape(" · ".join(parts)))
     elif not values.size:
-        lines.append(escape(text("no_finite", lang)))
+        lines.append(escape(tr("label.no_finite", lang)))
     if n_nan or n_inf:
         lines.append(
             escape(" · ".join(p for p in (f"NaN: {n_nan}" if n_nan else "", f"Inf: {n_inf}" if n_inf else "") if p))

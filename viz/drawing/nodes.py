@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .labels import array_norm, escape, font, format_scalar, format_value, heatmap_table, text
+from graphviz_autodiff.i18n import tr
+
+from .labels import array_norm, escape, font, format_scalar, format_value, heatmap_table
 
 if TYPE_CHECKING:
     from .builder import Diagram
@@ -55,12 +57,12 @@ class _Nodes:
         if kind == "op":
             label = str(attrs["label"])
             header = escape(self._op_header(n, label, attrs))
-            tag = text("call", lang, n=attrs["call_index"] + 1) if attrs.get("call_index") else ""
-            var = attrs["name"] or text("out", lang)
+            tag = tr("label.call", lang, n=attrs["call_index"] + 1) if attrs.get("call_index") else ""
+            var = attrs["name"] or tr("label.out", lang)
         else:
             label = str(attrs["label"])
             header = escape(label)
-            tag = text(kind, lang) if kind in ("input", "parameter") else ""
+            tag = tr(f"node.{kind}", lang) if kind in ("input", "parameter") else ""
             var = label
         return _Unit(
             name=f"n{n}",
@@ -164,7 +166,7 @@ class _Nodes:
     def _shape_text(self, shape: tuple, dtype: str) -> str:
         shape = tuple(shape)
         if shape == ():
-            out = text("scalar", self.opts.lang)
+            out = tr("label.scalar", self.opts.lang)
         else:
             out = "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
         return out if dtype == "float64" else f"{out} {dtype}"
@@ -250,7 +252,7 @@ class _Nodes:
                 elif total.size <= o.max_array:
                     body = " ".join(format_value(total, o.precision, o.max_array, o.lang))
                 else:
-                    body = escape(f"{text('norm', o.lang)} {format_scalar(array_norm(total), o.precision)}")
+                    body = escape(f"{tr('label.norm', o.lang)} {format_scalar(array_norm(total), o.precision)}")
                 parts.append(self._grad_font(font("← " + body, face=t.value_fontname)))
                 has_grad = True
         if not parts:

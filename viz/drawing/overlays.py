@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphviz_autodiff.i18n import tr
 from graphviz_autodiff.util import has_nonfinite
 
 from ..themes import scale_colour
-from .labels import array_norm, escape, font, format_scalar, text
+from .labels import array_norm, escape, font, format_scalar
 
 if TYPE_CHECKING:
     from .nodes import _Unit
@@ -72,7 +73,7 @@ class _Overlays:
         if report is not None:
             records = list(report.nodes)
             bad = sum(1 for r in records if str(getattr(r, "kind", "ok")) != "ok")
-            summary = escape(text("report", o.lang, bad=bad, n=len(records)))
+            summary = escape(tr("label.report", o.lang, bad=bad, n=len(records)))
             rows.append(f"<TR><TD>{font(summary, colour=t.failed if bad else t.done, size=t.small_fontsize)}</TD></TR>")
         if o.legend:
             rows.append(f"<TR><TD>{self._legend()}</TD></TR>")
@@ -91,27 +92,27 @@ class _Overlays:
             return f'<TD BGCOLOR="{fill}" COLOR="{border}" BORDER="{max(1, round(width))}"{style}>{content}</TD>'
 
         kinds = [
-            cell(text("input", lang), t.input_fill, t.border),
-            cell(text("parameter", lang), t.parameter_fill, t.border, 2),
-            cell(text("op", lang), t.op_fill, t.border, 1, ' STYLE="rounded"'),
-            cell(text("constant", lang), t.constant_fill, t.border),
-            cell(text("group", lang), t.group_fill, t.border),
+            cell(tr("node.input", lang), t.input_fill, t.border),
+            cell(tr("node.parameter", lang), t.parameter_fill, t.border, 2),
+            cell(tr("node.op", lang), t.op_fill, t.border, 1, ' STYLE="rounded"'),
+            cell(tr("node.constant", lang), t.constant_fill, t.border),
+            cell(tr("node.group", lang), t.group_fill, t.border),
         ]
         states = [
-            cell(text("forward", lang), t.op_fill, t.border),
-            cell(text("pending", lang), t.op_fill, t.pending),
-            cell(text("current", lang), t.current_fill, t.current, 3),
-            cell(text("done", lang), t.op_fill, t.done, 2),
-            cell(text("failed", lang), t.failed_fill, t.failed, 2),
-            cell(text("nonfinite", lang), t.nonfinite_fill, t.nonfinite, 2),
+            cell(tr("state.forward", lang), t.op_fill, t.border),
+            cell(tr("state.pending", lang), t.op_fill, t.pending),
+            cell(tr("state.current", lang), t.current_fill, t.current, 3),
+            cell(tr("state.done", lang), t.op_fill, t.done, 2),
+            cell(tr("state.failed", lang), t.failed_fill, t.failed, 2),
+            cell(tr("state.nonfinite", lang), t.nonfinite_fill, t.nonfinite, 2),
         ]
         notes = [
-            f"<TD>{font(escape(text('not_computed', lang)), colour=t.muted, size=size)}</TD>",
-            f"<TD>{self._grad_font(font(escape(text('edge_grad', lang)), size=size))}</TD>",
+            f"<TD>{font(escape(tr('legend.not_computed', lang)), colour=t.muted, size=size)}</TD>",
+            f"<TD>{self._grad_font(font(escape(tr('legend.edge_grad', lang)), size=size))}</TD>",
         ]
         if o.heatmap:
-            notes.append(f"<TD>{font(escape(text('heatmap', lang)), colour=t.muted, size=size)}</TD>")
-        heading = font("<B>" + escape(text("legend", lang)) + "</B>", size=t.fontsize * 0.8)
+            notes.append(f"<TD>{font(escape(tr('legend.heatmap', lang)), colour=t.muted, size=size)}</TD>")
+        heading = font("<B>" + escape(tr("legend.title", lang)) + "</B>", size=t.fontsize * 0.8)
         rows = [
             f'<TR><TD ALIGN="LEFT">{heading}</TD></TR>',
             _inner_row(kinds),
@@ -135,12 +136,11 @@ class _Overlays:
         o = self.opts
         lang = o.lang
         size = t.small_fontsize
-        name = escape(text(f"overlay_{o.overlay}", lang))
+        name = escape(tr(f"overlay.{o.overlay}", lang))
         cells = [f"<TD>{font(name, size=size)}</TD>"]
         if o.overlay == "nonfinite":
-            cells.append(
-                f'<TD BGCOLOR="{t.overlay_scale[0]}" BORDER="1">{font(escape(text("finite", lang)), size=size)}</TD>'
-            )
+            finite = font(escape(tr("overlay.finite", lang)), size=size)
+            cells.append(f'<TD BGCOLOR="{t.overlay_scale[0]}" BORDER="1">{finite}</TD>')
             cells.append(f'<TD BGCOLOR="{t.nonfinite_fill}" BORDER="1">{font("NaN / Inf", size=size)}</TD>')
         else:
             lo, hi = self.scale if self.scale is not None else (0.0, 0.0)
@@ -149,9 +149,8 @@ class _Overlays:
                 colour = scale_colour(t.overlay_scale, i / 7)
                 cells.append(f'<TD BGCOLOR="{colour}" WIDTH="16" HEIGHT="12" FIXEDSIZE="TRUE"></TD>')
             cells.append(f"<TD>{font(escape(format_scalar(10.0**hi, 2)), size=size)}</TD>")
-            cells.append(
-                f'<TD BGCOLOR="{t.overlay_missing}" BORDER="1">{font(escape(text("no_data", lang)), size=size)}</TD>'
-            )
+            no_data = font(escape(tr("overlay.no_data", lang)), size=size)
+            cells.append(f'<TD BGCOLOR="{t.overlay_missing}" BORDER="1">{no_data}</TD>')
         return _inner_table(cells, spacing=1)
 
 

@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from graphviz_autodiff.i18n import tr
 from graphviz_autodiff.util import has_nonfinite
 
-from .labels import core_text, escape, font, format_scalar, format_value, text
+from .labels import escape, font, format_scalar, format_value
 from .labels import wrap as wrap_text
 
 _STATE_RANK = {"forward": 0, "pending": 1, "done": 2, "current": 3, "nonfinite": 4, "failed": 5}
@@ -130,16 +131,16 @@ class _States:
         t = self.theme
         lang = self.opts.lang
         ok = kind == "ok"
-        head = ("✓ " if ok else "✗ ") + core_text(f"kind.{kind}", lang, kind)
+        head = ("✓ " if ok else "✗ ") + tr(f"kind.{kind}", lang, default=kind)
         err = getattr(record, "max_rel_error", None)
         if err is not None:
-            head += f" · {text('rel_error', lang)} {format_scalar(float(err), 2)}"
+            head += f" · {tr('label.rel_error', lang)} {format_scalar(float(err), 2)}"
         lines = [escape(head)]
         if not ok:
             diagnosis = getattr(record, "diagnosis", None)
             if diagnosis:
                 lines.extend(
-                    escape(line) for line in wrap_text(core_text(f"diag.{diagnosis}", lang, str(diagnosis)), 44, 2)
+                    escape(line) for line in wrap_text(tr(f"diag.{diagnosis}", lang, default=str(diagnosis)), 44, 2)
                 )
             message = getattr(record, "message", None)
             if message:

@@ -54,12 +54,11 @@ import numpy as np
 import traitlets
 
 from graphviz_autodiff.graph import Graph
+from graphviz_autodiff.i18n import check_lang, tr
 from graphviz_autodiff.tensor import Tensor
-from graphviz_autodiff.util import has_nonfinite
+from graphviz_autodiff.util import describe_nonfinite, has_nonfinite
 
 from ..drawing.builder import render
-from ..drawing.labels import text as label_text
-from ..i18n import check_lang, tr
 from .frames import FrameSet
 from .steps import (
     Problem,
@@ -71,7 +70,7 @@ from .steps import (
     _forward_steps,
     _select,
 )
-from .texts import _core_kind, _StepTexts
+from .texts import _StepTexts
 from .timeline import _Timelines
 from .view import _View
 from .walkthrough import text_html
@@ -315,14 +314,13 @@ class StepperModel(_StepTexts, _Timelines, traitlets.HasTraits):
             node = getattr(record, "node", None)
             if kind == "ok" or node is None or self._node_step(node) != step.index + 1:
                 continue
-            name = _core_kind(kind, self.lang)
+            name = tr(f"kind.{kind}", self.lang, default=kind)
             message = str(getattr(record, "message", "") or "")
             found.append(Problem(kind, (tr("problem.gradcheck", self.lang, kind=name, message=message),)))
         return found
 
     def _count(self, a: Any) -> str:
-        a = np.asarray(a)
-        return tr("problem.count", self.lang, nan=int(np.isnan(a).sum()), inf=int(np.isinf(a).sum()), size=a.size)
+        return describe_nonfinite(a, self.lang)
 
     # -- nodes ----------------------------------------------------------------------------------------
     def _find(self, target: Any) -> list[int]:
@@ -362,7 +360,7 @@ class StepperModel(_StepTexts, _Timelines, traitlets.HasTraits):
         attrs = self._G.nodes[node]
         if attrs["kind"] != "op":
             return str(attrs["label"])
-        return str(attrs["name"] or label_text("out", self.lang))
+        return str(attrs["name"] or tr("label.out", self.lang))
 
     def _ref(self, node: int) -> str:
         """``Linear (node 2)``."""

@@ -23,10 +23,10 @@ import networkx as nx
 import graphviz_autodiff
 from graphviz_autodiff.engine import iter_backward
 from graphviz_autodiff.graph import Graph
+from graphviz_autodiff.i18n import tr
 from graphviz_autodiff.tensor import Tensor
 
 from ..dot import VizError
-from ..i18n import tr
 
 
 class StepperError(VizError):

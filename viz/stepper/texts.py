@@ -15,11 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from graphviz_autodiff.i18n import tr
 from graphviz_autodiff.util import argument_names
 
 from ..drawing.labels import format_value
-from ..drawing.labels import text as label_text
-from ..i18n import tr
 from .steps import Step
 
 
@@ -189,14 +188,4 @@ class _StepTexts:
 
     def _shape(self, a: Any) -> str:
         a = np.asarray(a)
-        return label_text("scalar", self.lang) if a.ndim == 0 else str(tuple(a.shape))
-
-
-def _core_kind(kind: str, lang: str) -> str:
-    """The debugger's name of a verdict kind (``"wrong gradient"``), if its i18n module is there."""
-    try:
-        from graphviz_autodiff.i18n import tr as core_tr
-
-        return core_tr(f"kind.{kind}", lang)
-    except (ImportError, KeyError, ValueError):  # pragma: no cover - older core, unknown kind
-        return kind
+        return tr("label.scalar", self.lang) if a.ndim == 0 else str(tuple(a.shape))

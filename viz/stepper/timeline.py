@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from graphviz_autodiff.i18n import tr
 from graphviz_autodiff.util import has_nonfinite
 
-from ..i18n import tr
 from .frames import NodeView, Scene, Timeline, without_current
 from .steps import Step
 

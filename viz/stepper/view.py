@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import traitlets
 
-from ..i18n import tr
-from .texts import _core_kind
+from graphviz_autodiff.i18n import tr
+
 from .walkthrough import _ERROR_STYLE
 
 if TYPE_CHECKING:
@@ -152,7 +152,7 @@ class _View:
             return
         kinds = [p.kind for p in model.problems(k)]
         names = [
-            tr(f"problem.{kind}", model.lang) if kind in ("failed", "nonfinite") else _core_kind(kind, model.lang)
+            tr(f"problem.{kind}" if kind in ("failed", "nonfinite") else f"kind.{kind}", model.lang, default=kind)
             for kind in kinds
         ]
         self._error_status(tr("status.problem", model.lang, k=k, kind=", ".join(names)))

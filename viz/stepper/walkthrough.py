@@ -31,8 +31,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from graphviz_autodiff.i18n import check_lang, tr
+
 from ..dot import run_dot
-from ..i18n import check_lang, tr
 
 __all__ = ["FRAME_FORMATS", "FrameSource", "frame_names", "save_frames", "text_html", "to_html"]
 

@@ -1,0 +1,250 @@
+"""Every user-facing text of graphviz_autodiff and viz, in every language: one gettext catalogue.
+
+The texts live in GNU gettext catalogues, one per language, shipped with the
+package::
+
+    graphviz_autodiff/i18n/locale/
+        graphviz_autodiff.pot                   the template: every message id
+        en/LC_MESSAGES/graphviz_autodiff.po     English texts (edited by hand)
+        en/LC_MESSAGES/graphviz_autodiff.mo     compiled (committed, read at run time)
+        ru/LC_MESSAGES/graphviz_autodiff.po     Russian texts
+        ru/LC_MESSAGES/graphviz_autodiff.mo
+
+At run time only the standard library's :mod:`gettext` reads the compiled
+``.mo`` files; Babel, which extracts the template and compiles the
+catalogues (``python -m graphviz_autodiff.i18n``, ``make i18n``), is a
+development tool. :data:`LANGS` is the set of catalogues present, so adding a
+language is adding a catalogue.
+
+Message ids are keys, dotted by area (``kind.wrong_gradient``,
+``step.head``, ``legend.title``, ``plot.epoch``); a message is a
+:meth:`str.format` template whose ``{fields}`` are filled by :func:`tr`.
+A message with plural forms (``msgid_plural`` in the catalogue) is chosen by
+the integer field ``n``, with the language's own plural rule (Russian has
+three forms: 1 градиент, 2 градиента, 5 градиентов).
+
+Areas: ``kind.`` ``diag.`` ``msg.`` ``why.`` ``what.`` ``col.`` ``report.``
+(the debugger), ``count.`` (counts inside messages), ``cli.`` (the ``check``
+command), ``button.`` ``tooltip.`` ``label.`` ``status.`` ``dir.`` ``step.``
+``note.`` ``problem.`` ``html.`` (the stepper and its HTML page), ``legend.``
+``node.`` ``state.`` ``overlay.`` (drawings), ``plot.`` (figures).
+
+To add a message, call ``tr("area.new_key", lang, field=...)`` in the code and
+run ``make i18n``: the key arrives, empty, in every catalogue; write its text
+in ``en/.../graphviz_autodiff.po`` and its translations in the others (a
+count? give it ``msgid_plural`` and one ``msgstr[i]`` per plural form), and run
+``make i18n`` again to compile. To add a language, run
+``python -m graphviz_autodiff.i18n --init de``, translate
+``de/LC_MESSAGES/graphviz_autodiff.po`` and run ``make i18n``; ``"de"`` is then
+in :data:`LANGS`. The tests fail while a message is untranslated, has other
+fields than in English, or a ``.mo`` is not its compiled ``.po``.
+
+Examples
+--------
+>>> from graphviz_autodiff.i18n import tr
+>>> tr("kind.wrong_gradient", "ru")
+'неверный градиент'
+>>> tr("report.all_ok", n=3)
+'all 3 nodes pass'
+>>> [tr("count.gradients", "ru", n=n) for n in (1, 2, 5)]
+['1 градиент', '2 градиента', '5 градиентов']
+"""
+
+from __future__ import annotations
+
+import functools
+import gettext
+import io
+import numbers
+import string
+from importlib import resources
+from typing import Any
+
+__all__ = [
+    "DOMAIN",
+    "LANGS",
+    "I18nError",
+    "MissingFieldError",
+    "UnknownLanguageError",
+    "UnknownMessageError",
+    "check_lang",
+    "fields",
+    "tr",
+]
+
+DOMAIN = "graphviz_autodiff"
+"""The gettext domain: the file name of every catalogue (``graphviz_autodiff.po`` / ``.mo``)."""
+
+_LOCALE = resources.files(__name__) / "locale"
+
+
+class I18nError(KeyError):
+    """A text could not be produced (unknown language, unknown key, missing field).
+
+    Derives from :class:`KeyError` (it is a failed lookup) but prints its
+    message plainly instead of ``KeyError``'s quoted ``repr``.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class UnknownLanguageError(I18nError, ValueError):
+    """``lang`` is not one of :data:`LANGS` (also a :class:`ValueError`: a bad argument value)."""
+
+
+class UnknownMessageError(I18nError):
+    """No message has this key (or the catalogue of this language lacks it)."""
+
+
+class MissingFieldError(I18nError):
+    """The message needs a ``{field}`` (or, for a plural message, the count ``n``) that the call did not pass."""
+
+
+class _Catalogue(gettext.GNUTranslations):
+    """One compiled catalogue, which also says whether a key is there and whether it has plural forms."""
+
+    def has_plural(self, key: str) -> bool | None:
+        """``True`` for a message with plural forms, ``False`` for a plain one, ``None`` when absent."""
+        if key in self._catalog:
+            return False
+        if (key, 0) in self._catalog:
+            return True
+        return None
+
+    def message_keys(self) -> list[str]:
+        """Every message key of the catalogue (the header excluded), sorted."""
+        found = {k[0] if isinstance(k, tuple) else k for k in self._catalog}
+        return sorted(k for k in found if k)
+
+
+def _discover() -> tuple[str, ...]:
+    """The languages whose compiled catalogue is present, sorted."""
+    mo = f"{DOMAIN}.mo"
+    return tuple(sorted(d.name for d in _LOCALE.iterdir() if (d / "LC_MESSAGES" / mo).is_file()))
+
+
+LANGS: tuple[str, ...] = _discover()
+"""The languages with a catalogue (``("en", "ru")``), found from the ``.mo`` files present."""
+
+
+def check_lang(lang: Any, where: str | None = None) -> str:
+    """``lang`` itself if it is one of :data:`LANGS`, else an :class:`UnknownLanguageError`.
+
+    Parameters
+    ----------
+    lang : str
+        The language to check.
+    where : str, optional
+        Who asks (``"Stepper"``), put in front of the message.
+
+    Returns
+    -------
+    str
+        ``lang``.
+
+    Raises
+    ------
+    UnknownLanguageError
+        A :class:`KeyError` and a :class:`ValueError` naming the languages available.
+
+    Examples
+    --------
+    >>> check_lang("ru")
+    'ru'
+    >>> check_lang("de", "Stepper")
+    Traceback (most recent call last):
+    ...
+    graphviz_autodiff.i18n.UnknownLanguageError: Stepper: lang must be one of 'en', 'ru', got 'de'
+    """
+    if isinstance(lang, str) and lang in LANGS:
+        return lang
+    prefix = f"{where}: " if where else ""
+    raise UnknownLanguageError(f"{prefix}lang must be one of {', '.join(map(repr, LANGS))}, got {lang!r}")
+
+
+@functools.cache
+def _catalogue(lang: str) -> _Catalogue:
+    check_lang(lang)
+    data = (_LOCALE / lang / "LC_MESSAGES" / f"{DOMAIN}.mo").read_bytes()
+    return _Catalogue(io.BytesIO(data))
+
+
+def fields(template: str) -> frozenset[str]:
+    """The names of the ``{fields}`` of a :meth:`str.format` template.
+
+    Examples
+    --------
+    >>> sorted(fields("∂L/∂{arg} is off by {factor:.2g}, not {{this}}"))
+    ['arg', 'factor']
+    """
+    return frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)
+
+
+def tr(key: str, lang: str = "en", *, default: str | None = None, **values: Any) -> str:
+    """The message ``key`` in language ``lang``, formatted with ``values`` (plain text, not escaped).
+
+    Parameters
+    ----------
+    key : str
+        A message id of the catalogue (``"kind.shape"``, ``"step.head"``, ``"legend.title"``...).
+    lang : str, default "en"
+        One of :data:`LANGS`.
+    default : str, optional
+        Returned as is when the catalogue has no message ``key`` (for keys made
+        from values that come from outside, such as the verdict kind of a
+        report built by hand); without it an unknown key is an error.
+    **values
+        Values of the message's ``{fields}``; extra values are ignored. A
+        message with plural forms needs the integer count ``n``, which picks
+        the form by the language's plural rule.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    UnknownLanguageError
+        ``lang`` has no catalogue (also a :class:`ValueError`).
+    UnknownMessageError
+        No message ``key`` in this language; the message lists keys of the same area.
+    MissingFieldError
+        A field of the message (or the count ``n`` of a plural message) is not in ``values``.
+    TypeError
+        ``n`` of a plural message is not an integer.
+
+    Examples
+    --------
+    >>> tr("msg.factor", "en", arg="θ", factor=2)
+    '∂L/∂θ is off by a constant factor: backward returns 2 × the correct gradient'
+    >>> tr("label.params", "ru", n=3, count="3")
+    '3 параметра'
+    >>> tr("kind.made_up", "ru", default="made_up")
+    'made_up'
+    """
+    catalogue = _catalogue(lang)
+    plural = catalogue.has_plural(key)
+    if plural is None:
+        if default is not None:
+            return default
+        area = key.split(".", 1)[0] + "."
+        near = [k for k in catalogue.message_keys() if k.startswith(area)][:8]
+        hint = f"; keys starting with {area!r}: {', '.join(near)}" if near else ""
+        raise UnknownMessageError(f"no message {key!r} in language {lang!r}{hint}")
+    if plural:
+        if "n" not in values:
+            raise MissingFieldError(f"message {key!r} has plural forms: pass the count, tr({key!r}, {lang!r}, n=...)")
+        n = values["n"]
+        if not isinstance(n, numbers.Integral) or isinstance(n, bool):
+            raise TypeError(f"message {key!r}: the count n must be an integer, got {n!r}")
+        template = catalogue.ngettext(key, key, int(n))
+    else:
+        template = catalogue.gettext(key)
+    try:
+        return template.format(**values)
+    except KeyError as error:
+        raise MissingFieldError(
+            f"message {key!r} needs the field {error.args[0]!r}; pass tr({key!r}, {lang!r}, "
+            f"{', '.join(f'{name}=...' for name in sorted(fields(template)))})"
+        ) from None

@@ -86,7 +86,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
@@ -558,21 +558,44 @@ def _parent_dirs(names: Sequence[str]) -> list[str]:
     return sorted(dirs, key=lambda d: (d.count("/"), d))
 
 
-def _open_content(content: bytes | Path, stack: ExitStack) -> int:
+class _Descriptors:
+    """The descriptors one run opened, each closed exactly once.
+
+    Closing a number twice could close a descriptor that another thread (another
+    run) has just been given, so every close goes through here.
+    """
+
+    def __init__(self) -> None:
+        self._open: set[int] = set()
+
+    def own(self, fd: int) -> int:
+        self._open.add(fd)
+        return fd
+
+    def close(self, fd: int) -> None:
+        if fd in self._open:
+            self._open.discard(fd)
+            with suppress(OSError):
+                os.close(fd)
+
+    def close_all(self) -> None:
+        for fd in sorted(self._open):
+            self.close(fd)
+
+
+def _open_content(content: bytes | Path, fds: _Descriptors) -> int:
     """A descriptor reading ``content`` from its start (memfd for bytes; a regular file, never a symlink)."""
     if isinstance(content, bytes):
-        fd = os.memfd_create("gad-file", os.MFD_CLOEXEC)
-        stack.callback(_close_quietly, fd)
+        fd = fds.own(os.memfd_create("gad-file", os.MFD_CLOEXEC))
         view = memoryview(content)
         while view:
             view = view[os.write(fd, view) :]
         os.lseek(fd, 0, os.SEEK_SET)
         return fd
     try:
-        fd = os.open(content, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fd = fds.own(os.open(content, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC))
     except OSError as error:
         raise SandboxError(f"cannot read {content}: {error.strerror}") from error
-    stack.callback(_close_quietly, fd)
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         raise SandboxError(f"not a regular file: {content}")
     return fd
@@ -748,10 +771,12 @@ def run_sandboxed(
     isolation = _isolation(use_bwrap, probe, uid, limits, timeout)
     try:
         with ExitStack() as stack:
+            fds = _Descriptors()
+            stack.callback(fds.close_all)
             if use_bwrap:
-                launch = _prepare_bwrap(command, entries, uid, paths, limits, env, stack)
+                launch = _prepare_bwrap(command, entries, uid, paths, limits, env, fds)
             else:
-                launch = _prepare_fallback(command, entries, uid, env, stack)
+                launch = _prepare_fallback(command, entries, uid, env, fds, stack)
             return _launch_and_supervise(launch, limits, timeout, uid, output_cap, result_cap, frame_limits, isolation)
     finally:
         if uid is not None:
@@ -768,21 +793,16 @@ class _Launch:
     result_write: int
     drop_to: int | None
     bwrap: bool
-    close_after_start: list[int] = field(default_factory=list)
+    fds: _Descriptors
     token: str = ""
 
 
-def _result_pipe(stack: ExitStack) -> tuple[int, int]:
+def _result_pipe(fds: _Descriptors) -> tuple[int, int]:
     read, write = os.pipe2(os.O_CLOEXEC)
-    stack.callback(_close_quietly, read)
-    stack.callback(_close_quietly, write)
+    fds.own(read)
+    fds.own(write)
     _grow_pipe(read)
     return read, write
-
-
-def _close_quietly(fd: int) -> None:
-    with suppress(OSError):
-        os.close(fd)
 
 
 def _prepare_bwrap(
@@ -792,11 +812,11 @@ def _prepare_bwrap(
     paths: Sequence[Path],
     limits: Limits,
     env: Mapping[str, str] | None,
-    stack: ExitStack,
+    fds: _Descriptors,
 ) -> _Launch:
-    read, write = _result_pipe(stack)
-    file_fds = [(name, _open_content(content, stack)) for name, content in entries]
-    data_fds = {dest: _open_content(content, stack) for dest, content in _system_files(uid).items()}
+    read, write = _result_pipe(fds)
+    file_fds = [(name, _open_content(content, fds)) for name, content in entries]
+    data_fds = {dest: _open_content(content, fds) for dest, content in _system_files(uid).items()}
     argv = bwrap_command(
         command,
         uid=uid,
@@ -807,9 +827,9 @@ def _prepare_bwrap(
         dirs=_parent_dirs([name for name, _ in entries]),
     )
     argv[0] = shutil.which("bwrap") or "bwrap"
-    fds = [write, *(fd for _, fd in file_fds), *data_fds.values()]
     environment = sandbox_environment(SANDBOX_HOME, "/tmp", write, env)
-    return _Launch(argv, environment, None, fds, read, write, None, True, fds)
+    passed = [write, *(fd for _, fd in file_fds), *data_fds.values()]
+    return _Launch(argv, environment, None, passed, read, write, None, True, fds)
 
 
 def _prepare_fallback(
@@ -817,9 +837,10 @@ def _prepare_fallback(
     entries: list[tuple[str, bytes | Path]],
     uid: int | None,
     env: Mapping[str, str] | None,
+    fds: _Descriptors,
     stack: ExitStack,
 ) -> _Launch:
-    read, write = _result_pipe(stack)
+    read, write = _result_pipe(fds)
     work = Path(tempfile.mkdtemp(prefix="gad-sandbox-"))
     stack.callback(_remove_tree, work)
     tmp = work / ".tmp"
@@ -830,7 +851,7 @@ def _prepare_fallback(
         if isinstance(content, bytes):
             target.write_bytes(content)
         else:
-            fd = _open_content(content, stack)
+            fd = _open_content(content, fds)
             with open(target, "wb") as out, os.fdopen(os.dup(fd), "rb") as source:
                 shutil.copyfileobj(source, out)
     if uid is not None:
@@ -840,7 +861,7 @@ def _prepare_fallback(
     token = secrets.token_hex(16)
     environment = sandbox_environment(str(work), str(tmp), write, env)
     environment[_TOKEN_ENV] = token
-    return _Launch(list(command), environment, str(work), [write], read, write, uid, False, [write], token)
+    return _Launch(list(command), environment, str(work), [write], read, write, uid, False, fds, token)
 
 
 def _remove_tree(path: Path) -> None:
@@ -904,8 +925,8 @@ def _launch_and_supervise(
         )
     except OSError as error:
         raise SandboxError(f"cannot start {launch.argv[0]}: {error}") from error
-    for fd in launch.close_after_start:
-        _close_quietly(fd)
+    for fd in launch.pass_fds:  # the child has them now
+        launch.fds.close(fd)
     stdout, stderr = proc.stdout, proc.stderr
     if stdout is None or stderr is None:  # pragma: no cover - PIPE was requested
         raise SandboxError("no pipes to the command")

@@ -305,7 +305,7 @@ class TestIndexHtml:
         parsed = _Collector()
         parsed.feed(page)
         assert parsed.tags.count("figure") == 3  # Linear, Sum and the hostile op have failures
-        assert "wrong gradient — transposed: 2 students" in page
+        assert "wrong gradient — transposed: 2 student(s)" in page
         assert "Example: Bob" in page and '<text x="1" y="2" fill="url(#grad)">Linear</text>' in page
         assert "Identity</bdi></h3>\n<p>no failures</p>" in page
 

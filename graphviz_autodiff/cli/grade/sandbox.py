@@ -38,6 +38,13 @@ With bubblewrap (``bwrap``, Debian package ``bubblewrap``), the command sees:
   per concurrent run), no capabilities and ``no_new_privs`` (via ``setpriv``), so
   that the process limit applies (the kernel does not count root's processes).
 
+The command is PID 1 of its namespace (``--as-pid-1``, no bwrap init in
+between), so that its CPU time reaches the grader through ``wait4``; as for any
+PID 1, signals sent from inside the sandbox without a handler do not kill it
+(``os.kill(os.getpid(), SIGKILL)`` is ignored, SIGXCPU too: the CPU hard limit
+then kills it one second later) and orphans it adopts stay zombies until it
+exits. Neither matters to a worker.
+
 The exact command line is built by :func:`bwrap_command`. The environment is
 :func:`sandbox_environment`: ``PATH``, ``HOME``, ``TMPDIR``, ``LANG=C.UTF-8``,
 ``PYTHONHASHSEED=0``, ``PYTHONPATH`` (the package), single-threaded BLAS and the

@@ -237,6 +237,14 @@ sys.stderr.buffer.write(b"e" * (3 << 20))
         assert len(result.stdout.encode("utf-8", "surrogatepass")) >= 20
 
     @pytest.mark.parametrize(("mode", "python"), MODES)
+    def test_cpu_limit(self, mode, python):
+        result = run("while True: pass", mode, python, timeout=30, limits=Limits(cpu_seconds=1))
+        details = (result.status, result.signal, result.cpu_seconds, result.wall_seconds, result.stderr[-300:])
+        assert not result.timed_out and result.status == "signal", details
+        assert result.signal in (signal.SIGXCPU, signal.SIGKILL), details  # PID 1 under bwrap ignores SIGXCPU
+        assert 0.5 <= result.cpu_seconds < 5, details
+
+    @pytest.mark.parametrize(("mode", "python"), MODES)
     def test_memory_bomb_is_stopped(self, mode, python):
         result = run("x = bytearray(4 << 30)", mode, python, timeout=30, limits=Limits(memory_mb=256))
         assert result.exit_code == 1 and "MemoryError" in result.stderr

@@ -202,7 +202,7 @@ threading.Thread(target=spin).start()
 sys.exit(0)
 """
         started = time.monotonic()
-        result = run(code, mode, python, marker, timeout=2)
+        result = run(code, mode, python, marker, timeout=3)
         assert result.timed_out and result.stdout.startswith("thread\n")
         assert time.monotonic() - started < 10
         assert_no_process_left(marker)
@@ -261,7 +261,7 @@ while True:
         time.sleep(0.01)
 """
         started = time.monotonic()
-        result = run(code, mode, python, marker, timeout=3, limits=Limits(processes=16))
+        result = run(code, mode, python, marker, timeout=4, limits=Limits(processes=16))
         assert result.timed_out
         assert 0 < result.stdout.count("+") < 16
         assert time.monotonic() - started < 15

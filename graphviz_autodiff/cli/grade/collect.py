@@ -705,6 +705,11 @@ def _clean_relative(name: str) -> str | None:
     return "/".join(parts)
 
 
+def _printable(text: str) -> str:
+    """``text`` with every non-printable character (newline, escape, bidi control) replaced by ``?``."""
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
 def _read_file(path: Path, limits: CollectLimits) -> bytes:
     try:
         size = path.stat().st_size
@@ -729,9 +734,10 @@ def _add_folder(folder: Path, files: _Files) -> list[Path]:
             path = here / name
             if _is_junk(name):
                 continue
-            rel = path.relative_to(folder).as_posix()
-            if path.is_symlink() or not path.is_file():
-                files.notes.append(Message("note.skipped", {"path": rel, "detail": "not a regular file"}))
+            rel = _clean_relative(path.relative_to(folder).as_posix())
+            if rel is None or path.is_symlink() or not path.is_file():
+                shown = _printable(path.relative_to(folder).as_posix())
+                files.notes.append(Message("note.skipped", {"path": shown, "detail": "not a regular file or name"}))
                 continue
             if depth == 0 and name.lower().endswith(".zip"):
                 zips.append(path)
@@ -785,11 +791,12 @@ _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OS
 
 def _zip_member_name(path: Path, member: zipfile.ZipInfo, limits: CollectLimits) -> str | None:
     raw = member.filename
-    if raw.startswith(("/", "\\")) or ".." in raw.replace("\\", "/").split("/"):
-        raise SubmissionError("zip_unsafe", path=path.name, detail=raw[:100])
+    parts = raw.replace("\\", "/").split("/")
+    if raw.startswith(("/", "\\")) or ".." in parts or re.match(r"^[A-Za-z]:", raw):
+        raise SubmissionError("zip_unsafe", path=path.name, detail=_printable(raw)[:100])
     name = _clean_relative(raw)
-    if name is None:
-        raise SubmissionError("zip_unsafe", path=path.name, detail=raw[:100])
+    if name is None:  # a name with control characters (macOS "Icon\r"): not worth rejecting the archive
+        return None
     if any(_is_junk(part) for part in name.split("/")):
         return None
     if stat.S_ISLNK(member.external_attr >> 16):
@@ -852,7 +859,7 @@ def prepare(
         elif path.suffix.lower() == ".zip":
             _extract_zip(path, files)
         else:
-            name = _clean_relative(source.name or path.name) or "submission.py"
+            name = _clean_relative(source.name or path.name) or f"submission{path.suffix.lower()}"
             files.add(name, _read_file(path, files.limits))
     data = _strip_common_folder(files.data)
     candidates = {name: _code_text(name, content) for name, content in data.items() if _is_code(name)}
@@ -1010,7 +1017,8 @@ def notebook_to_script(source: bytes | str, *, name: str = "notebook.ipynb") -> 
     except (ValueError, RecursionError) as error:
         raise SubmissionError("notebook_json", path=name, detail=type(error).__name__) from None
     cells, notes = _notebook_cells(notebook, name)
-    lines: list[str] = [f"# Code cells of {name}, in order; IPython syntax neutralised (graphviz_autodiff grade).", ""]
+    header = f"# Code cells of {_printable(name)}, in order; IPython syntax neutralised (graphviz_autodiff grade)."
+    lines: list[str] = [header, ""]
     where: list[CellLine | None] = [None, None]
     written: dict[str, bytes] = {}
     neutralised = code_cells = 0

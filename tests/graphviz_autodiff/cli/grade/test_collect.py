@@ -277,6 +277,27 @@ class TestArchives:
         assert set(prepared.files) == {"ops.py"}
         assert any("secret.py" in str(note) for note in prepared.notes)
 
+    def test_names_with_control_characters(self, tmp_path):
+        make_zip(tmp_path / "mac.zip", {"ops.py": OPS, "Icon\r": b"", "weird\x1b.py": "x"})
+        assert set(prepare(collect(tmp_path / "").submissions[0]).files) == {"ops.py"}
+        (tmp_path / "mac.zip").unlink()
+        folder = tmp_path / "folder"
+        folder.mkdir()
+        (folder / "ops.py").write_text(OPS)
+        (folder / "bad\nimport os\n.py").write_text("x")
+        prepared = prepare(collect(tmp_path).submissions[0])
+        assert set(prepared.files) == {"ops.py"} and any("bad?import os?.py" in str(n) for n in prepared.notes)
+        (tmp_path / "folder" / "ops.py").unlink()
+        (tmp_path / "folder" / "bad\nimport os\n.py").unlink()
+        folder.rmdir()
+        (tmp_path / "x\nimport os\n.ipynb").write_text(notebook(("code", OPS)))
+        prepared = prepare(collect(tmp_path).submissions[0])
+        assert prepared.main == "submission.py" and prepared.main_source == "submission.ipynb"
+        header = prepared.files["submission.py"].decode().splitlines()[0]
+        assert header.startswith("# Code cells of submission.ipynb")
+        script = notebook_to_script(notebook(("code", "x = 1")), name="a\nimport os\nb.ipynb")
+        assert script.text.splitlines()[0].startswith("# Code cells of a?import os?b.ipynb")
+
     def test_no_code(self, tmp_path):
         make_zip(tmp_path / "empty.zip", {"README.txt": "nothing"})
         with pytest.raises(SubmissionError) as caught:

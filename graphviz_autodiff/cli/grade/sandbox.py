@@ -128,6 +128,7 @@ UID_BASE = 61000
 _UID_SLOTS = 1024
 _DRAIN_SECONDS = 1.0  # after the command exits, how long escaped writers may keep the pipes open
 _KILL_WAIT_SECONDS = 5.0  # after a kill, how long to wait for bwrap before killing it too
+_GIVE_UP_SECONDS = 30.0  # after the deadline, how long to wait for a process that does not die
 _MAX_FILES = 2000
 _TOKEN_ENV = "GAD_SANDBOX_TOKEN"  # fallback: marks the run's processes, found in /proc/*/environ when they escape
 _ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives", "/etc/localtime")
@@ -966,6 +967,8 @@ def _supervise(
     try:
         while True:
             now = time.monotonic()
+            if ended is None and timed_out and now >= deadline + _GIVE_UP_SECONDS:
+                return timed_out, now  # unkillable (a process stuck in the kernel): stop waiting for it
             if ended is None and _has_exited(proc.pid):
                 ended = now
                 _kill_sandbox(launch, proc.pid, uid)
@@ -1048,7 +1051,9 @@ def _environ_has(pid: int, marker: bytes) -> bool:
 
 
 def _reap(launch: _Launch, proc: subprocess.Popen[bytes], uid: int | None) -> tuple[int, resource.struct_rusage | None]:
-    deadline = time.monotonic() + _KILL_WAIT_SECONDS
+    """Collect the exit status and resource usage; kill again now and then; give up on an unkillable process."""
+    start = time.monotonic()
+    next_kill = start + _KILL_WAIT_SECONDS
     while True:
         try:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -1058,9 +1063,13 @@ def _reap(launch: _Launch, proc: subprocess.Popen[bytes], uid: int | None) -> tu
         if pid:
             proc.returncode = os.waitstatus_to_exitcode(status)
             return status, usage
-        if time.monotonic() > deadline:
+        now = time.monotonic()
+        if now >= start + _GIVE_UP_SECONDS:
+            return _status_from_code(-signal.SIGKILL), None  # Popen reaps it later, when it finally dies
+        if now >= next_kill:
             _kill_sandbox(launch, proc.pid, uid)
             _kill(proc.pid)
+            next_kill = now + _KILL_WAIT_SECONDS
         time.sleep(0.01)
 
 

@@ -21,6 +21,7 @@ Examples
 >>> payload = build_payload(model)
 >>> to_html(payload, os.path.join(tempfile.mkdtemp(), "walk.html")).suffix
 '.html'
+>>> from viz.viewer import Viewer
 >>> Viewer.from_model(model).step
 0
 """

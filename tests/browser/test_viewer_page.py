@@ -155,7 +155,14 @@ class Probe:
         self.frames()
 
     def keys_step(self) -> None:
+        """Keys step when the pointer is over the viewer (focus elsewhere), and when it has the focus."""
         self.click("first")
+        self.wait_step(0)
+        self.page.evaluate("() => document.activeElement && document.activeElement.blur()")
+        self.root.locator(".gad-canvas").hover(position={"x": 12, "y": 12})
+        self.page.keyboard.press("ArrowRight")
+        self.wait_step(1)
+        self.page.keyboard.press("ArrowLeft")
         self.wait_step(0)
         self.root.focus()
         self.page.keyboard.press("ArrowRight")

@@ -548,18 +548,19 @@ class View {
 
   listen() {
     const root = this.root;
-    const own = (event) => {
-      const t = event.target;
-      if (FORM_FIELDS.has(t.tagName) || (t.tagName === "BUTTON" && event.key === " ")) return;
-      if (this.key(event)) {
-        event.preventDefault();
-        event.stopPropagation();
-      }
-    };
-    // Hovering is enough, as long as no text field or code cell has the keyboard.
-    const page = (event) => {
-      if (!this.hovered || root.contains(document.activeElement) || editable(document.activeElement)) return;
+    // One listener, on the window in the capture phase, so that the viewer sees its keys before the page's
+    // own shortcuts (JupyterLab's command mode would scroll the notebook). It acts when the viewer has the
+    // focus (but not inside its slider or menu), or when the pointer is over it while no text field, code
+    // cell or other viewer has the focus.
+    const onKey = (event) => {
       if (event.defaultPrevented) return;
+      const active = document.activeElement;
+      if (root.contains(active)) {
+        const t = event.target;
+        if (FORM_FIELDS.has(t.tagName) || (t.tagName === "BUTTON" && event.key === " ")) return;
+      } else if (!this.hovered || editable(active) || (active && active.closest && active.closest(".gad-viewer"))) {
+        return;
+      }
       if (this.key(event)) {
         event.preventDefault();
         event.stopPropagation();
@@ -584,17 +585,14 @@ class View {
       root.focus({ preventScroll: true });
     };
     const move = (event) => this.hover(event);
-    root.addEventListener("keydown", own);
-    document.addEventListener("keydown", page);
+    window.addEventListener("keydown", onKey, true);
     root.addEventListener("pointerenter", enter);
     root.addEventListener("pointerleave", leave);
     this.canvas.addEventListener("wheel", wheel, { passive: false });
     this.canvas.addEventListener("pointerdown", down);
     this.canvas.addEventListener("pointermove", move);
     this.canvas.addEventListener("pointerleave", () => this.hideCard());
-    this.cleanups.push(() => {
-      document.removeEventListener("keydown", page);
-    });
+    this.cleanups.push(() => window.removeEventListener("keydown", onKey, true));
   }
 
   // -- the hover card ------------------------------------------------------------------------------------------

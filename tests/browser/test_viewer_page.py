@@ -66,6 +66,11 @@ _INSTALL_REPAINT = """(root) => {
 }"""
 
 
+def _scale(transform: str) -> float:
+    """The zoom of a ``matrix(a,b,c,d,e,f)`` transform."""
+    return float(transform.split("(")[1].split(",")[0])
+
+
 class Probe:
     """One viewer (``.gad-viewer``) in a Playwright page: drive it and measure it."""
 
@@ -150,9 +155,15 @@ class Probe:
         self.page.mouse.move(x - 120, y - 30, steps=5)
         self.page.mouse.up()
         self.frames()
-        assert self.transform() != zoomed, "dragging did not pan the picture"
+        panned = self.transform()
+        assert panned != zoomed, "dragging did not pan the picture"
+        self.click("fit")
+        self.frames()
+        fitted = self.transform()
+        assert fitted != panned and _scale(fitted) < _scale(zoomed), "fit did not zoom out to the whole graph"
         self.click("reset")
         self.frames()
+        assert _scale(self.transform()) == pytest.approx(_scale(before), rel=1e-3)  # back to the readable zoom
 
     def keys_step(self) -> None:
         """Keys step when the pointer is over the viewer (focus elsewhere), and when it has the focus."""
@@ -245,6 +256,9 @@ def test_exported_page(page: Any, pages: dict[str, Any], name: str) -> None:
 
     probe.keys_step()
     probe.zoom_and_pan_change_the_transform()
+    page.locator("input.gad-speed").fill("200")
+    assert page.locator(".gad-speed-label").inner_text() == "200 ms/step"
+    assert page.evaluate("gadViewerModel.get('speed')") == 200
     probe.click("last")
     probe.wait_step(model.n_steps)
     last = model.steps[-1].node

@@ -267,6 +267,28 @@ class View {
     return node;
   }
 
+  // Parse the variants the neighbouring steps need while the browser is idle, so next / back only swap.
+  prefetch(k) {
+    const idle = window.requestIdleCallback || ((f) => setTimeout(() => f({ timeRemaining: () => 8 }), 50));
+    const todo = [];
+    for (const j of [k + 1, k - 1, k + 2]) {
+      if (j < 0 || j > this.n) continue;
+      const row = this.frames.rows[j];
+      for (let i = 0; i < row.length; i++) if (!this.cache[i].has(row[i]) && row[i] !== this.shown[i]) todo.push([i, row[i]]);
+    }
+    if (!todo.length) return;
+    const token = (this.prefetchToken = {});
+    const work = (deadline) => {
+      while (todo.length && deadline.timeRemaining() > 1) {
+        if (token !== this.prefetchToken || !this.cache) return;
+        const [i, v] = todo.pop();
+        this.variant(i, v);
+      }
+      if (todo.length && token === this.prefetchToken) idle(work);
+    };
+    idle(work);
+  }
+
   swap(k) {
     const row = this.frames.rows[k];
     for (let i = 0; i < row.length; i++) {
@@ -444,6 +466,7 @@ class View {
     if (element && this.nodes.has(element)) this.target.value = String(this.nodes.get(element).id);
     if (center) this.center();
     if (this.playing && k >= this.n) this.stop();
+    this.prefetch(k);
   }
 
   renderText(k) {
@@ -680,6 +703,7 @@ class View {
   }
 
   teardown() {
+    this.prefetchToken = null;
     clearInterval(this.timer);
     this.timer = null;
     this.playing = null;

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 import viz
+from tests.viz.viewer.broken import broken_loss
 from tests.viz.viewer.graphs import lecture_loss, mlp_loss
 from viz.viewer import build_payload, to_html
 
@@ -307,4 +308,29 @@ def test_page_text_follows_the_steps_and_the_language(page: Any, tmp_path: Path)
     probe.wait_step(1)
     words = " ".join(page.locator(".gad-toolbar, .gad-status, .gad-steps-title").all_inner_texts())
     assert not any(word in words for word in ("first", "back", "next", "last", "play", "step", "Steps")), words
+    assert errors == []
+
+
+def test_next_problem_stops_at_each_problem(page: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    model = viz.StepperModel(broken_loss())
+    path = to_html(build_payload(model), tmp_path / "broken.html")
+    errors = console_errors(page)
+    page.goto(path.as_uri())
+    probe = Probe(page, page.locator(".gad-viewer"), model.n_steps)
+    probe.ready()
+    expect(page.locator(".gad-step.gad-has-problem")).to_have_count(2)
+    message = page.locator(".gad-message")
+    probe.click("problem")
+    probe.wait_step(3)
+    expect(message).to_have_text("Stopped at step 3: NaN / Inf.")
+    expect(message).to_have_class(re.compile(r"\bgad-error\b"))
+    probe.click("problem")
+    probe.wait_step(4)
+    expect(message).to_have_text("Stopped at step 4: backward raised an exception, NaN / Inf.")
+    expect(page.locator(".gad-text .gad-line.gad-error")).to_have_count(3)
+    probe.click("problem")
+    expect(message).to_have_text("No problem after step 4.")
+    assert probe.step() == 4
     assert errors == []

@@ -163,6 +163,56 @@ EN: dict[str, str] = {
     "cli.svg_no_graph": "there is no graph to draw",
     "cli.summary_ok": "all {n} checks pass",
     "cli.summary_fail": "{n_failed} of {n} checks fail",
+    # added for issue 13 (debugger)
+    "kind.wrong_type": "wrong type",
+    "kind.inherits_wrong": "inherits a wrong gradient",
+    "diag.ignores_upstream": "ignores upstream_grad",
+    "diag.missing_outer": "missing outer product",
+    "diag.boolean": "boolean gradient",
+    "diag.complex": "complex gradient",
+    "diag.string": "string gradient",
+    "diag.not_numeric": "not an array of numbers",
+    "diag.output_type": "forward output not real numbers",
+    "diag.factor_missing": "missing factor {factor}",
+    "diag.factor_extra": "extra factor {factor}",
+    "msg.factor_missing": (
+        "∂L/∂{arg} is too small by a constant factor: backward returns {factor} × the correct gradient"
+        " (a factor {inverse} is missing{sign})"
+    ),
+    "msg.factor_extra": (
+        "∂L/∂{arg} is too large by a constant factor: backward returns {factor} × the correct gradient"
+        " (an extra factor {size}{sign})"
+    ),
+    "msg.factor_sign": ", and the sign is wrong",
+    "msg.ignores_upstream": (
+        "∂L/∂{arg} ignores upstream_grad: backward returns the same gradient whatever upstream_grad is; "
+        "multiply the local derivative by upstream_grad"
+    ),
+    "msg.shape_outer": (
+        "backward returned a gradient of shape {got} for {arg} of shape {expected}: the gradient is an outer "
+        "product with upstream_grad (e.g. np.outer(upstream_grad, ...))"
+    ),
+    "msg.type_boolean": (
+        "{op}.backward returned a boolean array for {arg} (a mask such as x > 0?): multiply it with upstream_grad"
+        " (upstream_grad * (x > 0))"
+    ),
+    "msg.type_complex": "{op}.backward returned a complex array ({got}) for {arg}; gradients are real numbers",
+    "msg.type_string": "{op}.backward returned text ({got}) for {arg} instead of an array of numbers",
+    "msg.type_not_numeric": "{op}.backward returned a {got} for {arg} instead of an array of numbers",
+    "msg.output_type": "{op}.forward returned {got}, not an array of real numbers",
+    "msg.no_gradient_data": (
+        "backward returned None for {arg}, which needs a gradient; if {arg} is data (a target), pass it as "
+        "Tensor({arg}, requires_grad=False)"
+    ),
+    "msg.exception_at": "{op}.backward raised {error} at {where}",
+    "msg.exception_forward_at": "{op}.forward raised {error} at {where} when re-run on the recorded inputs",
+    "msg.inherits_wrong": (
+        "this node's backward is right, but the gradient it received is already wrong (max rel. error {rel}):"
+        " it comes from node {node} ({label})"
+    ),
+    "msg.check_failed": "the checker could not run this op: {error}",
+    "report.cast": "{count} array(s) of {dtypes} were checked in float64",
+    "report.inherited": "{n} node(s) inherit a wrong gradient from the culprit",
 }
 
 RU: dict[str, str] = {
@@ -175,7 +225,7 @@ RU: dict[str, str] = {
     "kind.no_gradient": "нет градиента",
     "kind.reuse": "небезопасное повторное использование",
     "diag.sign": "неверный знак",
-    "diag.factor": "лишний множитель",
+    "diag.factor": "постоянный множитель",
     "diag.transpose": "транспонирован",
     "diag.swapped": "аргументы перепутаны",
     "diag.missing_reduction": "не хватает суммы",
@@ -286,6 +336,56 @@ RU: dict[str, str] = {
     "cli.svg_no_graph": "нет графа для рисунка",
     "cli.summary_ok": "все проверки ({n}) пройдены",
     "cli.summary_fail": "не пройдено проверок: {n_failed} из {n}",
+    # added for issue 13 (debugger)
+    "kind.wrong_type": "неверный тип",
+    "kind.inherits_wrong": "унаследовал неверный градиент",
+    "diag.ignores_upstream": "upstream_grad не используется",
+    "diag.missing_outer": "не хватает внешнего произведения",
+    "diag.boolean": "булев градиент",
+    "diag.complex": "комплексный градиент",
+    "diag.string": "градиент-строка",
+    "diag.not_numeric": "не массив чисел",
+    "diag.output_type": "выход forward не вещественный",
+    "diag.factor_missing": "не хватает множителя {factor}",
+    "diag.factor_extra": "лишний множитель {factor}",
+    "msg.factor_missing": (
+        "∂L/∂{arg} меньше в постоянное число раз: backward возвращает {factor} × правильный градиент"
+        " (не хватает множителя {inverse}{sign})"
+    ),
+    "msg.factor_extra": (
+        "∂L/∂{arg} больше в постоянное число раз: backward возвращает {factor} × правильный градиент"
+        " (лишний множитель {size}{sign})"
+    ),
+    "msg.factor_sign": ", и знак неверный",
+    "msg.ignores_upstream": (
+        "∂L/∂{arg} не использует upstream_grad: backward возвращает один и тот же градиент при любом "
+        "upstream_grad; умножьте локальную производную на upstream_grad"
+    ),
+    "msg.shape_outer": (
+        "backward вернул градиент формы {got} для {arg} формы {expected}: градиент — внешнее произведение с "
+        "upstream_grad (например, np.outer(upstream_grad, ...))"
+    ),
+    "msg.type_boolean": (
+        "{op}.backward вернул булев массив для {arg} (маску вроде x > 0?): умножьте на неё upstream_grad"
+        " (upstream_grad * (x > 0))"
+    ),
+    "msg.type_complex": "{op}.backward вернул комплексный массив ({got}) для {arg}; градиенты — вещественные числа",
+    "msg.type_string": "{op}.backward вернул текст ({got}) для {arg} вместо массива чисел",
+    "msg.type_not_numeric": "{op}.backward вернул {got} для {arg} вместо массива чисел",
+    "msg.output_type": "{op}.forward вернул {got}, а не массив вещественных чисел",
+    "msg.no_gradient_data": (
+        "backward вернул None для {arg}, которому нужен градиент; если {arg} — данные (цель), передайте "
+        "Tensor({arg}, requires_grad=False)"
+    ),
+    "msg.exception_at": "{op}.backward выбросил {error} в {where}",
+    "msg.exception_forward_at": "{op}.forward выбросил {error} в {where} при повторном запуске на записанных входах",
+    "msg.inherits_wrong": (
+        "backward этого узла верен, но полученный им градиент уже неверен (макс. отн. ошибка {rel}):"
+        " он пришёл от узла {node} ({label})"
+    ),
+    "msg.check_failed": "проверка не смогла выполнить эту операцию: {error}",
+    "report.cast": "массивов {dtypes}, проверенных в float64: {count}",
+    "report.inherited": "узлов, унаследовавших неверный градиент от виновника: {n}",
 }
 
 MESSAGES: dict[str, dict[str, str]] = {"en": EN, "ru": RU}

@@ -86,210 +86,20 @@ check are put back.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ..differentiable import Differentiable
-from ..errors import GradientCountError, ShapeRuleError
-from ..i18n import tr
 from ..tensor import Parameter, Tensor
-from ..util import describe_nonfinite
-from .diagnose import _diagnose, _message, _verdict, format_error, format_table
-from .diagnose import argument_message as argument_message  # re-exported: importable from here as before
-from .diagnose import reduction_axes as reduction_axes
-from .isolation import _SideEffectGuard, quiet
-from .isolation import clone_op as clone_op
-from .numeric import _compare, _numeric
-from .subject import _Backward, _Subject
+from .measure import measure_call, random_streams
+from .verdict import ARGUMENT_STATUSES, ArgumentCheck, GradcheckResult, judge
 
-__all__ = ["ARGUMENT_STATUSES", "ArgumentCheck", "GradcheckResult", "PrecisionWarning", "gradcheck"]
-
-#: Per-argument outcomes of a check.
-ARGUMENT_STATUSES = ("ok", "wrong_gradient", "shape", "no_gradient", "nonfinite_backward", "not_checked")
+__all__ = ["ARGUMENT_STATUSES", "ArgumentCheck", "GradcheckResult", "PrecisionWarning", "check_call", "gradcheck"]
 
 
 class PrecisionWarning(UserWarning):
-    """A float32/float16 op was checked in float64 (finite differences need the precision)."""
-
-
-@dataclass(eq=False)
-class ArgumentCheck:
-    """The check of one gradient: of one argument of ``forward``, or of one parameter.
-
-    Attributes
-    ----------
-    name : str
-        The argument's name in ``forward``'s signature (``"x"``, ``"mu"``), or
-        the parameter's attribute name (``"theta"``).
-    display : str
-        The name for messages: the argument's name or the parameter's ``name`` (``"θ"``).
-    role : {"argument", "parameter"}
-    position : int or None
-        The argument's position (``None`` for a parameter).
-    shape : tuple of int
-        The argument's (or parameter's) shape.
-    status : str
-        One of :data:`ARGUMENT_STATUSES`.
-    diagnosis : str or None
-        See the module docstring.
-    analytic, numeric : numpy.ndarray or None
-        What ``backward`` returned, and the central finite differences.
-    max_abs_error, max_rel_error : float or None
-        See the module docstring (``None`` when not compared).
-    factor : float or None
-        c for ``diagnosis == "factor"`` (a ≈ c·n).
-    other : str or None
-        For ``diagnosis == "swapped"``: the argument whose gradient this is.
-    note : str or None
-        Why the argument was not checked, or which elements were skipped.
-    """
-
-    name: str
-    display: str
-    role: str
-    position: int | None
-    shape: tuple[int, ...]
-    status: str = "ok"
-    diagnosis: str | None = None
-    analytic: np.ndarray | None = None
-    numeric: np.ndarray | None = None
-    max_abs_error: float | None = None
-    max_rel_error: float | None = None
-    factor: float | None = None
-    other: str | None = None
-    note: str | None = None
-    got_shape: tuple[int, ...] | None = None
-    count: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        """Whether this gradient passed (or needed no check)."""
-        return self.status in ("ok", "not_checked")
-
-    @property
-    def key(self) -> tuple[str, str]:
-        """``(role, name)``: unique even when a parameter and an argument share a name."""
-        return self.role, self.name
-
-
-@dataclass(eq=False)
-class GradcheckResult:
-    """What :func:`gradcheck` found for one op.
-
-    ``bool(result)`` is ``result.ok``, so ``assert gradcheck(op, x)`` works.
-
-    Attributes
-    ----------
-    op : Differentiable
-        The op that was checked (the caller's object; never modified).
-    label : str
-        Its ``name`` or class name.
-    kind : str
-        ``"ok"`` or the failure: ``"wrong_gradient"``, ``"shape"``,
-        ``"nonfinite_forward"``, ``"nonfinite_backward"``, ``"exception"``,
-        ``"no_gradient"`` or ``"reuse"`` (forward modified its input).
-    diagnosis : str or None
-        The diagnosis of the failing gradient (module docstring).
-    argument : str or None
-        The name of the failing argument or parameter.
-    message : str
-        One line explaining the verdict, in ``lang``.
-    arguments : list of ArgumentCheck
-        One record per argument of ``forward``, then one per parameter.
-    output : numpy.ndarray or None
-        ``forward``'s output on the (float64) inputs.
-    upstream_grad : numpy.ndarray or None
-        The upstream gradient ``u`` of the comparison shown.
-    error : str or None
-        The text of the exception or contract violation, if any.
-    mutated_inputs : tuple of str
-        Arguments ``forward`` modified in place.
-    cast_float32 : int
-        How many float32/float16 arrays were cast to float64.
-    eps, rtol, atol : float
-        The settings used.
-    """
-
-    op: Any
-    label: str
-    kind: str = "ok"
-    diagnosis: str | None = None
-    argument: str | None = None
-    message: str = ""
-    arguments: list[ArgumentCheck] = field(default_factory=list)
-    output: np.ndarray | None = None
-    upstream_grad: np.ndarray | None = None
-    error: str | None = None
-    mutated_inputs: tuple[str, ...] = ()
-    cast_float32: int = 0
-    gradient_count: tuple[int, int] | None = None
-    failing_record: ArgumentCheck | None = field(default=None, repr=False)
-    eps: float = 1e-6
-    rtol: float = 1e-5
-    atol: float = 1e-8
-    lang: str = "en"
-
-    @property
-    def ok(self) -> bool:
-        """Whether every gradient passed and nothing failed."""
-        return self.kind == "ok"
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    @property
-    def max_abs_error(self) -> float | None:
-        """The largest ``max_abs_error`` over the compared gradients."""
-        values = [a.max_abs_error for a in self.arguments if a.max_abs_error is not None]
-        return max(values) if values else None
-
-    @property
-    def max_rel_error(self) -> float | None:
-        """The largest ``max_rel_error`` over the compared gradients."""
-        values = [a.max_rel_error for a in self.arguments if a.max_rel_error is not None]
-        return max(values) if values else None
-
-    @property
-    def failing(self) -> ArgumentCheck | None:
-        """The record of the failing argument (``None`` when ok or when no argument is to blame)."""
-        return self.failing_record
-
-    @property
-    def factor(self) -> float | None:
-        """c when the diagnosis is ``factor``."""
-        failing = self.failing
-        return failing.factor if failing is not None else None
-
-    def __getitem__(self, name: str) -> ArgumentCheck:
-        for a in self.arguments:
-            if name in (a.name, a.display):
-                return a
-        raise KeyError(f"{self.label}: no argument or parameter {name!r}; have {[a.name for a in self.arguments]}")
-
-    def __str__(self) -> str:
-        lang = self.lang
-        verdict = tr(f"kind.{self.kind}", lang)
-        lines = [tr("report.gradcheck_title", lang, label=self.label, verdict=verdict), self.message]
-        headers = [tr(f"col.{c}", lang) for c in ("argument", "kind", "diagnosis", "rel", "abs")]
-        rows = [
-            [
-                a.display,
-                tr(f"kind.{a.status}", lang) if a.status != "not_checked" else "-",
-                tr(f"diag.{a.diagnosis}", lang) if a.diagnosis else "",
-                format_error(a.max_rel_error),
-                format_error(a.max_abs_error),
-            ]
-            for a in self.arguments
-        ]
-        if rows:
-            lines.append(format_table(headers, rows))
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        extra = f", diagnosis={self.diagnosis!r}, argument={self.argument!r}" if self.diagnosis or self.argument else ""
-        return f"<GradcheckResult {self.label}: {self.kind}{extra}, max_rel_error={format_error(self.max_rel_error)}>"
+    """Float arrays other than float64 (float16, float32, float128) were checked in float64."""
 
 
 # -- the public entry point ---------------------------------------------------------
@@ -364,29 +174,32 @@ def gradcheck(
             number = isinstance(x, (int, float, complex, np.number))
             needs.append(a.dtype.kind in "fc" and not number)
     upstream = None if upstream_grad is None else np.asarray(upstream_grad, dtype=np.float64)
+    data = tuple(type(x) is np.ndarray and x.dtype.kind == "f" for x in inputs)
     result = check_call(
         op,
         arrays,
         tuple(needs),
         None,
-        upstreams=[upstream],
+        upstreams=[upstream, None],
         eps=eps,
         rtol=rtol,
         atol=atol,
-        rng=np.random.default_rng(seed),
+        seed=(seed,),
         lang=lang,
+        data=data,
     )
-    if result.cast_float32:
-        warnings.warn(
-            f"gradcheck({result.label}): {result.cast_float32} float32/float16 array(s) were cast to float64 "
-            f"for finite differences; the op is checked in float64.",
-            PrecisionWarning,
-            stacklevel=2,
-        )
+    if result.cast:
+        warnings.warn(cast_warning(f"gradcheck({result.label})", result.cast), PrecisionWarning, stacklevel=2)
     return result
 
 
-# -- the machinery (also used by graphviz_autodiff.debug) -------------------------------
+def cast_warning(where: str, cast: tuple[str, ...] | list[str]) -> str:
+    """``"gradcheck(Linear): 2 array(s) of float32 were cast to float64 ..."``: names the real dtypes."""
+    dtypes = ", ".join(sorted(set(cast)))
+    return f"{where}: {len(cast)} array(s) of {dtypes} were cast to float64 for finite differences; checked in float64."
+
+
+# -- the machinery (also used by the graph check) -------------------------------------------
 def check_call(
     op: Any,
     arrays: list[np.ndarray],
@@ -397,193 +210,32 @@ def check_call(
     eps: float,
     rtol: float,
     atol: float,
-    rng: np.random.Generator,
+    seed: tuple[int, ...],
     lang: str = "en",
     label: str | None = None,
+    data: tuple[bool, ...] = (),
 ) -> GradcheckResult:
-    """Check one call of ``op`` on ``arrays`` (the inputs it saw); see :func:`gradcheck`.
+    """Check one call of ``op`` on ``arrays`` (the inputs it saw): measure, then judge.
 
     ``param_values`` maps parameter attribute names to the values the call
     saw (``None``: the parameters' current values). ``upstreams`` lists the
-    upstream gradients to compare with (``None`` entries are drawn from
-    ``rng``; non-finite ones are skipped); every one must pass, and the
-    result shows the first failing comparison, else the first one.
+    upstream gradients to compare with (``None`` entries are drawn from the
+    upstream stream of ``random_streams(*seed)``; non-finite ones are
+    skipped; at least two are used); every one must pass, and the result
+    shows the first failing comparison, else the first one.
     """
     label = label or str(getattr(op, "name", None) or type(op).__name__)
-    result = GradcheckResult(op=op, label=label, eps=eps, rtol=rtol, atol=atol, lang=lang)
-    with _SideEffectGuard(op) as guard, quiet():
-        subject = _Subject(op, arrays, needs, param_values, guard)
-        result.cast_float32 = subject.cast
-        _run(subject, result, upstreams, rng)
-    result.message = _message(result)
-    return result
-
-
-def _run(subject: _Subject, result: GradcheckResult, upstreams: list[np.ndarray | None], rng: Any) -> None:
-    names = subject.names
-    try:
-        out, passed = subject.forward()
-    except Exception as error:
-        result.kind, result.diagnosis = "exception", "forward"
-        result.error = f"{type(error).__name__}: {error}"
-        return
-    subject.guard.settle()
-    result.output = out
-    result.mutated_inputs = tuple(
-        names[i]
-        for i, (before, after) in enumerate(zip(subject.work, passed))
-        if before.shape != after.shape or not np.array_equal(before, after, equal_nan=True)
+    evidence = measure_call(
+        op,
+        arrays,
+        needs,
+        param_values,
+        upstreams=upstreams,
+        eps=eps,
+        streams=random_streams(*seed),
+        label=label,
+        data=data,
     )
-    if out.dtype.kind in "fc" and not np.isfinite(out).all():
-        result.kind = "nonfinite_forward"
-        result.error = describe_nonfinite(out)
-        return
-    post_state = dict(subject.clone.__dict__)
-    ups = _upstreams(upstreams, out, rng, result.label)
-    backs = []
-    for up in ups:
-        state = subject.clone.__dict__
-        state.clear()
-        state.update(post_state)
-        back = _run_backward(subject, result, up)
-        if back is None:  # an exception or a contract violation, recorded on result
-            result.upstream_grad = up
-            return
-        backs.append((up, back))
-    numeric = _numeric(subject, ups, out, result.eps)
-    compared = []
-    for index, (up, (grads, back)) in enumerate(backs):
-        records = _compare_all(subject, result, grads, back, up, {k: v[index] for k, v in numeric.items()})
-        compared.append((up, records, back.mutated_upstream))
-        if _fails(records, back.mutated_upstream):
-            break
-    # show the first failing comparison, else the first one (the recorded upstream in a graph check)
-    up, records, mutated_upstream = compared[-1] if _fails(*compared[-1][1:]) else compared[0]
-    result.upstream_grad = up
-    result.arguments = records
-    _verdict(result, records, mutated_upstream)
-
-
-def _upstreams(upstreams: list[np.ndarray | None], out: np.ndarray, rng: Any, label: str) -> list[np.ndarray]:
-    """The finite upstream gradients to compare with (``None`` entries drawn from ``rng``)."""
-    ups = []
-    for up in upstreams:
-        if up is None:
-            up = rng.standard_normal(out.shape)
-        up = np.asarray(up, dtype=np.float64)
-        if up.shape != out.shape:
-            if up.size != 1:
-                raise ShapeRuleError(
-                    f"gradcheck({label}): upstream_grad has shape {up.shape} but the output has shape "
-                    f"{out.shape}; pass an upstream gradient of the output's shape."
-                )
-            up = np.full(out.shape, up.reshape(()))
-        if np.isfinite(up).all():
-            ups.append(up)
-    if not ups:
-        ups.append(rng.standard_normal(out.shape))
-    return ups
-
-
-def _fails(records: list[ArgumentCheck], mutated_upstream: bool) -> bool:
-    return mutated_upstream or any(not r.ok for r in records)
-
-
-def _run_backward(subject: _Subject, result: GradcheckResult, up: np.ndarray) -> tuple[list, _Backward] | None:
-    """Run backward(up); on an exception or a wrong gradient count record it on ``result`` and return None."""
-    try:
-        back = subject.backward(up)
-    except Exception as error:
-        result.kind = "exception"
-        result.error = f"{type(error).__name__}: {error}"
-        return None
-    n = len(subject.work)
-    try:
-        grads = _as_sequence(back.raw, n, result.label)
-    except GradientCountError as error:
-        result.kind, result.diagnosis = "exception", "gradient_count"
-        result.error = str(error)
-        result.gradient_count = (len(back.raw) if isinstance(back.raw, (tuple, list)) else 1, n)
-        return None
-    return grads, back
-
-
-def _compare_all(
-    subject: _Subject,
-    result: GradcheckResult,
-    grads: list,
-    back: _Backward,
-    up: np.ndarray,
-    numeric: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray]],
-) -> list[ArgumentCheck]:
-    """One record per argument and parameter: compared with finite differences and diagnosed."""
-    records = [_argument_record(subject, i, g) for i, g in enumerate(grads)]
-    records += [_parameter_record(subject, attr, p, c) for (attr, p), c in zip(subject.params, back.param_grads)]
-    for r in records:
-        if r.key not in numeric:
-            continue
-        values, noise, kinks = numeric[r.key]
-        if r.status in ("pending", "pending_none"):
-            _compare(r, values, noise, kinks, result.rtol, result.atol)
-        else:
-            r.numeric = values
-    _diagnose(records, up, numeric, result.rtol, result.atol)
-    return records
-
-
-def _as_sequence(raw: Any, n: int, label: str) -> list[Any]:
-    """The engine's rule: a tuple (or a list for n != 1) is one gradient per argument."""
-    if type(raw) is tuple or (type(raw) is list and n != 1):
-        seq = list(raw)
-    elif n == 1:
-        seq = [raw]
-    else:
-        raise GradientCountError(
-            f"{label}.backward returned one {type(raw).__name__} but forward took {n} arguments; "
-            f"return a tuple of {n} gradients (None for an argument without one)."
-        )
-    if len(seq) != n:
-        raise GradientCountError(
-            f"{label}.backward returned {len(seq)} gradients but forward took {n} "
-            f"argument{'s' if n != 1 else ''}; return exactly one gradient per argument, in order."
-        )
-    return seq
-
-
-def _argument_record(subject: _Subject, i: int, g: Any) -> ArgumentCheck:
-    x = subject.work[i]
-    name = subject.names[i]
-    r = ArgumentCheck(name=name, display=name, role="argument", position=i, shape=x.shape)
-    if x.dtype.kind != "f":
-        r.status, r.note = "not_checked", f"dtype {x.dtype}"
-        if g is not None:
-            r.analytic = np.asarray(g.data if isinstance(g, (Tensor, Parameter)) else g)
-        return r
-    if g is None:
-        if subject.needs[i]:
-            r.status = "pending_none"
-        else:
-            r.status, r.note = "not_checked", "requires_grad=False"
-        return r
-    a = np.asarray(g.data if isinstance(g, (Tensor, Parameter)) else g)
-    if a.dtype == object or a.dtype.kind not in "biufc":
-        a = np.asarray(a, dtype=np.float64)
-    r.analytic = a
-    if a.shape != x.shape:
-        r.status, r.got_shape = "shape", a.shape
-        return r
-    r.status = "pending"
-    return r
-
-
-def _parameter_record(subject: _Subject, attr: str, p: Parameter, c: np.ndarray | None) -> ArgumentCheck:
-    r = ArgumentCheck(name=attr, display=str(p.name or attr), role="parameter", position=None, shape=p.data.shape)
-    if c is None:
-        r.status = "pending_none"
-        return r
-    r.analytic = c
-    if c.shape != p.data.shape:
-        r.status, r.got_shape = "shape", c.shape
-        return r
-    r.status = "pending"
-    return r
+    result = judge(evidence, rtol=rtol, atol=atol, eps=eps, lang=lang)
+    result.op = op
+    return result

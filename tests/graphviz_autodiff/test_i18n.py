@@ -76,7 +76,7 @@ def test_unknown_key_is_a_key_error_naming_nearby_keys():
     assert isinstance(info.value, KeyError)
     message = str(info.value)
     assert message.startswith("no message 'kind.wrong' in language 'en'")
-    assert "kind.wrong_gradient" in message
+    assert "kind.exception" in message and "kind.ok" in message  # the first keys of the area, sorted
 
 
 def test_missing_field_says_which_fields_to_pass():

@@ -213,6 +213,12 @@ EN: dict[str, str] = {
     "msg.check_failed": "the checker could not run this op: {error}",
     "report.cast": "{count} array(s) of {dtypes} were checked in float64",
     "report.inherited": "{n} node(s) inherit a wrong gradient from the culprit",
+    "diag.wrong_mask": "mask on the wrong array",
+    "msg.wrong_mask": (
+        "∂L/∂{arg} has the right values where it is not zero, but zeros in the wrong places: the mask is computed"
+        " on the wrong array (e.g. upstream_grad > 0 instead of x > 0)"
+    ),
+    "cli.forward_raised": "building the graph failed: forward raised {error} at {where}",
 }
 
 RU: dict[str, str] = {
@@ -386,6 +392,12 @@ RU: dict[str, str] = {
     "msg.check_failed": "проверка не смогла выполнить эту операцию: {error}",
     "report.cast": "массивов {dtypes}, проверенных в float64: {count}",
     "report.inherited": "узлов, унаследовавших неверный градиент от виновника: {n}",
+    "diag.wrong_mask": "маска не от того массива",
+    "msg.wrong_mask": (
+        "∂L/∂{arg} верен там, где он не ноль, но нули стоят не там: маска вычислена не по тому массиву"
+        " (например, upstream_grad > 0 вместо x > 0)"
+    ),
+    "cli.forward_raised": "граф не построен: forward выбросил {error} в {where}",
 }
 
 MESSAGES: dict[str, dict[str, str]] = {"en": EN, "ru": RU}

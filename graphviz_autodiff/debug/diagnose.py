@@ -113,6 +113,9 @@ def _diagnose_values(
     if a.shape == up.shape and np.array_equal(a, up):
         r.diagnosis = "passthrough"
         return
+    if _wrong_mask(a, n, noise, rtol, atol):
+        r.diagnosis = "wrong_mask"
+        return
     if np.all(np.abs(a) <= atol) and not np.all(np.abs(n[mask]) <= atol + noise[mask]):
         r.diagnosis = "zero"
 
@@ -161,6 +164,17 @@ def _transposed(
             if fits_n and fits_a and not set(fits_n) & set(fits_a):
                 return True
     return False
+
+
+def _wrong_mask(a: np.ndarray, n: np.ndarray, noise: np.ndarray, rtol: float, atol: float) -> bool:
+    """Right values where both are non-zero, zeros in the wrong places: a mask computed on the wrong array."""
+    mask = np.isfinite(n)
+    with np.errstate(invalid="ignore"):
+        tol = atol + rtol * np.abs(n) + noise
+        same = np.abs(a - n) <= tol
+        a_zero, n_zero = np.abs(a) <= tol, np.abs(n) <= tol
+    same, a_zero, n_zero = same[mask], a_zero[mask], n_zero[mask]
+    return bool(np.all(same | a_zero | n_zero) and np.any(same & ~n_zero) and np.any(~same))
 
 
 def _nice(c: float) -> float:
@@ -314,7 +328,7 @@ def argument_message(r: ArgumentCheck, lang: str, op: str = "backward") -> str:
         sign = tr("msg.factor_sign", lang) if r.factor < 0 else ""
         inverse = _number(1 / size) if size else "-"
         return tr(key, lang, arg=arg, factor=f"{r.factor:.6g}", size=_number(size), inverse=inverse, sign=sign)
-    if r.diagnosis in ("sign", "transpose", "swapped", "zero", "passthrough", "ignores_upstream"):
+    if r.diagnosis in ("sign", "transpose", "swapped", "zero", "passthrough", "ignores_upstream", "wrong_mask"):
         return tr(f"msg.{r.diagnosis}", lang, arg=arg, other=r.other, factor="-")
     return tr("msg.wrong_gradient", lang, arg=arg, rel=format_error(r.max_rel_error), abs=format_error(r.max_abs_error))
 

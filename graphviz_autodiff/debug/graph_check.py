@@ -144,6 +144,7 @@ DIAGNOSES = (
     "string",
     "not_numeric",
     "output_type",
+    "wrong_mask",
 )
 
 

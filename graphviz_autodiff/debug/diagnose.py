@@ -203,7 +203,9 @@ def _diagnose_shape(
     except ValueError:
         broadcast = None
     if broadcast == got:
-        r.diagnosis = "missing_reduction"
+        axes = reduction_axes(expected, got)
+        if a is None or n is None or _close(a.sum(axis=axes).reshape(expected), n, noise, rtol, atol):
+            r.diagnosis = "missing_reduction"
         return
     if a is not None and n is not None and _outer_of(a, up, n, noise, rtol, atol):
         r.diagnosis = "missing_outer"

@@ -617,7 +617,8 @@ def _fill(
             return
         r.status = "pending_none"
     elif returned.values is None or returned.dtype == "bool":
-        r.status, r.got_type = "wrong_type", returned.dtype or returned.type_name
+        r.status = "wrong_type"
+        r.got_type = returned.type_name if returned.dtype in (None, "object") else returned.dtype
         r.diagnosis = _type_diagnosis(returned)
         r.got_shape = returned.shape
         return
@@ -658,8 +659,8 @@ def _diagnose_across(
         column = [records[i] for _, records, _ in compared]
         if not any(r.status == "wrong_gradient" for r in column):
             continue
-        if any(r.analytic is None or r.numeric is None for r in column):
-            continue
+        if any(r.analytic is None or r.numeric is None for r in column) or not np.any(first.analytic):
+            continue  # an all-zero gradient is diagnosed "zero"
         same_analytic = all(np.allclose(r.analytic, first.analytic, rtol=1e-12, atol=0.0) for r in column)
         moved = any(not np.allclose(r.numeric, first.numeric, rtol=10 * rtol, atol=atol) for r in column)
         if same_analytic and moved:

@@ -26,7 +26,17 @@ Finite-difference step
 Element ``k`` of an array ``x`` is moved by ``h_k = eps · max(|x_k|, 1) · (1 + j_k)``,
 ``j_k`` uniform in ``[0, 1)`` from the perturbation stream: the step scales
 with the value, so ``x = 1e12`` is really moved (an absolute ``1e-6`` would
-vanish in its rounding). When ``forward`` computes its output in a lower
+vanish in its rounding). Two fallbacks, the step actually taken being
+recorded so the verdict stays exact about it:
+
+* no output changed: ``1000 h_k`` is tried (outputs so large that the change
+  vanished in their rounding, such as a bias added to values of 1e12);
+* ``|x_k| > 10`` and the one-sided differences disagree by more than
+  ``1e-6`` (plus rounding), so truncation may matter: ``h_k / |x_k|^(2/3)``
+  then ``h_k / |x_k|`` are tried, and the first whose one-sided differences
+  agree is kept (a logit of 1e5 is still curved at an ordinary scale; the
+  first balances truncation against the rounding of intermediates of size
+  ``|x_k|``). When ``forward`` computes its output in a lower
 precision than float64 (it casts to float32 itself), ``eps`` is raised to
 the cube root of that precision's epsilon, the best step for central
 differences in it.
@@ -295,22 +305,17 @@ def _differences(
 def _perturb(
     subject: _Subject, buf: np.ndarray, ups: list[np.ndarray], f0: np.ndarray, steps: np.ndarray, unit: float
 ) -> list[Differences | None]:
+    """Central differences of every element of ``buf``, with the step ladder of the module docstring."""
     flat = buf.reshape(-1)
     if not np.shares_memory(flat, buf):  # pragma: no cover - work arrays are contiguous copies
         raise RuntimeError("internal: a checked array is not contiguous")
     columns = np.full((len(ups), 4, flat.size), np.nan)
     step_plus, step_minus = np.zeros(flat.size), np.zeros(flat.size)
     for k in range(flat.size):
-        old = flat[k]
-        plus, minus = old + steps[k], old - steps[k]
-        step_plus[k], step_minus[k] = plus - old, old - minus
-        flat[k] = plus
-        f_plus = _safe_forward(subject)
-        flat[k] = minus
-        f_minus = _safe_forward(subject)
-        flat[k] = old
-        for i, up in enumerate(ups):
-            columns[i, :, k] = contract(up, f0, f_plus, f_minus)
+        probe = _choose(subject, flat, k, steps[k], ups, f0, unit)
+        step_plus[k], step_minus[k] = probe[0], probe[1]
+        for i in range(len(ups)):
+            columns[i, :, k] = probe[2][i]
     shape = buf.shape
     return [
         Differences(
@@ -321,6 +326,59 @@ def _perturb(
         )
         for i in range(len(ups))
     ]
+
+
+def _choose(
+    subject: _Subject, flat: np.ndarray, k: int, h: float, ups: list[np.ndarray], f0: np.ndarray, unit: float
+) -> tuple[float, float, list[tuple[float, float, float, float]]]:
+    """Probe element ``k`` with the relative step, and with the fallbacks of the module docstring if needed."""
+    first = _probe(subject, flat, k, h, ups, f0)
+    x = float(flat[k])
+    if _unchanged(first):
+        if np.isfinite(x + 1e3 * h):
+            larger = _probe(subject, flat, k, 1e3 * h, ups, f0)
+            if not _unchanged(larger):
+                return larger
+        return first
+    size = max(abs(x), 1.0)
+    if size <= 10 or _clean(first, unit):
+        return first
+    for smaller in (h / size ** (2.0 / 3.0), h / size):
+        probe = _probe(subject, flat, k, smaller, ups, f0)
+        if _clean(probe, unit):
+            return probe
+    return first
+
+
+def _probe(
+    subject: _Subject, flat: np.ndarray, k: int, h: float, ups: list[np.ndarray], f0: np.ndarray
+) -> tuple[float, float, list[tuple[float, float, float, float]]]:
+    """``(step₊, step₋, [contracted numbers per upstream])`` of element ``k`` moved by ``±h``."""
+    old = flat[k]
+    plus, minus = old + h, old - h
+    flat[k] = plus
+    f_plus = _safe_forward(subject)
+    flat[k] = minus
+    f_minus = _safe_forward(subject)
+    flat[k] = old
+    return float(plus - old), float(old - minus), [contract(up, f0, f_plus, f_minus) for up in ups]
+
+
+def _unchanged(probe: tuple[float, float, list[tuple[float, float, float, float]]]) -> bool:
+    return all(central == 0.0 and right == 0.0 and left == 0.0 for central, right, left, _ in probe[2])
+
+
+def _clean(probe: tuple[float, float, list[tuple[float, float, float, float]]], unit: float) -> bool:
+    """Whether the one-sided differences agree to 1e-6 (plus rounding): truncation is then negligible."""
+    step_plus, step_minus, numbers = probe
+    for central, right, left, scale in numbers:
+        if not np.isfinite(central):
+            return False
+        bound = 8.0 * unit * scale / (step_plus + step_minus)
+        r, lft = right / step_plus, left / step_minus
+        if abs(r - lft) > 1e-6 * max(abs(r), abs(lft)) + 4 * bound + 1e-12:
+            return False
+    return True
 
 
 def _safe_forward(subject: _Subject) -> np.ndarray | None:

@@ -41,7 +41,8 @@ def contract(
     """``(central, right, left, scale)`` of one perturbed element (NaN when forward failed).
 
     ``central = Σ u (f₊ − f₋)``, ``right = Σ u (f₊ − f₀)``, ``left = Σ u (f₀ − f₋)``,
-    ``scale = Σ |u| (|f₊| + |f₋|)`` over the outputs that changed. All in float64.
+    ``scale = Σ |u| (|f₊| + |f₋|)`` over the outputs that changed (over all outputs when none
+    changed: the resolution the difference failed to reach). All in float64.
     """
     if f_plus is None or f_minus is None or f_plus.shape != f0.shape or f_minus.shape != f0.shape:
         return np.nan, np.nan, np.nan, np.nan
@@ -51,8 +52,8 @@ def contract(
     m = f_minus.reshape(-1).astype(np.float64)
     with np.errstate(invalid="ignore", over="ignore"):
         changed = np.flatnonzero((p != f0_flat) | (m != f0_flat))
-        if not changed.size:
-            return 0.0, 0.0, 0.0, 0.0
+        if not changed.size:  # nothing moved: the difference is zero to within the outputs' own rounding
+            return 0.0, 0.0, 0.0, float(2.0 * np.dot(np.abs(u), np.abs(f0_flat)))
         uc, pc, mc, fc = u[changed], p[changed], m[changed], f0_flat[changed]
         return (
             float(np.dot(uc, pc - mc)),

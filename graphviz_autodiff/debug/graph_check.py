@@ -100,9 +100,9 @@ from ..tensor import Parameter, Tensor
 from ..util import argument_names, describe_nonfinite, op_label
 from .diagnose import diagnosis_text, format_error, format_table
 from .isolation import _SideEffectGuard, quiet
+from .measure import random_streams
 from .op_check import GradcheckResult, PrecisionWarning, cast_warning, check_call
 from .subject import _Subject
-from .measure import random_streams
 from .truth import received_errors
 
 __all__ = ["DIAGNOSES", "KINDS", "NodeCheck", "Report", "check"]
@@ -386,8 +386,7 @@ class Report:
         return (
             f'<table class="gad-report"><caption>{html.escape(title)}</caption>'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-            f"<p>{html.escape(last)}</p>"
-            + "".join(f"<p>{html.escape(line)}</p>" for line in self._notes())
+            f"<p>{html.escape(last)}</p>" + "".join(f"<p>{html.escape(line)}</p>" for line in self._notes())
         )
 
     def _notes(self) -> list[str]:
@@ -700,9 +699,7 @@ def _mark_inherited(calls: list[_Call], leaves: list[_Leaf], report: Report, see
         return
     passed = [n.kind == "ok" for n in report.nodes[: len(calls)]]
     try:
-        errors = received_errors(
-            calls, passed, leaves, eps=report.eps, rtol=report.rtol, atol=report.atol, seed=seed
-        )
+        errors = received_errors(calls, passed, leaves, eps=report.eps, rtol=report.rtol, atol=report.atol, seed=seed)
     except Exception:  # pragma: no cover - the verdicts stand without this refinement
         return
     by_key = {call.key: record for call, record in zip(calls, report.nodes)}

@@ -95,7 +95,9 @@ _LIBRARY_DIRS = tuple(
 def user_location(error: BaseException) -> str | None:
     """``student.py:12``: the innermost frame of ``error``'s traceback outside the library, NumPy and Python."""
     frames = [
-        f for f in traceback.extract_tb(error.__traceback__) if not os.path.realpath(f.filename).startswith(_LIBRARY_DIRS)
+        f
+        for f in traceback.extract_tb(error.__traceback__)
+        if not os.path.realpath(f.filename).startswith(_LIBRARY_DIRS)
     ]
     if not frames:
         return None
@@ -298,7 +300,9 @@ def _differences(
         if buf is None:
             result.append([None] * len(ups))
             continue
-        result.append(_perturb(subject, buf, ups, out, relative_steps(buf.reshape(-1), eps, rng.random(buf.size)), unit))
+        result.append(
+            _perturb(subject, buf, ups, out, relative_steps(buf.reshape(-1), eps, rng.random(buf.size)), unit)
+        )
     return result
 
 

@@ -112,9 +112,7 @@ def output_array(label: str, out: Any) -> np.ndarray:
     if isinstance(out, (Tensor, Parameter)):
         return np.asarray(out.data)
     if isinstance(out, (tuple, list, dict, set)) or out is None:
-        raise ForwardOutputError(
-            f"{label}.forward returned {type(out).__name__}; it must return one array or number."
-        )
+        raise ForwardOutputError(f"{label}.forward returned {type(out).__name__}; it must return one array or number.")
     array = np.asarray(out)
     if array.dtype == object:
         raise ForwardOutputError(f"{label}.forward returned {type(out).__name__}, not numeric data.")

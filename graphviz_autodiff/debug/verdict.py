@@ -55,7 +55,7 @@ Examples
 >>> trial = Trial(u, count=1, gradients=(Returned.of(2.0 * u),), differences=(diffs,))
 >>> result = judge(Evidence("Triple", (slot,), output=f(x), trials=(trial,)))
 >>> result.kind, result.diagnosis, result.factor
-('wrong_gradient', 'factor', 0.6667)
+('wrong_gradient', 'factor', 0.666667)
 """
 
 from __future__ import annotations

@@ -124,9 +124,14 @@ CASES = [
         "theta",
     ),
     Case(
-        "square_input_no_transpose", SquareLinearInputNoTranspose, SquareLinearRef, _square, "wrong_gradient",
-        "transpose", "x",
-    ),  # fmt: skip
+        "square_input_no_transpose",
+        SquareLinearInputNoTranspose,
+        SquareLinearRef,
+        _square,
+        "wrong_gradient",
+        "transpose",
+        "x",
+    ),
     Case("sigmoid_ignores_upstream", SigmoidIgnoresUpstream, SigmoidRef, _x, "wrong_gradient", "ignores_upstream", "x"),
     Case("sum_ignores_upstream", SumIgnoresUpstream, SumRef, _vector, "wrong_gradient", "ignores_upstream", "x"),
     Case("linear_broadcast_theta", LinearBroadcastTheta, LinearRef, _x84, "shape", "missing_outer", "x"),

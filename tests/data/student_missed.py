@@ -30,7 +30,7 @@ class Squared(Differentiable):
 class SquareLinear(Differentiable):
     """Square weights: dL/dtheta computed as G^T X, the transpose of X^T G (the same when G == X)."""
 
-    check_inputs = [(4, 4)]
+    check_inputs = ((4, 4),)
 
     def __init__(self):
         self.theta = Parameter(np.arange(16.0).reshape(4, 4) / 16 - 0.5, name="Θ")

@@ -183,13 +183,15 @@ def test_an_exception_in_a_students_op_names_the_file_and_line():
 
 
 def test_a_forward_that_raises_while_building_the_lecture_graph_names_the_line(tmp_path):
-    student = (DATA / "student_ok.py").read_text().replace(
-        "        return x @ self.theta\n", "        return x @ self.theta[:2]  # broken\n", 1
+    student = (
+        (DATA / "student_ok.py")
+        .read_text()
+        .replace("        return x @ self.theta\n", "        return x @ self.theta[:2]  # broken\n", 1)
     )
     path = tmp_path / "student_broken.py"
     path.write_text(student)
     line = next(i for i, text in enumerate(student.splitlines(), 1) if "# broken" in text)
     done = run(str(path))
     assert done.returncode == 1
-    assert f"building the graph failed: forward raised ValueError: matmul: " in done.stdout
+    assert "building the graph failed: forward raised ValueError: matmul: " in done.stdout
     assert f"at student_broken.py:{line}" in done.stdout

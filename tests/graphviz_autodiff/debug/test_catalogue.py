@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import graphviz_autodiff as gad
-from graphviz_autodiff import Differentiable, Parameter, Tensor
+from graphviz_autodiff import Differentiable, Tensor
 from graphviz_autodiff.debug import DIAGNOSES, KINDS, check, gradcheck
 from graphviz_autodiff.ops import Identity, Mul, Sum
 from tests.buggy_ops import CASES, Case, build
@@ -207,8 +207,8 @@ def test_a_plain_array_target_without_a_gradient_gets_the_tensor_hint():
 
 
 def test_one_bad_node_does_not_cost_the_others_their_verdicts():
-    from tests.buggy_ops.returns import ReLUReturnsMask
     from tests.buggy_ops.lecture import SquaredForgotTwo
+    from tests.buggy_ops.returns import ReLUReturnsMask
 
     x = np.random.default_rng(2).standard_normal((4, 3))
     relu, squared = ReLUReturnsMask(), SquaredForgotTwo()

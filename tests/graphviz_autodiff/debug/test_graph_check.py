@@ -429,8 +429,7 @@ def test_report_prints_a_table_with_the_culprit():
 def test_report_in_russian():
     report, _ = _buggy_report("ru")
     assert (
-        report.culprit.message
-        == "∂L/∂mu меньше в постоянное число раз: backward возвращает 0.5 × правильный градиент"
+        report.culprit.message == "∂L/∂mu меньше в постоянное число раз: backward возвращает 0.5 × правильный градиент"
         " (не хватает множителя 2)"
     )
     assert "не хватает множителя 2" in str(report) and "лишний" not in str(report)

@@ -14,7 +14,7 @@ argument order) and the parameter values it saw (the ``value`` of its
 parameter leaves); its ``forward`` is re-run, and its raw ``backward`` is
 compared with central finite differences twice, with the upstream gradient
 recorded by the last backward pass (when there was one and it is finite) and
-with a seeded random one. The user's ops, parameters, ``.grad`` values, the
+with a seeded random one (two random ones when nothing was recorded). The user's ops, parameters, ``.grad`` values, the
 ops' saved state and the graph's attributes are left exactly as they were
 (see :mod:`graphviz_autodiff.debug` for the precise method, tolerances
 and side-effect guards).
@@ -33,6 +33,11 @@ Verdicts (``NodeCheck.kind``)
                          for an argument that needs a gradient) while the output depends on it
 ``reuse``                the op instance is called several times and its ``backward`` cannot
                          handle it, or ``forward`` modifies its input in place
+``wrong_type``           ``backward`` returned a boolean, complex, string or non-array value
+                         (or ``forward`` a complex or text one)
+``inherits_wrong``       the node's own check passes (or the leaf has no backward), but the
+                         gradient it received and shows is wrong: it comes from a failing
+                         node nearer the loss (``inherits_from``, ``received_error``)
 =======================  ===================================================================
 
 Diagnoses (``NodeCheck.diagnosis``) are listed in
@@ -60,8 +65,14 @@ A wrong gradient spreads: every node that the backward pass visits after the
 faulty one receives a wrong upstream gradient, and a NaN made in ``forward``
 flows into every later op. Because each node is checked in isolation, on its
 own recorded inputs and against its own finite differences, a correct node
-downstream of a faulty one still passes (a correct ``backward`` is correct
-for any upstream gradient). A node whose inputs are already non-finite
+downstream of a faulty one still passes its own check (a correct
+``backward`` is correct for any upstream gradient); it is then marked
+``inherits_wrong`` when the gradient it received differs from the true one,
+recomputed by :mod:`graphviz_autodiff.debug.truth` (the passing nodes'
+own backward, finite differences for the failing ones). Leaves are marked
+the same way, so a parameter showing half its true ``∂L/∂θ`` is not "ok".
+An ``inherits_wrong`` node is never the culprit and not in
+:attr:`Report.failures`. A node whose inputs are already non-finite
 cannot be judged; it is reported ``nonfinite_forward`` with
 ``inputs_ok=False`` (diagnosis ``propagated``) and never blamed.
 :attr:`Report.culprit` is then the first failing node, in backward order,
@@ -632,7 +643,8 @@ def check(
         Finite-difference step and tolerances (see
         :mod:`graphviz_autodiff.debug`).
     seed : int, default 0
-        Seed of the random upstream gradients (one stream per node).
+        Seed of the random upstream gradients and step jitter: node ``k``
+        uses the streams of ``random_streams(seed, k)``.
     lang : {"en", "ru"}
         Language of the messages.
 

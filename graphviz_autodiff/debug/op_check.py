@@ -8,16 +8,25 @@ differences.
 
 The method
 ==========
-* Everything is computed in float64: float32 (and float16) arguments and
-  parameters of the copy are cast, with one :class:`PrecisionWarning`.
-* The op's output ``y = f(x)`` is contracted with an upstream gradient ``u``
-  drawn from a standard normal with a fixed seed (``seed``), so every output
-  element matters: the numeric gradient of element ``k`` is
+* Two steps with a seam between them (:mod:`graphviz_autodiff.debug.verdict`):
+  :func:`~graphviz_autodiff.debug.measure.measure_call` runs the op and
+  records raw numbers, :func:`~graphviz_autodiff.debug.verdict.judge` turns
+  them into the verdict, possibly in another process.
+* Everything is computed in float64: float16, float32 and float128 arguments
+  and parameters of the copy are cast, with one :class:`PrecisionWarning`
+  naming the dtypes.
+* The op's output ``y = f(x)`` is contracted with **two** upstream gradients
+  ``u`` drawn from a standard normal (the upstream stream of
+  ``random_streams(seed)``, independent of the inputs' stream), so every
+  output element matters and a backward that ignores ``upstream_grad`` shows;
+  both must pass. The numeric gradient of element ``k`` is
 
-  .. math:: n_k = \\frac{\\sum_j u_j\\,[f_j(x + h e_k) - f_j(x - h e_k)]}{(x_k + h) - (x_k - h)}
+  .. math:: n_k = \\frac{\\sum_j u_j\\,[f_j(x + h_k e_k) - f_j(x - h_k e_k)]}{(x_k + h_k) - (x_k - h_k)}
 
-  with ``h = eps`` (the denominator is the step actually taken in floating
-  point). ``backward(u)`` gives the analytic gradient ``a``.
+  with the relative step ``h_k = eps · max(|x_k|, 1) · (1 + j_k)`` and its
+  fallbacks (:mod:`graphviz_autodiff.debug.measure`); the denominator is the
+  step actually taken in floating point. ``backward(u)`` gives the analytic
+  gradient ``a``.
 * **Verdict** (``torch.autograd.gradcheck``'s criterion, widened by the
   rounding error of the difference itself): element ``k`` passes when
 
@@ -25,7 +34,8 @@ The method
             \\quad r_k = 8\\,\\epsilon \\sum_j |u_j| (|f_j(x+he_k)| + |f_j(x-he_k)|) / 2h
 
   where ε is the machine epsilon of the output dtype and the sum runs over
-  the outputs that changed. ``r_k`` bounds the rounding error of the
+  the outputs that changed (over all outputs when none did: the difference is
+  then zero only to within their rounding). ``r_k`` bounds the rounding error of the
   numerator (about ``2e-9`` per changed output of order 1), so an
   exactly-zero gradient next to large outputs is not flagged.
 * **Kinks**: where the one-sided differences ``(f(x+h) − f(x))/h`` and
@@ -50,6 +60,11 @@ The op's raw ``backward`` is called (not the wrapper that records the
 lecture's manual chain), with ``needs_input_grad`` set: an argument given as
 ``Tensor(..., requires_grad=False)`` or as a Python number may get ``None``.
 
+Nothing the op returns makes the check raise: a boolean mask, a complex,
+string or object array, a dict, a generator, a wrong count, an exception in
+``forward`` or ``backward`` (with the user's ``file:line``) each become a
+verdict (kinds ``wrong_type``, ``exception``, ``no_gradient``...).
+
 Diagnoses
 =========
 When a gradient is wrong, the checker tests the classic mistakes, in this
@@ -58,15 +73,28 @@ order, and names the first that explains the numbers (``diagnosis``):
 =====================  ==============================================================
 ``swapped``            ∂L/∂aᵢ equals the numeric gradient of another argument (and back)
 ``sign``               a = −n
-``factor``             a = c·n for a constant c ≠ ±1 (``factor`` holds c; 0 gives ``zero``)
-``transpose``          aᵀ = n (square), or a was computed transposed and reshaped
+``ignores_upstream``   a is the same for every upstream gradient while n is not
+``factor``             a = c·n for a constant c ≠ ±1 (``factor`` holds c; 0 gives ``zero``);
+                       shown as "missing factor 1/|c|" or "extra factor |c|"
+``transpose``          aᵀ = n (square), or a was computed transposed and reshaped, or
+                       n = P′·Q′ and a = P″·Q″ for two of the op's matrices (arguments,
+                       parameters, ``upstream_grad``) with different transposes: the
+                       square-weight ``x @ g`` for ``x.T @ g``
 ``swapped``            a equals the numeric gradient of another argument (one way)
 ``passthrough``        a is ``upstream_grad`` itself (the local derivative is missing)
+``wrong_mask``         a = n where both are non-zero, zeros elsewhere in the wrong places
+                       (a ReLU mask taken of ``upstream_grad`` instead of ``x``)
 ``zero``               a = 0 but n ≠ 0 (a stale or default value used instead of the input)
 ``transpose``          shape rule broken; the shape is the reversed shape
-``missing_reduction``  shape rule broken; summing over the broadcast axes gives the right shape
-``missing_broadcast``  shape rule broken; broadcasting gives the right shape
+``missing_reduction``  shape rule broken; summing over the broadcast axes gives the right values
+``missing_outer``      shape rule broken; ``np.outer(upstream_grad, a)`` gives the right values
+``missing_broadcast``  shape rule broken; broadcasting gives the right values
 ``swapped``            shape rule broken; the shape and values are another argument's
+``boolean``            (kind ``wrong_type``) a boolean array, such as the mask ``x > 0``
+``complex``            (kind ``wrong_type``) a complex array
+``string``             (kind ``wrong_type``) a string or an array of strings
+``not_numeric``        (kind ``wrong_type``) a dict, a generator, a ragged list...
+``output_type``        (kind ``wrong_type``) ``forward`` returned complex or text values
 ``mutates_upstream``   the gradients are right but ``backward`` wrote into ``upstream_grad``
 ``mutates_input``      ``forward`` wrote into its argument (kind ``reuse``)
 ``forward``            ``forward`` raised (kind ``exception``)
@@ -128,10 +156,12 @@ def gradcheck(
     rtol, atol : float, default 1e-5 and 1e-8
         The verdict's tolerances (module docstring).
     seed : int, default 0
-        Seed of the random upstream gradient.
+        Seed of the random upstream gradients and step jitter (their own
+        streams of ``random_streams(seed)``, independent of any inputs drawn
+        from its ``inputs`` stream).
     upstream_grad : array_like, optional
-        Use this upstream gradient instead of a random one (it must have the
-        output's shape).
+        Use this upstream gradient first (it must have the output's shape); a
+        random one is compared too.
     lang : {"en", "ru"}
         Language of ``message``.
 

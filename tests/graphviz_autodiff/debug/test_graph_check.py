@@ -560,3 +560,38 @@ def test_report_shows_the_culprits_numbers_side_by_side():
     assert np.array2string(analytic, precision=4, threshold=30, suppress_small=True) in text
     assert text in str(report)
     assert "вернул backward" in check(loss, lang="ru").side_by_side()
+
+
+def test_inherited_wrong_gradients_in_the_report_html_and_russian():
+    X, y = RNG.standard_normal((8, 4)), RNG.standard_normal(8)
+    linear = Linear(4, theta=np.linspace(-1, 1, 4))
+    loss = Sum()(SquaredForgotTwo()(Identity()(linear(X)), y))
+    loss.backward()
+    report = check(loss)
+    inherited = {n.label: n for n in report.inherited}
+    assert set(inherited) == {"Identity", "Linear", "θ", "X", "y"}  # every node and leaf below the culprit
+    # each received half the true gradient: max |g/2 − g| / max |g| = 0.5
+    assert all(n.received_error == pytest.approx(0.5, rel=1e-5) for n in inherited.values())
+    theta_grad = loss.graph.nx.nodes[inherited["θ"].node]["grad"]
+    true_theta_grad = X.T @ (2 * (X @ linear.theta.data - y))
+    np.testing.assert_allclose(theta_grad, 0.5 * true_theta_grad)  # what a TA would otherwise read as "ok"
+    page = report._repr_html_()
+    assert page.count('class="gad-inherits_wrong" style="background-color: #fdf3d8;"') == 5
+    assert "5 node(s) inherit a wrong gradient from the culprit" in page
+    russian = check(loss, lang="ru")
+    assert russian.inherited[0].message.startswith("backward этого узла верен, но полученный им градиент уже неверен")
+    assert "унаследовал неверный градиент" in str(russian)
+    assert russian.to_dict()["nodes"][russian.inherited[0].index]["kind"] == "inherits_wrong"
+
+
+def test_a_loss_that_ignores_its_upstream_is_caught_although_the_recorded_upstream_is_one():
+    from tests.buggy_ops.missed import SumIgnoresUpstream
+
+    loss = SumIgnoresUpstream()(Identity()(RNG.standard_normal(5)))
+    loss.backward()
+    culprit = check(loss).culprit
+    assert (culprit.label, culprit.kind, culprit.diagnosis) == (
+        "SumIgnoresUpstream",
+        "wrong_gradient",
+        "ignores_upstream",
+    )

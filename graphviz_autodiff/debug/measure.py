@@ -29,17 +29,18 @@ with the value, so ``x = 1e12`` is really moved (an absolute ``1e-6`` would
 vanish in its rounding). Two fallbacks, the step actually taken being
 recorded so the verdict stays exact about it:
 
-* no output changed: ``1000 h_k`` is tried (outputs so large that the change
-  vanished in their rounding, such as a bias added to values of 1e12);
+* no output changed, or the change is below a million times the outputs'
+  rounding: ``1000 h_k``, ``10⁶ h_k``, ``10⁹ h_k`` are tried, as long as
+  the one-sided differences agree (outputs so large that the change vanished
+  in their rounding, such as a bias added to values of 1e12: the op is then
+  linear in that element at any scale that matters);
 * ``|x_k| > 10`` and the one-sided differences disagree by more than
   ``1e-6`` (plus rounding), so truncation may matter: ``h_k / |x_k|^(2/3)``
   then ``h_k / |x_k|`` are tried, and the first whose one-sided differences
-  agree is kept (a logit of 1e5 is still curved at an ordinary scale; the
-  first balances truncation against the rounding of intermediates of size
-  ``|x_k|``). When ``forward`` computes its output in a lower
-precision than float64 (it casts to float32 itself), ``eps`` is raised to
-the cube root of that precision's epsilon, the best step for central
-differences in it.
+  agree and whose change stands a million times above the outputs' rounding
+  is kept (a logit of 1e5 is still curved at an ordinary scale; the first
+  balances truncation against the rounding of intermediates of size
+  ``|x_k|``).
 """
 
 from __future__ import annotations
@@ -338,20 +339,43 @@ def _choose(
     """Probe element ``k`` with the relative step, and with the fallbacks of the module docstring if needed."""
     first = _probe(subject, flat, k, h, ups, f0)
     x = float(flat[k])
-    if _unchanged(first):
-        if np.isfinite(x + 1e3 * h):
-            larger = _probe(subject, flat, k, 1e3 * h, ups, f0)
-            if not _unchanged(larger):
-                return larger
-        return first
+    if _unchanged(first) or (_clean(first, unit) and not _resolved(first, unit)):
+        return _grow(subject, flat, k, h, ups, f0, unit, first)
     size = max(abs(x), 1.0)
     if size <= 10 or _clean(first, unit):
         return first
     for smaller in (h / size ** (2.0 / 3.0), h / size):
         probe = _probe(subject, flat, k, smaller, ups, f0)
-        if _clean(probe, unit):
+        if _clean(probe, unit) and _resolved(probe, unit):
             return probe
     return first
+
+
+def _grow(
+    subject: _Subject,
+    flat: np.ndarray,
+    k: int,
+    h: float,
+    ups: list[np.ndarray],
+    f0: np.ndarray,
+    unit: float,
+    first: tuple[float, float, list[tuple[float, float, float, float]]],
+) -> tuple[float, float, list[tuple[float, float, float, float]]]:
+    """Steps 1000, 10⁶, 10⁹ times larger while the change drowns in the outputs' rounding and stays linear."""
+    best, step = first, h
+    for _ in range(3):
+        step *= 1e3
+        if not np.isfinite(float(flat[k]) + step):
+            break
+        probe = _probe(subject, flat, k, step, ups, f0)
+        if _unchanged(probe):
+            continue
+        if not _clean(probe, unit):
+            break  # curvature (or a kink) shows at this size: keep the smaller step
+        best = probe
+        if _resolved(probe, unit):
+            break
+    return best
 
 
 def _probe(
@@ -372,9 +396,16 @@ def _unchanged(probe: tuple[float, float, list[tuple[float, float, float, float]
     return all(central == 0.0 and right == 0.0 and left == 0.0 for central, right, left, _ in probe[2])
 
 
+def _resolved(probe: tuple[float, float, list[tuple[float, float, float, float]]], unit: float) -> bool:
+    """Whether the outputs' rounding is below 1e-6 of the difference (the difference is then precise)."""
+    return all(8.0 * unit * scale <= 1e-6 * abs(central) for central, _, _, scale in probe[2])
+
+
 def _clean(probe: tuple[float, float, list[tuple[float, float, float, float]]], unit: float) -> bool:
     """Whether the one-sided differences agree to 1e-6 (plus rounding): truncation is then negligible."""
     step_plus, step_minus, numbers = probe
+    if not (step_plus > 0 and step_minus > 0):  # the step vanished in the rounding of x
+        return False
     for central, right, left, scale in numbers:
         if not np.isfinite(central):
             return False

@@ -41,6 +41,10 @@ recorded so the verdict stays exact about it:
   is kept (a logit of 1e5 is still curved at an ordinary scale; the first
   balances truncation against the rounding of intermediates of size
   ``|x_k|``).
+
+When ``forward`` computes its output in a lower precision than float64 (it
+casts to float32 itself), ``eps`` is raised to the cube root of that
+precision's epsilon, the best step for central differences in it.
 """
 
 from __future__ import annotations

@@ -48,7 +48,8 @@ An op class may declare how to build and call it:
     list (``return [rng.uniform(0.5, 2.0, size=(3, 4))]``).
 
 Without ``check_inputs`` every argument is a float64 array of shape (3, 4)
-(standard normal, seed 0), one per positional argument of ``forward`` (one
+(standard normal from the inputs stream of seed :data:`INPUT_SEED`; the
+upstream gradients come from an independent stream), one per positional argument of ``forward`` (one
 for ``*args``); the lecture's classes get the lecture's shapes: ``Linear``
 (8, 4), ``Identity`` and ``Sum`` (8,), ``Squared`` (8,) and (8,).
 """
@@ -73,7 +74,7 @@ import numpy as np
 
 from ..i18n import LANGS, tr
 
-__all__ = ["DEFAULT_SHAPE", "EXIT_FAIL", "EXIT_OK", "EXIT_USAGE", "LECTURE_DEFAULTS", "main"]
+__all__ = ["DEFAULT_SHAPE", "EXIT_FAIL", "EXIT_OK", "EXIT_USAGE", "INPUT_SEED", "LECTURE_DEFAULTS", "main"]
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -81,6 +82,11 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 DEFAULT_SHAPE = (3, 4)
 
 #: Constructor arguments and input shapes used for the lecture's classes when they declare none.
+#: Seed of the generated inputs and of the gradient checks. Inputs come from the ``inputs`` stream of
+#: ``graphviz_autodiff.debug.random_streams(INPUT_SEED)`` and the upstream gradients from its ``upstream``
+#: stream: independent, so no generated input equals an upstream gradient.
+INPUT_SEED = 0
+
 LECTURE_DEFAULTS: dict[str, dict[str, Any]] = {
     "Linear": {"init": (4,), "inputs": [(8, 4)]},
     "Identity": {"inputs": [(8,)]},
@@ -338,12 +344,12 @@ def _check_file(path: Path, args: argparse.Namespace, progress: Any) -> dict[str
 
 
 def _check_class(cls: type, settings: dict[str, Any]) -> tuple[dict[str, Any], tuple[Any, list[Any]] | None]:
-    from ..debug import gradcheck
+    from ..debug import gradcheck, random_streams
     from ..differentiable import Differentiable
 
     lang = settings["lang"]
     row: dict[str, Any] = {"op": cls.__name__, "status": "fail", "kind": None, "diagnosis": None, "argument": None}
-    row.update(max_rel_error=None, max_abs_error=None, message="")
+    row.update(max_rel_error=None, max_abs_error=None, message="", where=None, factor=None)
     if cls.forward is Differentiable.forward:
         row.update(status="skipped", message=tr("cli.abstract", lang))
         return row, None
@@ -355,12 +361,14 @@ def _check_class(cls: type, settings: dict[str, Any]) -> tuple[dict[str, Any], t
         )
         return row, None
     try:
-        inputs = _inputs(cls, op, np.random.default_rng(0))
+        inputs = _inputs(cls, op, random_streams(INPUT_SEED).inputs)
     except Exception as error:
         row.update(kind="exception", message=tr("cli.bad_inputs", lang, error=f"{type(error).__name__}: {error}"))
         return row, None
-    result = gradcheck(op, *inputs, **settings)
+    result = gradcheck(op, *inputs, seed=INPUT_SEED, **settings)
     row.update(
+        where=result.where,
+        factor=result.factor,
         status="ok" if result.ok else "fail",
         kind=result.kind,
         diagnosis=result.diagnosis,
@@ -446,13 +454,21 @@ def _lecture_graph(classes: dict[str, type], settings: dict[str, Any]) -> tuple[
         for _ in gad.iter_backward(loss, on_error="record"):
             pass
     except Exception as error:
-        message = tr("msg.exception_forward", lang, error=f"{type(error).__name__}: {error}")
+        message = _forward_error(error, lang)
         return {"ok": False, "text": message, "culprit": None, "nodes": []}, None, None
     report = check(graph, **settings)
     summary = report.to_dict()
     culprit = report.culprit
     summary["culprit_label"] = None if culprit is None else culprit.label
     return summary, graph, report
+
+
+def _forward_error(error: BaseException, lang: str) -> str:
+    """``forward raised ...``, with the student's file:line when the traceback reaches the student's file."""
+    from ..debug.measure import user_location
+
+    text = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}".rstrip(": ")
+    return tr("cli.forward_raised", lang, error=text, where=user_location(error) or "?")
 
 
 def _overview_graph(built: list[tuple[Any, list[Any]]], settings: dict[str, Any]) -> tuple[Any, Any]:
@@ -502,14 +518,14 @@ def _text(
     classes: list[type],
     lang: str,
 ) -> str:
-    from ..debug import format_error, format_table
+    from ..debug import diagnosis_text, format_error, format_table
 
     headers = [tr(f"col.{c}", lang) for c in ("op", "kind", "diagnosis", "argument", "rel", "abs", "message")]
     cells = [
         [
             row["op"],
             "-" if row["status"] == "skipped" else tr(f"kind.{row['kind'] or 'exception'}", lang),
-            tr(f"diag.{row['diagnosis']}", lang) if row["diagnosis"] else "",
+            diagnosis_text(row["diagnosis"], row["factor"], lang),
             row["argument"] or "",
             format_error(row["max_rel_error"]),
             format_error(row["max_abs_error"]),

@@ -18,7 +18,7 @@ from ..util import describe_nonfinite
 from .numeric import _close
 
 if TYPE_CHECKING:
-    from .op_check import ArgumentCheck, GradcheckResult
+    from .verdict import ArgumentCheck, GradcheckResult
 
 
 # -- formatting helpers shared with debug and the command line ----------------------
@@ -39,17 +39,22 @@ def format_table(headers: list[str], rows: list[list[str]]) -> str:
 def _diagnose(
     records: list[ArgumentCheck],
     up: np.ndarray,
-    numeric: dict[str, tuple[np.ndarray, np.ndarray]],
+    numeric: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray]],
+    values: dict[tuple[str, str], np.ndarray | None],
     rtol: float,
     atol: float,
 ) -> None:
-    """Name the classic mistake behind each failing gradient."""
+    """Name the classic mistake behind each failing gradient.
+
+    ``values`` holds the float64 value of every argument and parameter (to
+    recognise a product with a factor left untransposed).
+    """
     args = [r for r in records if r.role == "argument"]
     for r in records:
         if r.status == "wrong_gradient":
-            _diagnose_values(r, args, up, numeric, rtol, atol)
+            _diagnose_values(r, args, up, numeric, values, rtol, atol)
         elif r.status == "shape":
-            _diagnose_shape(r, args, numeric, rtol, atol)
+            _diagnose_shape(r, args, up, numeric, rtol, atol)
 
 
 def _others(r: ArgumentCheck, args: list[ArgumentCheck], numeric: dict) -> list[tuple[ArgumentCheck, np.ndarray, Any]]:
@@ -63,17 +68,25 @@ def _others(r: ArgumentCheck, args: list[ArgumentCheck], numeric: dict) -> list[
 
 
 def _diagnose_values(
-    r: ArgumentCheck, args: list[ArgumentCheck], up: np.ndarray, numeric: dict, rtol: float, atol: float
+    r: ArgumentCheck,
+    args: list[ArgumentCheck],
+    up: np.ndarray,
+    numeric: dict,
+    values: dict[tuple[str, str], np.ndarray | None],
+    rtol: float,
+    atol: float,
 ) -> None:
     a = r.analytic
     _, noise, kinks = numeric[r.key]
-    assert a is not None and r.numeric is not None
+    if a is None or r.numeric is None:  # pragma: no cover - a wrong gradient was compared
+        return
     n = np.where(kinks, np.nan, r.numeric)
     # arguments swapped both ways
     for o, n_other, noise_other in _others(r, args, numeric):
         if (
             r.role == "argument"
             and o.analytic is not None
+            and o.analytic.shape == n.shape
             and _close(a, n_other, noise_other, rtol, atol)
             and _close(o.analytic, n, noise, rtol, atol)
             and not _close(n, n_other, noise, rtol, atol)
@@ -91,13 +104,9 @@ def _diagnose_values(
         if constant and _close(a, c * n, abs(c) * noise + atol, rtol, atol):
             r.diagnosis, r.factor = "factor", _nice(c)
             return
-    if a.ndim == 2:
-        if a.shape[0] == a.shape[1] and _close(a.T, n, noise, rtol, atol):
-            r.diagnosis = "transpose"
-            return
-        if a.shape[0] != a.shape[1] and _close(a.reshape(a.shape[::-1]).T, n, noise, rtol, atol):
-            r.diagnosis = "transpose"
-            return
+    if _transposed(a, n, noise, up, values, rtol, atol):
+        r.diagnosis = "transpose"
+        return
     for o, n_other, noise_other in _others(r, args, numeric):
         if _close(a, n_other, noise_other, rtol, atol) and not _close(n, n_other, noise, rtol, atol):
             r.diagnosis, r.other = "swapped", o.display
@@ -105,22 +114,88 @@ def _diagnose_values(
     if a.shape == up.shape and np.array_equal(a, up):
         r.diagnosis = "passthrough"
         return
+    if _wrong_mask(a, n, noise, rtol, atol):
+        r.diagnosis = "wrong_mask"
+        return
     if np.all(np.abs(a) <= atol) and not np.all(np.abs(n[mask]) <= atol + noise[mask]):
         r.diagnosis = "zero"
 
 
+def _transposed(
+    a: np.ndarray,
+    n: np.ndarray,
+    noise: np.ndarray,
+    up: np.ndarray,
+    values: dict[tuple[str, str], np.ndarray | None],
+    rtol: float,
+    atol: float,
+) -> bool:
+    """Whether ``a`` is ``n`` transposed, or the product behind ``n`` with a factor's transpose missing.
+
+    The second case is the square-weight mistake ``x @ g`` for ``xᵀ @ g``
+    (or ``g @ θ`` for ``g @ θᵀ``): same shape, other values. It is recognised
+    when ``n`` equals ``P' @ Q'`` and ``a`` equals ``P'' @ Q''`` for two of the
+    op's 2-D arrays (arguments, parameters, ``upstream_grad``) with different
+    transposes.
+    """
+    if a.ndim != 2:
+        return False
+    if a.shape[0] == a.shape[1] and _close(a.T, n, noise, rtol, atol):
+        return True
+    if a.shape[0] != a.shape[1] and _close(a.reshape(a.shape[::-1]).T, n, noise, rtol, atol):
+        return True
+    matrices = [v for v in values.values() if v is not None and v.ndim == 2]
+    if up.ndim == 2:
+        matrices.append(up)
+    if len(matrices) > 8:
+        return False
+    scale = float(np.max(np.abs(n[np.isfinite(n)]), initial=0.0))
+    for i, p in enumerate(matrices):
+        for q in matrices[i + 1 :] + matrices[:i]:
+            products = []
+            for p_t in (p, p.T):
+                for q_t in (q, q.T):
+                    if p_t.shape[1] == q_t.shape[0] and (p_t.shape[0], q_t.shape[1]) == a.shape:
+                        products.append(p_t @ q_t)
+            if len(products) < 2:
+                continue
+            slack = rtol * scale + atol
+            fits_n = [k for k, prod in enumerate(products) if _close(prod, n, noise + slack, rtol, atol)]
+            fits_a = [k for k, prod in enumerate(products) if _close(prod, a, slack, rtol, atol)]
+            if fits_n and fits_a and not set(fits_n) & set(fits_a):
+                return True
+    return False
+
+
+def _wrong_mask(a: np.ndarray, n: np.ndarray, noise: np.ndarray, rtol: float, atol: float) -> bool:
+    """Right values where both are non-zero, zeros in the wrong places: a mask computed on the wrong array."""
+    mask = np.isfinite(n)
+    with np.errstate(invalid="ignore"):
+        tol = atol + rtol * np.abs(n) + noise
+        same = np.abs(a - n) <= tol
+        a_zero, n_zero = np.abs(a) <= tol, np.abs(n) <= tol
+    same, a_zero, n_zero = same[mask], a_zero[mask], n_zero[mask]
+    return bool(np.all(same | a_zero | n_zero) and np.any(same & ~n_zero) and np.any(~same))
+
+
 def _nice(c: float) -> float:
-    """c rounded to a short decimal when that is within 1e-6 (2.0000000003 -> 2.0)."""
+    """c rounded to a short decimal when that is within 1e-6 (2.0000000003 -> 2.0); else to 4 significant digits."""
     for digits in range(0, 7):
         rounded = round(c, digits)
         if abs(rounded - c) <= 1e-6 * max(1.0, abs(c)):
             return float(rounded)
-    return float(c)
+    return float(f"{c:.4g}")
 
 
-def _diagnose_shape(r: ArgumentCheck, args: list[ArgumentCheck], numeric: dict, rtol: float, atol: float) -> None:
+def _diagnose_shape(
+    r: ArgumentCheck, args: list[ArgumentCheck], up: np.ndarray, numeric: dict, rtol: float, atol: float
+) -> None:
     got, expected = r.got_shape, r.shape
-    assert got is not None
+    if got is None:  # pragma: no cover - a shape record has the shape it got
+        return
+    a = r.analytic
+    n = numeric[r.key][0] if r.key in numeric else None
+    noise = numeric[r.key][1] if r.key in numeric else 0.0
     if len(expected) > 1 and got == expected[::-1]:
         r.diagnosis = "transpose"
         return
@@ -129,16 +204,31 @@ def _diagnose_shape(r: ArgumentCheck, args: list[ArgumentCheck], numeric: dict, 
     except ValueError:
         broadcast = None
     if broadcast == got:
-        r.diagnosis = "missing_reduction"
+        axes = reduction_axes(expected, got)
+        if a is None or n is None or _close(a.sum(axis=axes).reshape(expected), n, noise, rtol, atol):
+            r.diagnosis = "missing_reduction"
+        return
+    if a is not None and n is not None and _outer_of(a, up, n, noise, rtol, atol):
+        r.diagnosis = "missing_outer"
         return
     if broadcast == expected:
-        r.diagnosis = "missing_broadcast"
+        if a is None or n is None or _close(np.broadcast_to(a, expected), n, noise, rtol, atol):
+            r.diagnosis = "missing_broadcast"
         return
-    a = r.analytic
     for o, n_other, noise_other in _others(r, args, numeric):
         if a is not None and got == o.shape and _close(a, n_other, noise_other, rtol, atol):
             r.diagnosis, r.other = "swapped", o.display
             return
+
+
+def _outer_of(a: np.ndarray, up: np.ndarray, n: np.ndarray, noise: Any, rtol: float, atol: float) -> bool:
+    """Whether the right gradient is an outer product of ``upstream_grad`` with what backward returned."""
+    if up.ndim != 1 or a.ndim != 1 or n.ndim != 2:
+        return False
+    return any(
+        candidate.shape == n.shape and _close(candidate, n, noise, rtol, atol)
+        for candidate in (np.outer(up, a), np.outer(a, up))
+    )
 
 
 def reduction_axes(expected: tuple[int, ...], got: tuple[int, ...]) -> tuple[int, ...]:
@@ -148,8 +238,8 @@ def reduction_axes(expected: tuple[int, ...], got: tuple[int, ...]) -> tuple[int
 
 
 def _verdict(result: GradcheckResult, records: list[ArgumentCheck], mutated_upstream: bool) -> None:
-    """The op's verdict from its gradients' (priority: shape, non-finite, missing, wrong)."""
-    for kind in ("shape", "nonfinite_backward", "no_gradient", "wrong_gradient"):
+    """The op's verdict from its gradients' (priority: type, shape, non-finite, missing, wrong)."""
+    for kind in ("wrong_type", "shape", "nonfinite_backward", "no_gradient", "wrong_gradient"):
         for r in records:
             if r.status == kind:
                 result.kind, result.diagnosis, result.argument = kind, r.diagnosis, r.name
@@ -163,17 +253,37 @@ def _verdict(result: GradcheckResult, records: list[ArgumentCheck], mutated_upst
 
 
 # -- messages ---------------------------------------------------------------------------
+def diagnosis_text(diagnosis: str | None, factor: float | None, lang: str) -> str:
+    """A diagnosis for a table cell; a factor says which way it goes ("missing factor 2", "extra factor 3")."""
+    if not diagnosis:
+        return ""
+    if diagnosis == "factor" and factor is not None and factor != 0:
+        size = abs(factor)
+        if size < 1:
+            return tr("diag.factor_missing", lang, factor=_number(1 / size))
+        return tr("diag.factor_extra", lang, factor=_number(size))
+    return tr(f"diag.{diagnosis}", lang)
+
+
+def _number(value: float) -> str:
+    return f"{_nice(value):.6g}"
+
+
 def _message(result: GradcheckResult) -> str:
     lang = result.lang
     kind = result.kind
+    label = result.label
     if kind == "exception":
-        if result.diagnosis == "forward":
-            return tr("msg.exception_forward", lang, error=result.error)
         if result.diagnosis == "gradient_count" and result.gradient_count is not None:
             got, expected = result.gradient_count
             gradients, arguments = tr("count.gradients", lang, n=got), tr("count.arguments", lang, n=expected)
             return tr("msg.gradient_count", lang, gradients=gradients, arguments=arguments)
-        return tr("msg.exception", lang, error=result.error)
+        key = "msg.exception_forward" if result.diagnosis == "forward" else "msg.exception"
+        if result.where:
+            return tr(f"{key}_at", lang, op=label, error=result.error, where=result.where)
+        return tr(key, lang, error=result.error)
+    if kind == "wrong_type" and result.diagnosis == "output_type":
+        return tr("msg.output_type", lang, op=label, got=result.output_type)
     if kind == "nonfinite_forward":
         return tr("msg.nonfinite_forward", lang, count=describe_nonfinite(result.output, lang))
     if kind == "reuse":
@@ -187,12 +297,15 @@ def _message(result: GradcheckResult) -> str:
             why = "why.no_float_output" if result.output is not None and result.output.dtype.kind != "f" else None
             return tr("msg.ok_unchecked", lang, why=tr(why or "why.no_float_input", lang))
         return tr("msg.ok", lang, rel=format_error(result.max_rel_error))
-    return argument_message(r, lang)
+    return argument_message(r, lang, label)
 
 
-def argument_message(r: ArgumentCheck, lang: str) -> str:
-    """The one-line message of a failing gradient."""
+def argument_message(r: ArgumentCheck, lang: str, op: str = "backward") -> str:
+    """The one-line message of a failing gradient (``op`` names the op in the messages that need it)."""
     arg = r.display
+    if r.status == "wrong_type":
+        got = r.got_type or "?"
+        return tr(f"msg.type_{r.diagnosis or 'not_numeric'}", lang, op=op, arg=arg, got=got)
     if r.status == "shape":
         got, expected = _shape_str(r.got_shape), _shape_str(r.shape)
         diag = r.diagnosis
@@ -203,16 +316,24 @@ def argument_message(r: ArgumentCheck, lang: str) -> str:
         key = {
             "transpose": "msg.shape_transpose",
             "missing_broadcast": "msg.shape_broadcast",
+            "missing_outer": "msg.shape_outer",
             "swapped": "msg.shape_swapped",
         }.get(diag or "", "msg.param_shape" if r.role == "parameter" else "msg.shape")
         return tr(key, lang, arg=arg, got=got, expected=expected, other=r.other)
     if r.status == "nonfinite_backward":
         return tr("msg.nonfinite_backward", lang, arg=arg, count=describe_nonfinite(r.analytic, lang))
     if r.status == "no_gradient":
-        return tr("msg.no_gradient_param" if r.role == "parameter" else "msg.no_gradient_arg", lang, arg=arg)
-    if r.diagnosis in ("sign", "transpose", "swapped", "zero", "passthrough", "factor"):
-        factor = "-" if r.factor is None else f"{r.factor:.6g}"
-        return tr(f"msg.{r.diagnosis}", lang, arg=arg, other=r.other, factor=factor)
+        if r.role == "parameter":
+            return tr("msg.no_gradient_param", lang, arg=arg)
+        return tr("msg.no_gradient_data" if r.data else "msg.no_gradient_arg", lang, arg=arg)
+    if r.diagnosis == "factor" and r.factor is not None:
+        size = abs(r.factor)
+        key = "msg.factor_missing" if size < 1 else "msg.factor_extra"
+        sign = tr("msg.factor_sign", lang) if r.factor < 0 else ""
+        inverse = _number(1 / size) if size else "-"
+        return tr(key, lang, arg=arg, factor=f"{r.factor:.6g}", size=_number(size), inverse=inverse, sign=sign)
+    if r.diagnosis in ("sign", "transpose", "swapped", "zero", "passthrough", "ignores_upstream", "wrong_mask"):
+        return tr(f"msg.{r.diagnosis}", lang, arg=arg, other=r.other, factor="-")
     return tr("msg.wrong_gradient", lang, arg=arg, rel=format_error(r.max_rel_error), abs=format_error(r.max_abs_error))
 
 

@@ -14,7 +14,7 @@ argument order) and the parameter values it saw (the ``value`` of its
 parameter leaves); its ``forward`` is re-run, and its raw ``backward`` is
 compared with central finite differences twice, with the upstream gradient
 recorded by the last backward pass (when there was one and it is finite) and
-with a seeded random one. The user's ops, parameters, ``.grad`` values, the
+with a seeded random one (two random ones when nothing was recorded). The user's ops, parameters, ``.grad`` values, the
 ops' saved state and the graph's attributes are left exactly as they were
 (see :mod:`graphviz_autodiff.debug` for the precise method, tolerances
 and side-effect guards).
@@ -33,6 +33,11 @@ Verdicts (``NodeCheck.kind``)
                          for an argument that needs a gradient) while the output depends on it
 ``reuse``                the op instance is called several times and its ``backward`` cannot
                          handle it, or ``forward`` modifies its input in place
+``wrong_type``           ``backward`` returned a boolean, complex, string or non-array value
+                         (or ``forward`` a complex or text one)
+``inherits_wrong``       the node's own check passes (or the leaf has no backward), but the
+                         gradient it received and shows is wrong: it comes from a failing
+                         node nearer the loss (``inherits_from``, ``received_error``)
 =======================  ===================================================================
 
 Diagnoses (``NodeCheck.diagnosis``) are listed in
@@ -60,8 +65,14 @@ A wrong gradient spreads: every node that the backward pass visits after the
 faulty one receives a wrong upstream gradient, and a NaN made in ``forward``
 flows into every later op. Because each node is checked in isolation, on its
 own recorded inputs and against its own finite differences, a correct node
-downstream of a faulty one still passes (a correct ``backward`` is correct
-for any upstream gradient). A node whose inputs are already non-finite
+downstream of a faulty one still passes its own check (a correct
+``backward`` is correct for any upstream gradient); it is then marked
+``inherits_wrong`` when the gradient it received differs from the true one,
+recomputed by :mod:`graphviz_autodiff.debug.truth` (the passing nodes'
+own backward, finite differences for the failing ones). Leaves are marked
+the same way, so a parameter showing half its true ``∂L/∂θ`` is not "ok".
+An ``inherits_wrong`` node is never the culprit and not in
+:attr:`Report.failures`. A node whose inputs are already non-finite
 cannot be judged; it is reported ``nonfinite_forward`` with
 ``inputs_ok=False`` (diagnosis ``propagated``) and never blamed.
 :attr:`Report.culprit` is then the first failing node, in backward order,
@@ -98,16 +109,12 @@ from ..graph import Graph, no_record
 from ..i18n import tr
 from ..tensor import Parameter, Tensor
 from ..util import argument_names, describe_nonfinite, op_label
-from .op_check import (
-    GradcheckResult,
-    PrecisionWarning,
-    _SideEffectGuard,
-    _Subject,
-    check_call,
-    format_error,
-    format_table,
-    quiet,
-)
+from .diagnose import diagnosis_text, format_error, format_table
+from .isolation import _SideEffectGuard, quiet
+from .measure import random_streams
+from .op_check import GradcheckResult, PrecisionWarning, cast_warning, check_call
+from .subject import _Subject
+from .truth import received_errors
 
 __all__ = ["DIAGNOSES", "KINDS", "NodeCheck", "Report", "check"]
 
@@ -121,6 +128,8 @@ KINDS = (
     "exception",
     "no_gradient",
     "reuse",
+    "wrong_type",
+    "inherits_wrong",
 )
 
 #: Every diagnosis a node can get (``None`` when none fits).
@@ -139,6 +148,14 @@ DIAGNOSES = (
     "propagated",
     "forward",
     "gradient_count",
+    "ignores_upstream",
+    "missing_outer",
+    "boolean",
+    "complex",
+    "string",
+    "not_numeric",
+    "output_type",
+    "wrong_mask",
 )
 
 
@@ -190,6 +207,12 @@ class NodeCheck:
         The full per-argument check of an op node.
     index : int
         Position in :attr:`Report.nodes`.
+    received_error : float or None
+        For ``inherits_wrong``: the max relative error of the gradient the
+        node received (recorded) against the true one.
+    inherits_from : int or None
+        For ``inherits_wrong``: the node id of the nearest failing node the
+        wrong gradient comes from.
     """
 
     node: int | None
@@ -212,6 +235,8 @@ class NodeCheck:
     error: str | None = None
     result: GradcheckResult | None = None
     index: int = 0
+    received_error: float | None = None
+    inherits_from: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -247,7 +272,12 @@ class Report:
     eps: float = 1e-6
     rtol: float = 1e-5
     atol: float = 1e-8
-    cast_float32: int = 0
+    cast: list[str] = field(default_factory=list)
+
+    @property
+    def cast_float32(self) -> int:
+        """How many non-float64 float arrays (float16, float32, float128) were checked in float64."""
+        return len(self.cast)
 
     @property
     def ok(self) -> bool:
@@ -257,12 +287,17 @@ class Report:
     @property
     def culprit(self) -> NodeCheck | None:
         """The first failing node in backward order whose inputs were correct (``None`` when ok)."""
-        return next((n for n in self.nodes if n.kind != "ok" and n.inputs_ok), None)
+        return next((n for n in self.nodes if n.kind not in ("ok", "inherits_wrong") and n.inputs_ok), None)
 
     @property
     def failures(self) -> list[NodeCheck]:
-        """Every failing node, in backward order."""
-        return [n for n in self.nodes if n.kind != "ok"]
+        """Every node that fails its own check, in backward order (not those that only inherit)."""
+        return [n for n in self.nodes if n.kind not in ("ok", "inherits_wrong")]
+
+    @property
+    def inherited(self) -> list[NodeCheck]:
+        """The nodes whose own check passes but whose received gradient is wrong (``inherits_wrong``)."""
+        return [n for n in self.nodes if n.kind == "inherits_wrong"]
 
     def for_node(self, node: int) -> NodeCheck | None:
         """The record of graph node ``node`` (``None`` if it was not checked)."""
@@ -285,7 +320,7 @@ class Report:
             "-" if n.node is None else str(n.node),
             n.label,
             tr(f"kind.{n.kind}", lang),
-            tr(f"diag.{n.diagnosis}", lang) if n.diagnosis else "",
+            diagnosis_text(n.diagnosis, n.factor, lang),
             n.argument or "",
             format_error(n.max_rel_error),
             format_error(n.max_abs_error),
@@ -336,8 +371,7 @@ class Report:
         comparison = self.side_by_side()
         if comparison:
             lines.append(comparison)
-        if self.cast_float32:
-            lines.append(tr("report.float32", self.lang, n=self.cast_float32))
+        lines.extend(self._notes())
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -353,7 +387,9 @@ class Report:
         rows = []
         for n in self.nodes:
             style = ""
-            if n.kind != "ok":
+            if n.kind == "inherits_wrong":
+                style = ' style="background-color: #fdf3d8;"'
+            elif n.kind != "ok":
                 colour = "#f8c4c4" if n is culprit else "#fde8e8"
                 style = f' style="background-color: {colour};{" font-weight: bold;" if n is culprit else ""}"'
             cells = "".join(f"<td>{html.escape(c)}</td>" for c in self._cells(n))
@@ -361,8 +397,17 @@ class Report:
         return (
             f'<table class="gad-report"><caption>{html.escape(title)}</caption>'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-            f"<p>{html.escape(last)}</p>"
+            f"<p>{html.escape(last)}</p>" + "".join(f"<p>{html.escape(line)}</p>" for line in self._notes())
         )
+
+    def _notes(self) -> list[str]:
+        lines = []
+        if self.inherited:
+            lines.append(tr("report.inherited", self.lang, n=len(self.inherited)))
+        if self.cast:
+            dtypes = ", ".join(sorted(set(self.cast)))
+            lines.append(tr("report.cast", self.lang, count=len(self.cast), dtypes=dtypes))
+        return lines
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (numbers as floats, no arrays)."""
@@ -386,6 +431,8 @@ class Report:
                     "factor": n.factor,
                     "inputs_ok": n.inputs_ok,
                     "checked": n.checked,
+                    "received_error": n.received_error,
+                    "inherits_from": n.inherits_from,
                     "message": n.message,
                 }
                 for n in self.nodes
@@ -409,6 +456,10 @@ class _Call:
     upstream: np.ndarray | None
     call_index: int | None
     seed_key: int
+    key: tuple[str, int] = ("call", -1)
+    sources: list[tuple[str, int] | None] = field(default_factory=list)
+    param_sources: dict[str, tuple[str, int] | None] = field(default_factory=dict)
+    data: tuple[bool, ...] = ()
 
 
 @dataclass
@@ -417,6 +468,11 @@ class _Leaf:
     label: str
     role: str
     value: np.ndarray
+    grad: np.ndarray | None = None
+
+    @property
+    def key(self) -> tuple[str, int] | None:
+        return None if self.node is None else ("node", self.node)
 
 
 def _param_values(G: Any, node: int) -> dict[str, np.ndarray]:
@@ -472,6 +528,7 @@ def _from_graph(graph: Graph) -> tuple[list[_Call], list[_Leaf]]:
                 need = False  # the engine accepted None here, so it was not needed
             needs.append(need)
         feeding.update(G.predecessors(node))
+        param_nodes = _param_nodes(G, node)
         calls.append(
             _Call(
                 node=node,
@@ -485,10 +542,14 @@ def _from_graph(graph: Graph) -> tuple[list[_Call], list[_Leaf]]:
                 upstream=attrs["grad"],
                 call_index=attrs["call_index"],
                 seed_key=node,
+                key=("node", node),
+                sources=[("node", args[i]) if i in args else None for i in range(n_args)],
+                param_sources={attr: ("node", u) for attr, u in param_nodes.items()},
+                data=tuple(i in args and G.nodes[args[i]]["kind"] == "input" for i in range(n_args)),
             )
         )
     leaves = [
-        _Leaf(n, str(G.nodes[n]["label"]), G.nodes[n]["kind"], G.nodes[n]["value"])
+        _Leaf(n, str(G.nodes[n]["label"]), G.nodes[n]["kind"], G.nodes[n]["value"], G.nodes[n]["grad"])
         for n in sorted(feeding, reverse=True)
         if G.nodes[n]["kind"] != "op"
     ]
@@ -502,6 +563,7 @@ def _from_tensor(root: Tensor) -> tuple[list[_Call], list[_Leaf]]:
     remaining: dict[int, int] = {}
     for t in scope:
         remaining[id(t.op)] = remaining.get(id(t.op), 0) + 1
+    keys = {id(t): ("node", t.node) if t.node is not None else ("call", i) for i, t in enumerate(scope)}
     for key, t in enumerate(scope):
         graph, node = t.graph, t.node
         G = graph.nx if graph is not None else None
@@ -516,17 +578,24 @@ def _from_tensor(root: Tensor) -> tuple[list[_Call], list[_Leaf]]:
             leaf_node = recorded.get(i)
             role = "parameter" if isinstance(inp, Parameter) else "input"
             label = getattr(inp, "name", None) or role
+            grad = None
             if leaf_node is not None:
                 role, label = G.nodes[leaf_node]["kind"], G.nodes[leaf_node]["label"]
-            leaves[id(inp)] = _Leaf(leaf_node, str(label), role, value)
+                grad = G.nodes[leaf_node]["grad"]
+            leaves[id(inp)] = _Leaf(leaf_node, str(label), role, value, grad)
         params = _param_values(G, node) if G is not None else {}
         param_nodes = _param_nodes(G, node) if G is not None else {}
         for attr, p in t.params:
             params.setdefault(attr, p.data)
             if id(p) not in leaves:
-                leaves[id(p)] = _Leaf(param_nodes.get(attr), str(p.name or attr), "parameter", np.asarray(params[attr]))
+                p_node = param_nodes.get(attr)
+                grad = G.nodes[p_node]["grad"] if G is not None and p_node is not None else None
+                leaves[id(p)] = _Leaf(p_node, str(p.name or attr), "parameter", np.asarray(params[attr]), grad)
         remaining[id(t.op)] -= 1
         needs = t.needs_input_grad or tuple(bool(inp.requires_grad) for inp in t.inputs)
+        sources = [
+            keys.get(id(inp)) or (("node", recorded[i]) if i in recorded else None) for i, inp in enumerate(t.inputs)
+        ]
         calls.append(
             _Call(
                 node=node,
@@ -540,6 +609,10 @@ def _from_tensor(root: Tensor) -> tuple[list[_Call], list[_Leaf]]:
                 upstream=attrs["grad"] if attrs is not None else t.grad,
                 call_index=attrs["call_index"] if attrs is not None else remaining[id(t.op)],
                 seed_key=node if node is not None else key,
+                key=keys[id(t)],
+                sources=sources,
+                param_sources={attr: ("node", n) for attr, n in param_nodes.items()},
+                data=tuple(type(inp) is Tensor and inp.op is None for inp in t.inputs),
             )
         )
     if root.op is None:
@@ -570,7 +643,8 @@ def check(
         Finite-difference step and tolerances (see
         :mod:`graphviz_autodiff.debug`).
     seed : int, default 0
-        Seed of the random upstream gradients (one stream per node).
+        Seed of the random upstream gradients and step jitter: node ``k``
+        uses the streams of ``random_streams(seed, k)``.
     lang : {"en", "ru"}
         Language of the messages.
 
@@ -605,22 +679,82 @@ def check(
     report = Report(graph=graph, lang=lang, eps=eps, rtol=rtol, atol=atol)
     settings = {"eps": eps, "rtol": rtol, "atol": atol, "lang": lang}
     for call in calls:
-        record = _check_node(call, seed, settings)
+        record = _check_node_safely(call, seed, settings)
         if record.result is not None:
-            report.cast_float32 += record.result.cast_float32
+            report.cast += record.result.cast
         report.nodes.append(record)
     _check_reuse(calls, report.nodes, seed, lang)
     for leaf in leaves:
         report.nodes.append(_check_leaf(leaf, lang))
     for index, record in enumerate(report.nodes):
         record.index = index
-    if report.cast_float32:
-        warnings.warn(
-            f"check: {report.cast_float32} float32/float16 array(s) were cast to float64 for finite differences.",
-            PrecisionWarning,
-            stacklevel=2,
-        )
+    _mark_inherited(calls, leaves, report, seed)
+    if report.cast:
+        warnings.warn(cast_warning("check", report.cast), PrecisionWarning, stacklevel=2)
     return report
+
+
+def _check_node_safely(call: _Call, seed: int, settings: dict[str, Any]) -> NodeCheck:
+    """:func:`_check_node`, turning any error of the checker itself into this node's verdict."""
+    try:
+        return _check_node(call, seed, settings)
+    except Exception as error:  # the other nodes keep their verdicts
+        record = NodeCheck(node=call.node, op=call.op, label=call.label, call_index=call.call_index)
+        record.kind, record.error = "exception", f"{type(error).__name__}: {error}"
+        record.message = tr("msg.check_failed", settings["lang"], error=record.error)
+        return record
+
+
+def _mark_inherited(calls: list[_Call], leaves: list[_Leaf], report: Report, seed: int) -> None:
+    """Mark ``inherits_wrong`` the passing nodes and leaves whose received gradient is wrong."""
+    if not any(n.kind not in ("ok", "inherits_wrong") for n in report.nodes[: len(calls)]):
+        return
+    passed = [n.kind == "ok" for n in report.nodes[: len(calls)]]
+    try:
+        errors = received_errors(calls, passed, leaves, eps=report.eps, rtol=report.rtol, atol=report.atol, seed=seed)
+    except Exception:  # pragma: no cover - the verdicts stand without this refinement
+        return
+    by_key = {call.key: record for call, record in zip(calls, report.nodes)}
+    by_key.update({leaf.key: record for leaf, record in zip(leaves, report.nodes[len(calls) :])})
+    consumers: dict[Any, list[Any]] = {}
+    for call in calls:
+        for source in [*call.sources, *call.param_sources.values()]:
+            consumers.setdefault(source, []).append(call.key)
+    for key, error in errors.items():
+        record = by_key.get(key)
+        if record is None or record.kind != "ok":
+            continue
+        source = _nearest_failing(key, consumers, by_key)
+        record.kind, record.received_error = "inherits_wrong", error
+        record.inherits_from = None if source is None else source.node
+        record.message = tr(
+            "msg.inherits_wrong",
+            report.lang,
+            rel=format_error(error),
+            node="-" if source is None or source.node is None else source.node,
+            label="?" if source is None else source.label,
+        )
+
+
+def _nearest_failing(key: Any, consumers: dict[Any, list[Any]], by_key: dict[Any, NodeCheck]) -> NodeCheck | None:
+    """The failing node nearest to ``key`` among those its gradient flows from."""
+    seen, frontier = {key}, [key]
+    found: list[NodeCheck] = []
+    while frontier:
+        nxt = []
+        for k in frontier:
+            for c in consumers.get(k, []):
+                if c in seen:
+                    continue
+                seen.add(c)
+                record = by_key.get(c)
+                if record is not None and record.kind not in ("ok", "inherits_wrong"):
+                    found.append(record)
+                nxt.append(c)
+        if found:
+            return max(found, key=lambda r: r.index)
+        frontier = nxt
+    return None
 
 
 def _nonfinite_names(call: _Call) -> list[str]:
@@ -664,8 +798,9 @@ def _check_node(call: _Call, seed: int, settings: dict[str, Any]) -> NodeCheck:
         call.needs,
         call.params,
         upstreams=upstreams,
-        rng=np.random.default_rng([seed, call.seed_key]),
+        seed=(seed, call.seed_key),
         label=call.label,
+        data=call.data,
         **settings,
     )
     return _record_from_result(record, result)
@@ -708,7 +843,7 @@ def _check_reuse(calls: list[_Call], records: list[NodeCheck], seed: int, lang: 
         differs = _replay(
             members[0][0].op,
             [c for c, _ in members],
-            [np.random.default_rng([seed, c.seed_key, 1]).standard_normal(c.output.shape) for c, _ in members],
+            [random_streams(seed, c.seed_key, 1).upstream.standard_normal(c.output.shape) for c, _ in members],
         )
         for (_, record), error in zip(members, differs):
             if error is None:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .. import engine
-from ..differentiable import _as_output
+from ..errors import ForwardOutputError
 from ..graph import no_record
 from ..tensor import Parameter, Tensor
 from ..util import argument_names
@@ -33,18 +33,21 @@ class _Subject:
         param_values: dict[str, np.ndarray] | None,
         guard: _SideEffectGuard,
     ) -> None:
-        self.cast = 0
+        self.cast: list[str] = []
         self.clone = clone_op(op)
         self.guard = guard
         self.names = argument_names(op, len(arrays))
         self.needs = needs
+        self.dtypes = [np.asarray(a).dtype.name for a in arrays]
         self.work = [self.to_float64(a) for a in arrays]
         self.params: list[tuple[str, Parameter]] = [
             (attr, p) for attr, p in self.clone.__dict__.items() if type(p) is Parameter
         ]
+        self.param_dtypes: list[str] = []
         for attr, p in self.params:
-            value = p.data if param_values is None or attr not in param_values else param_values[attr]
-            p.data = self.to_float64(np.asarray(value))
+            value = np.asarray(p.data if param_values is None or attr not in param_values else param_values[attr])
+            self.param_dtypes.append(value.dtype.name)
+            p.data = self.to_float64(value)
             p.grad = None
         self.pre_state = dict(self.clone.__dict__)
         guard.watch(self.clone)
@@ -53,7 +56,7 @@ class _Subject:
     def to_float64(self, a: np.ndarray) -> np.ndarray:
         a = np.asarray(a)
         if a.dtype.kind == "f" and a.dtype != np.float64:
-            self.cast += 1
+            self.cast.append(a.dtype.name)
             return np.ascontiguousarray(a, dtype=np.float64)
         return np.array(a, copy=True, order="C")
 
@@ -67,7 +70,7 @@ class _Subject:
         with no_record():
             out = self.forward_fn(self.clone, *passed)
         if type(out) is not np.ndarray:
-            out = _as_output(self.clone, out)
+            out = output_array(type(self.clone).__name__, out)
         return out, passed
 
     def backward(self, upstream: np.ndarray) -> _Backward:
@@ -78,9 +81,9 @@ class _Subject:
             p.grad = zero
         given = upstream.copy()
         engine.CURRENT_NEEDS.append(self.needs)
-        engine.ACTIVE_OPS.append(self.clone)
+        engine.ACTIVE_OPS.append(self.clone)  # the op is active: its backward runs the user's code directly
         try:
-            raw = type(self.clone)._raw_backward(self.clone, given)
+            raw = self.clone.backward(given)
         finally:
             engine.ACTIVE_OPS.pop()
             engine.CURRENT_NEEDS.pop()
@@ -89,8 +92,6 @@ class _Subject:
             c = p.grad
             if c is zero and not c.any():
                 c = None
-            elif c is not None:
-                c = np.asarray(c.data if isinstance(c, (Tensor, Parameter)) else c)
             contributions.append(c)
             p.grad = None
         mutated = not np.array_equal(given, upstream, equal_nan=True)
@@ -100,5 +101,19 @@ class _Subject:
 @dataclass
 class _Backward:
     raw: Any
-    param_grads: list[np.ndarray | None]
+    param_grads: list[Any]
     mutated_upstream: bool
+
+
+def output_array(label: str, out: Any) -> np.ndarray:
+    """``forward``'s result as an array; raise :class:`ForwardOutputError` for a tuple, a dict, ``None``, objects."""
+    if isinstance(out, np.generic):
+        return np.asarray(out)
+    if isinstance(out, (Tensor, Parameter)):
+        return np.asarray(out.data)
+    if isinstance(out, (tuple, list, dict, set)) or out is None:
+        raise ForwardOutputError(f"{label}.forward returned {type(out).__name__}; it must return one array or number.")
+    array = np.asarray(out)
+    if array.dtype == object:
+        raise ForwardOutputError(f"{label}.forward returned {type(out).__name__}, not numeric data.")
+    return array

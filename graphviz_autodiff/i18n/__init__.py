@@ -229,7 +229,8 @@ def tr(key: str, lang: str = "en", *, default: str | None = None, **values: Any)
         if default is not None:
             return default
         area = key.split(".", 1)[0] + "."
-        near = [k for k in catalogue.message_keys() if k.startswith(area)][:8]
+        keys = [k for k in catalogue.message_keys() if k.startswith(area)]
+        near = sorted(keys, key=lambda k: (not k.startswith(key), k))[:8]  # the keys the typo starts first
         hint = f"; keys starting with {area!r}: {', '.join(near)}" if near else ""
         raise UnknownMessageError(f"no message {key!r} in language {lang!r}{hint}")
     if plural:

@@ -70,10 +70,10 @@ def build(case: Case, op: Differentiable, *, run_backward: bool = True) -> tuple
 
 
 def _collect() -> list[Case]:
-    from . import activations, arithmetic, lecture, nonfinite, stateful
+    from . import activations, arithmetic, lecture, missed, nonfinite, returns, stateful
 
     cases: list[Case] = []
-    for module in (lecture, activations, arithmetic, stateful, nonfinite):
+    for module in (lecture, activations, arithmetic, stateful, nonfinite, returns, missed):
         cases.extend(module.CASES)
     return cases
 

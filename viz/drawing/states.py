@@ -116,7 +116,7 @@ class _States:
             if n is None or n not in selected:
                 continue
             kind = str(getattr(record, "kind", "ok"))
-            if kind != "ok":
+            if kind not in ("ok", "inherits_wrong"):  # the vizdraw helper draws inherits_wrong as "inherited"
                 new = "nonfinite" if kind.startswith("nonfinite") else "failed"
                 if _STATE_RANK[new] > _STATE_RANK[self.state[n]]:
                     self.state[n] = new

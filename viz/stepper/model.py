@@ -312,7 +312,8 @@ class StepperModel(_StepTexts, _Timelines, traitlets.HasTraits):
         for record in report.nodes:
             kind = str(getattr(record, "kind", "ok"))
             node = getattr(record, "node", None)
-            if kind == "ok" or node is None or self._node_step(node) != step.index + 1:
+            # inherits_wrong is not this node's own problem (the vizstep helper maps it to "inherited")
+            if kind in ("ok", "inherits_wrong") or node is None or self._node_step(node) != step.index + 1:
                 continue
             name = tr(f"kind.{kind}", self.lang, default=kind)
             message = str(getattr(record, "message", "") or "")

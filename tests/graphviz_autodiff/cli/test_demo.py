@@ -80,7 +80,7 @@ def test_debugging_example_names_the_student_op(demo_dir):
     out, _ = demo_dir
     report = (out / "debugging" / "report.txt").read_text(encoding="utf-8")
     assert "first culprit: node 5 (StudentSquared)" in report
-    assert "off by a constant factor" in report
+    assert "too small by a constant factor" in report and "a factor 2 is missing" in report
     root = ET.parse(out / "debugging" / "student_squared.svg").getroot()
     failed = [g for g in root.iter(f"{SVG}g") if "failed" in (g.get("class") or "").split()]
     assert [g.get("id") for g in failed] == ["node5"]

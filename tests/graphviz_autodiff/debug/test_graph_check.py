@@ -38,9 +38,12 @@ def test_a_buggy_op_is_flagged_on_its_node(case: Case):
     assert (record.kind, record.diagnosis, record.argument) == (case.kind, case.diagnosis, case.argument), str(report)
     assert report.culprit is record
     assert not report.ok
-    # every other node passes, or only inherits a NaN (and is then not blamed)
+    # every other node passes, inherits a NaN, or inherits the wrong gradient from this node (never blamed)
     others = [n for n in report.nodes if n is not record and n.kind != "ok"]
-    assert all(n.kind == "nonfinite_forward" and not n.inputs_ok and n.diagnosis == "propagated" for n in others)
+    for n in others:
+        inherits_nan = n.kind == "nonfinite_forward" and not n.inputs_ok and n.diagnosis == "propagated"
+        inherits_gradient = n.kind == "inherits_wrong" and n.inherits_from == record.node and n.received_error > 1e-3
+        assert inherits_nan or inherits_gradient, str(report)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
@@ -291,10 +294,14 @@ def test_the_first_culprit_is_the_failing_node_nearest_the_loss():
         ("Sum", "ok"),
         ("SquaredForgotTwo", "wrong_gradient"),
         ("SigmoidUsesOutput", "wrong_gradient"),
-        ("Linear", "ok"),  # receives a wrong upstream gradient, but its own backward is right
+        ("Linear", "inherits_wrong"),  # receives a wrong upstream gradient, but its own backward is right
     ]
     assert report.culprit.op is squared
     assert [n.op for n in report.failures] == [squared, act]
+    linear, theta = report.inherited[0], next(n for n in report.nodes if n.label == "θ")
+    assert linear.inherits_from == report.failures[1].node  # the nearest failing node: the Sigmoid
+    assert theta.kind == "inherits_wrong"  # the parameter shows a wrong ∂L/∂θ
+    assert linear.message.startswith("this node's backward is right, but the gradient it received is already wrong")
 
 
 def test_non_finite_data_makes_the_leaf_the_culprit():
@@ -333,7 +340,7 @@ def test_graph_tensor_and_unrecorded_checks_agree():
     assert [(n.node, n.label, n.kind) for n in _op_nodes(report)] == [
         (None, "Sum", "ok"),
         (None, "SquaredYWrongSign", "wrong_gradient"),
-        (None, "Identity", "ok"),
+        (None, "Identity", "inherits_wrong"),  # the one feeding y, whose gradient has the wrong sign
         (None, "Identity", "ok"),
     ]
     assert report.culprit.op is squared and report.culprit.diagnosis == "sign"
@@ -369,7 +376,7 @@ def test_float32_graph_warns_once():
         report = check(loss)
     assert report.ok and report.cast_float32 == 3  # X, and the two Tanh outputs fed on
     assert [w.category for w in caught] == [PrecisionWarning]
-    assert "3 float32/float16 array(s)" in str(caught[0].message)
+    assert "3 array(s) of float32 were cast" in str(caught[0].message)
 
 
 # -- the report ------------------------------------------------------------------------------------
@@ -410,19 +417,22 @@ def test_report_prints_a_table_with_the_culprit():
     culprit_line = next(i for i, line in enumerate(lines) if line.startswith("first culprit"))
     assert lines[culprit_line + 1].startswith("∂L/∂mu of node")
     assert lines[culprit_line] == (
-        f"first culprit: node {node} (SquaredForgotTwo): ∂L/∂mu is off by a constant factor: "
-        f"backward returns 0.5 × the correct gradient"
+        f"first culprit: node {node} (SquaredForgotTwo): ∂L/∂mu is too small by a constant factor: "
+        f"backward returns 0.5 × the correct gradient (a factor 2 is missing)"
     )
     assert culprit_line == 3 + len(report.nodes)  # title, header, rule, one row per node, culprit
-    assert "\n".join(lines[culprit_line + 1 :]) == report.side_by_side()
+    side = report.side_by_side().splitlines()
+    assert lines[culprit_line + 1 : culprit_line + 1 + len(side)] == side
+    assert lines[-1] == f"{len(report.inherited)} node(s) inherit a wrong gradient from the culprit"
 
 
 def test_report_in_russian():
     report, _ = _buggy_report("ru")
     assert (
-        report.culprit.message
-        == "∂L/∂mu отличается постоянным множителем: backward возвращает 0.5 × правильный градиент"
+        report.culprit.message == "∂L/∂mu меньше в постоянное число раз: backward возвращает 0.5 × правильный градиент"
+        " (не хватает множителя 2)"
     )
+    assert "не хватает множителя 2" in str(report) and "лишний" not in str(report)
     assert str(report).splitlines()[0] == "Проверка градиентов: узлов 8 (вызовов операций 5), с ошибками 1"
     with pytest.raises(UnknownLanguageError):
         check(report.graph, lang="xx")
@@ -550,3 +560,38 @@ def test_report_shows_the_culprits_numbers_side_by_side():
     assert np.array2string(analytic, precision=4, threshold=30, suppress_small=True) in text
     assert text in str(report)
     assert "вернул backward" in check(loss, lang="ru").side_by_side()
+
+
+def test_inherited_wrong_gradients_in_the_report_html_and_russian():
+    X, y = RNG.standard_normal((8, 4)), RNG.standard_normal(8)
+    linear = Linear(4, theta=np.linspace(-1, 1, 4))
+    loss = Sum()(SquaredForgotTwo()(Identity()(linear(X)), y))
+    loss.backward()
+    report = check(loss)
+    inherited = {n.label: n for n in report.inherited}
+    assert set(inherited) == {"Identity", "Linear", "θ", "X", "y"}  # every node and leaf below the culprit
+    # each received half the true gradient: max |g/2 − g| / max |g| = 0.5
+    assert all(n.received_error == pytest.approx(0.5, rel=1e-5) for n in inherited.values())
+    theta_grad = loss.graph.nx.nodes[inherited["θ"].node]["grad"]
+    true_theta_grad = X.T @ (2 * (X @ linear.theta.data - y))
+    np.testing.assert_allclose(theta_grad, 0.5 * true_theta_grad)  # what a TA would otherwise read as "ok"
+    page = report._repr_html_()
+    assert page.count('class="gad-inherits_wrong" style="background-color: #fdf3d8;"') == 5
+    assert "5 node(s) inherit a wrong gradient from the culprit" in page
+    russian = check(loss, lang="ru")
+    assert russian.inherited[0].message.startswith("backward этого узла верен, но полученный им градиент уже неверен")
+    assert "унаследовал неверный градиент" in str(russian)
+    assert russian.to_dict()["nodes"][russian.inherited[0].index]["kind"] == "inherits_wrong"
+
+
+def test_a_loss_that_ignores_its_upstream_is_caught_although_the_recorded_upstream_is_one():
+    from tests.buggy_ops.missed import SumIgnoresUpstream
+
+    loss = SumIgnoresUpstream()(Identity()(RNG.standard_normal(5)))
+    loss.backward()
+    culprit = check(loss).culprit
+    assert (culprit.label, culprit.kind, culprit.diagnosis) == (
+        "SumIgnoresUpstream",
+        "wrong_gradient",
+        "ignores_upstream",
+    )

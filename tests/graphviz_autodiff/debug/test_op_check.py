@@ -115,7 +115,7 @@ def test_float32_is_checked_in_float64_with_one_warning():
         warnings.simplefilter("always")
         result = gradcheck(op, X.astype(np.float32))
     precision = [w for w in caught if issubclass(w.category, PrecisionWarning)]
-    assert len(precision) == 1 and "2 float32/float16 array(s)" in str(precision[0].message)
+    assert len(precision) == 1 and "2 array(s) of float32 were cast" in str(precision[0].message)
     assert result.ok and result.cast_float32 == 2
     assert result["theta"].numeric.dtype == np.float64
     assert op.theta.data.dtype == np.float32  # the user's op is untouched

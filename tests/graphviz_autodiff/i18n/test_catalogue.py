@@ -32,7 +32,8 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "col.": ("index", "node", "op", "kind", "diagnosis", "argument", "rel", "abs", "message"),
     "what.": ("input", "parameter", "constant"),
     # the diagnoses that have a message of their own (graphviz_autodiff/debug/diagnose.py, argument_message)
-    "msg.": ("sign", "transpose", "swapped", "zero", "passthrough", "factor"),
+    "msg.": ("sign", "transpose", "swapped", "zero", "passthrough", "ignores_upstream", "wrong_mask"),
+    "msg.type_": ("boolean", "complex", "string", "not_numeric"),
     "dir.": tuple(DIRECTIONS),
     "step.end_": tuple(DIRECTIONS),
     "html.title_": tuple(DIRECTIONS),
@@ -47,6 +48,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
 VARIABLE_KEYS = {
     "graphviz_autodiff/debug/diagnose.py": "msg.shape_* keys of a dict, and why.* keys",
     "graphviz_autodiff/util.py": "count.nan and count.inf, in a tuple",
+    "graphviz_autodiff/cli/grade/reporters.py": "status.* of StudentResult/OpResult statuses and html.* literals",
 }
 
 

@@ -103,15 +103,17 @@ def test_an_old_python_table_can_be_imported(tmp_path):
     root = _copy_project(tmp_path)
     table = tmp_path / "old_i18n.py"
     table.write_text(
-        'EN = {"kind.ok": "changed?", "kind.wrong_type": "wrong type"}\n'
-        'RU = {"kind.ok": "изменено?", "kind.wrong_type": "неверный тип"}\n',
+        'EN = {"kind.ok": "changed?", "kind.imported_example": "wrong type"}\n'
+        'RU = {"kind.ok": "изменено?", "kind.imported_example": "неверный тип"}\n',
         encoding="utf-8",
     )
     done = _tool(root, "--import-table", str(table))
     assert done.returncode == 0, done.stderr
-    assert "en: added 1 message(s): kind.wrong_type" in done.stdout
+    assert "en: added 1 message(s): kind.imported_example" in done.stdout
     shown = _run(
-        root, "-c", "from graphviz_autodiff.i18n import tr; print(tr('kind.wrong_type', 'ru'), tr('kind.ok', 'ru'))"
+        root,
+        "-c",
+        "from graphviz_autodiff.i18n import tr; print(tr('kind.imported_example', 'ru'), tr('kind.ok', 'ru'))",
     )
     assert shown.stdout.strip() == "неверный тип ок"  # existing texts are kept
     assert _tool(root, "--check").returncode == 0

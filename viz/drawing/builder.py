@@ -36,31 +36,23 @@ SVG ``<title>``) with ``id="node3"``; a collapsed group ``g0`` is the DOT node
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import graphviz
 import networkx as nx
-import numpy as np
 
-from graphviz_autodiff.debug import KINDS
 from graphviz_autodiff.graph import Graph
 from graphviz_autodiff.tensor import Tensor
 
 from ..dot import run_dot
-from ..themes import Theme, get_theme
-from .clusters import _Clusters
-from .labels import LANGS
-from .nodes import _Nodes
-from .overlays import _Overlays
-from .states import _node_id, _States
+from ..themes import Theme
+from .clusters import cluster_paths, collapse_depth, emit_units, make_units
+from .nodes import add_edges
+from .options import OVERLAYS, RANKDIRS, STATES, RenderOptions, validate_options
+from .overlays import Scale, caption, overlay_colours
+from .states import NodeFacts, fold_constants, grad_path, known_grads, node_states
 
-__all__ = ["OVERLAYS", "RANKDIRS", "REPORT_KINDS", "STATES", "Diagram", "render", "to_dot"]
-
-STATES = ("pending", "current", "done", "failed", "nonfinite")
-OVERLAYS = ("grad_norm", "magnitude", "nonfinite")
-RANKDIRS = ("LR", "TB", "RL", "BT")
-REPORT_KINDS = KINDS  # the debugger's verdicts (graphviz_autodiff.debug.KINDS)
+__all__ = ["OVERLAYS", "RANKDIRS", "STATES", "Diagram", "render", "select", "to_dot"]
 
 
 class Diagram(graphviz.Digraph):
@@ -90,28 +82,6 @@ class Diagram(graphviz.Digraph):
 
     def _repr_image_jpeg(self) -> bytes:
         return run_dot(self.source, "jpeg", timeout=self.timeout)
-
-
-@dataclass(frozen=True)
-class _Options:
-    theme: Theme
-    rankdir: str
-    precision: int
-    max_array: int
-    heatmap: bool
-    show_edge_grads: bool
-    show_shapes: bool
-    overlay: str | None
-    only_grad_path: bool
-    collapse: int | None
-    legend: bool
-    states: dict[int, str]
-    report: Any
-    fold_constants: bool
-    lang: str
-    title: str | None
-    max_nodes: int | None
-    timeout: float | None
 
 
 def render(
@@ -221,7 +191,7 @@ def render(
     >>> "n0" in dot.source and "∂L/∂" in dot.source
     True
     """
-    opts = _validate(
+    opts = validate_options(
         theme=theme,
         rankdir=rankdir,
         precision=precision,
@@ -241,8 +211,8 @@ def render(
         max_nodes=max_nodes,
         timeout=timeout,
     )
-    graph, nodes = _select(graph_or_tensor)
-    return _Builder(graph, nodes, opts).build()
+    graph, nodes = select(graph_or_tensor)
+    return _draw(graph, nodes, opts)
 
 
 def to_dot(graph_or_tensor: Graph | Tensor, **options: Any) -> str:
@@ -258,90 +228,17 @@ def to_dot(graph_or_tensor: Graph | Tensor, **options: Any) -> str:
     return render(graph_or_tensor, **options).source
 
 
-# -- options ------------------------------------------------------------------------------------------
-def _choice(option: str, value: Any, allowed: tuple) -> None:
-    if value not in allowed:
-        raise ValueError(f"render: {option} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
-
-
-def _flag(option: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"render: {option} must be True or False, got {value!r}")
-    return bool(value)
-
-
-def _int(option: str, value: Any, low: int, high: int | None = None) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"render: {option} must be an int >= {low}, got {value!r}")
-    if high is not None and value > high:
-        raise ValueError(f"render: {option} must be an int between {low} and {high}, got {value!r}")
-    return int(value)
-
-
-def _validate(**o: Any) -> _Options:
-    theme = get_theme(o["theme"])
-    _choice("rankdir", o["rankdir"], RANKDIRS)
-    _choice("overlay", o["overlay"], (None, *OVERLAYS))
-    _choice("lang", o["lang"], LANGS)
-    collapse = o["collapse"]
-    if collapse is True:
-        depth = 0
-    elif collapse is False or collapse is None:
-        depth = None
-    else:
-        depth = _int("collapse", collapse, 0)
-    max_nodes = None if o["max_nodes"] is None else _int("max_nodes", o["max_nodes"], 1)
-    timeout = o["timeout"]
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
-        raise ValueError(f"render: timeout must be a positive number of seconds or None, got {timeout!r}")
-    title = o["title"]
-    if title is not None and not isinstance(title, str):
-        raise ValueError(f"render: title must be a str or None, got {type(title).__name__}")
-    report = o["report"]
-    if report is not None and not hasattr(report, "nodes"):
-        raise ValueError(
-            f"render: report must have a .nodes list of records (.node, .kind, .diagnosis, .max_rel_error), "
-            f"got {type(report).__name__}"
-        )
-    return _Options(
-        theme=theme,
-        rankdir=o["rankdir"],
-        precision=_int("precision", o["precision"], 1, 17),
-        max_array=_int("max_array", o["max_array"], 0),
-        heatmap=_flag("heatmap", o["heatmap"]),
-        show_edge_grads=_flag("show_edge_grads", o["show_edge_grads"]),
-        show_shapes=_flag("show_shapes", o["show_shapes"]),
-        overlay=o["overlay"],
-        only_grad_path=_flag("only_grad_path", o["only_grad_path"]),
-        collapse=depth,
-        legend=_flag("legend", o["legend"]),
-        states=_validate_states(o["states"]),
-        report=report,
-        fold_constants=_flag("fold_constants", o["fold_constants"]),
-        lang=o["lang"],
-        title=title,
-        max_nodes=max_nodes,
-        timeout=None if timeout is None else float(timeout),
-    )
-
-
-def _validate_states(states: Mapping | None) -> dict[int, str]:
-    if states is None:
-        return {}
-    if not isinstance(states, Mapping):
-        raise ValueError(f"render: states must be a dict {{node id: state}}, got {type(states).__name__}")
-    out = {}
-    for key, state in states.items():
-        node = _node_id(key)
-        if node is None:
-            raise ValueError(f"render: states keys must be graph node ids (3 or 'n3'), got {key!r}")
-        _choice(f"states[{key!r}]", state, STATES)
-        out[node] = state
-    return out
-
-
 # -- what to draw ---------------------------------------------------------------------------------------
-def _select(graph_or_tensor: Any) -> tuple[Graph, list[int]]:
+def select(graph_or_tensor: Graph | Tensor) -> tuple[Graph, list[int]]:
+    """The graph to draw from and the sorted node ids drawn: all of a Graph, or a tensor and its ancestors.
+
+    Raises
+    ------
+    TypeError
+        Neither a Graph nor a Tensor.
+    ValueError
+        The tensor was not recorded in a graph.
+    """
     if isinstance(graph_or_tensor, Graph):
         graph = graph_or_tensor
         return graph, sorted(graph.nx)
@@ -364,74 +261,60 @@ def _select(graph_or_tensor: Any) -> tuple[Graph, list[int]]:
     )
 
 
-class _Builder(_States, _Nodes, _Clusters, _Overlays):
-    """Turns the selected part of ``graph.nx`` into a :class:`Diagram` (one use)."""
+def _draw(graph: Graph, nodes: list[int], opts: RenderOptions) -> Diagram:
+    """The pipeline of :func:`render`: each step gets what it reads and returns what it makes."""
+    G = graph.nx
+    facts = NodeFacts()
+    if opts.fold_constants:
+        nodes, facts.folded = fold_constants(G, nodes, opts.precision, opts.lang)
+    facts.grads = known_grads(G, nodes)
+    if opts.only_grad_path:
+        nodes = grad_path(G, nodes)
+    node_states(G, nodes, facts, opts)
+    paths = cluster_paths(G, graph.groups, nodes)
+    depth = collapse_depth(paths, nodes, opts.collapse, opts.max_nodes)
+    units, rep = make_units(G, graph.groups, nodes, paths, depth, facts, opts.lang)
+    colours, scale = overlay_colours(units.values(), opts.overlay, opts.theme)
+    dg = Diagram(name="computational_graph", timeout=opts.timeout)
+    _graph_attrs(dg, opts, graph.name, scale)
+    emit_units(dg, units, graph.groups, colours, opts)
+    add_edges(dg, G, nodes, units, rep, opts)
+    return dg
 
-    def __init__(self, graph: Graph, nodes: list[int], opts: _Options) -> None:
-        self.graph = graph
-        self.G = graph.nx
-        self.opts = opts
-        self.theme = opts.theme
-        self.nodes = nodes
-        self.folded: dict[int, list[tuple[int, str]]] = {}
-        self.grads: dict[int, Any] = {}
-        self.state: dict[int, str] = {}
-        self.notes: dict[int, list[str]] = {}
-        self.scale: tuple[float, float] | None = None
 
-    # -- selection ---------------------------------------------------------------------------------
-    def build(self) -> Diagram:
-        if self.opts.fold_constants:
-            self._fold()
-        for n in self.nodes:
-            self.grads[n] = self._known_grad(n)
-        if self.opts.only_grad_path:
-            self._only_grad_path()
-        self._states()
-        paths = self._paths()
-        depth = self._guard(paths, self.opts.collapse)
-        units, rep = self._units(paths, depth)
-        metrics = self._overlay_metrics(units)
-        dg = Diagram(name="computational_graph", timeout=self.opts.timeout)
-        self._graph_attrs(dg)
-        self._emit(dg, units, metrics)
-        self._edges(dg, units, rep)
-        return dg
-
-    # -- DOT ----------------------------------------------------------------------------------------------
-    def _graph_attrs(self, dg: Diagram) -> None:
-        t = self.theme
-        dg.attr(
-            "graph",
-            rankdir=self.opts.rankdir,
-            bgcolor=t.background,
-            fontname=t.fontname,
-            fontsize=f"{t.fontsize:g}",
-            fontcolor=t.text,
-            nodesep=f"{t.nodesep:g}",
-            ranksep=f"{t.ranksep:g}",
-            pad="0.2",
-            newrank="true",
-            outputorder="edgesfirst",
-        )
-        dg.attr(
-            "node",
-            fontname=t.fontname,
-            fontsize=f"{t.value_fontsize:g}",
-            fontcolor=t.text,
-            shape="box",
-            margin="0.1,0.06",
-            penwidth=f"{t.penwidth:g}",
-        )
-        dg.attr(
-            "edge",
-            fontname=t.fontname,
-            fontsize=f"{t.edge_fontsize:g}",
-            fontcolor=t.muted,
-            color=t.edge,
-            arrowsize="0.7",
-            penwidth=f"{t.penwidth * 0.9:g}",
-        )
-        caption = self._caption()
-        if caption:
-            dg.attr("graph", label=caption, labelloc="b" if self.opts.legend else "t", labeljust="c")
+def _graph_attrs(dg: Diagram, opts: RenderOptions, name: str | None, scale: Scale) -> None:
+    t: Theme = opts.theme
+    dg.attr(
+        "graph",
+        rankdir=opts.rankdir,
+        bgcolor=t.background,
+        fontname=t.fontname,
+        fontsize=f"{t.fontsize:g}",
+        fontcolor=t.text,
+        nodesep=f"{t.nodesep:g}",
+        ranksep=f"{t.ranksep:g}",
+        pad="0.2",
+        newrank="true",
+        outputorder="edgesfirst",
+    )
+    dg.attr(
+        "node",
+        fontname=t.fontname,
+        fontsize=f"{t.value_fontsize:g}",
+        fontcolor=t.text,
+        shape="box",
+        margin="0.1,0.06",
+        penwidth=f"{t.penwidth:g}",
+    )
+    dg.attr(
+        "edge",
+        fontname=t.fontname,
+        fontsize=f"{t.edge_fontsize:g}",
+        fontcolor=t.muted,
+        color=t.edge,
+        arrowsize="0.7",
+        penwidth=f"{t.penwidth * 0.9:g}",
+    )
+    text = caption(opts, opts.title if opts.title is not None else name, scale)
+    if text:
+        dg.attr("graph", label=text, labelloc="b" if opts.legend else "t", labeljust="c")

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from graphviz_autodiff.i18n import I18nError, tr
 from graphviz_autodiff.util import count_nonfinite
 
 from ..themes import Theme, mix
@@ -38,6 +39,7 @@ __all__ = [
     "font",
     "format_scalar",
     "format_value",
+    "grad_font",
     "heatmap_table",
     "text",
     "wrap",
@@ -136,10 +138,9 @@ def core_text(key: str, lang: str, default: str) -> str:
     and Russian; a key it does not know is shown as given.
     """
     try:
-        from graphviz_autodiff.i18n import MESSAGES
-    except ImportError:  # pragma: no cover - older core without i18n
+        return tr(key, lang)
+    except I18nError:
         return default
-    return str(MESSAGES.get(lang, {}).get(key, default))
 
 
 def escape(s: Any) -> str:
@@ -285,6 +286,12 @@ def font(content: str, *, colour: str | None = None, size: float | None = None, 
     if not attrs:
         return content
     return f"<FONT {' '.join(attrs)}>{content}</FONT>"
+
+
+def grad_font(content: str, theme: Theme) -> str:
+    """Already escaped ``content`` set as a gradient: the theme's gradient colour (italic if it says so)."""
+    out = font(content, colour=theme.grad)
+    return f"<I>{out}</I>" if theme.grad_italic else out
 
 
 def _downsample(a: np.ndarray, max_side: int) -> np.ndarray:

@@ -1,0 +1,37 @@
+"""viz.themes: colours and fonts of the themes, validated colours."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import viz
+from tests.viz.conftest import (
+    lecture5,
+)
+from viz.themes import THEMES, Theme
+
+# Graphviz printing anything on stderr (an unknown colour, a bad attribute) fails the test.
+pytestmark = pytest.mark.filterwarnings("error::viz.GraphvizWarning")
+
+
+def test_themes_change_colours_and_fonts():
+    L = lecture5(backward=True)
+    lecture, dark, compact = (viz.to_dot(L, theme=name) for name in ("lecture", "dark", "compact"))
+    assert 'bgcolor="#1e1e1e"' in dark and 'bgcolor="#ffffff"' in lecture
+    assert 'POINT-SIZE="18"' in lecture and 'POINT-SIZE="11"' in compact
+    printed = viz.to_dot(L, theme="print")
+    assert "<I>" in printed and "<I>" not in lecture  # gradients in italics on paper
+    custom = Theme(name="mine", fontname="DejaVu Serif", grad="#123456")
+    assert 'COLOR="#123456"' in viz.to_dot(L, theme=custom)
+
+
+def test_theme_colours_are_six_digit_hex():
+    for theme in THEMES.values():
+        for name, value in vars(theme).items():
+            if isinstance(value, str) and value.startswith("#"):
+                assert re.fullmatch(r"#[0-9a-f]{6}", value), (theme.name, name)
+        assert all(re.fullmatch(r"#[0-9a-f]{6}", c) for c in theme.overlay_scale)
+    with pytest.raises(ValueError, match="6-digit"):
+        Theme(name="bad", text="#eef")

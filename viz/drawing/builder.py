@@ -47,6 +47,7 @@ from graphviz_autodiff.tensor import Tensor
 from ..dot import run_dot
 from ..themes import Theme
 from .clusters import cluster_paths, collapse_depth, emit_units, make_units
+from .labels import escape_attr
 from .nodes import add_edges
 from .options import OVERLAYS, RANKDIRS, STATES, RenderOptions, validate_options
 from .overlays import Scale, caption, overlay_colours
@@ -288,7 +289,7 @@ def _graph_attrs(dg: Diagram, opts: RenderOptions, name: str | None, scale: Scal
         "graph",
         rankdir=opts.rankdir,
         bgcolor=t.background,
-        fontname=t.fontname,
+        fontname=escape_attr(t.fontname),
         fontsize=f"{t.fontsize:g}",
         fontcolor=t.text,
         nodesep=f"{t.nodesep:g}",
@@ -299,7 +300,7 @@ def _graph_attrs(dg: Diagram, opts: RenderOptions, name: str | None, scale: Scal
     )
     dg.attr(
         "node",
-        fontname=t.fontname,
+        fontname=escape_attr(t.fontname),
         fontsize=f"{t.value_fontsize:g}",
         fontcolor=t.text,
         shape="box",
@@ -308,7 +309,7 @@ def _graph_attrs(dg: Diagram, opts: RenderOptions, name: str | None, scale: Scal
     )
     dg.attr(
         "edge",
-        fontname=t.fontname,
+        fontname=escape_attr(t.fontname),
         fontsize=f"{t.edge_fontsize:g}",
         fontcolor=t.muted,
         color=t.edge,

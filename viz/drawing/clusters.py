@@ -17,7 +17,7 @@ import graphviz
 import networkx as nx
 
 from ..themes import Theme
-from .labels import escape, font, text
+from .labels import clip, escape, font, text
 from .nodes import Unit, node_attrs, node_unit
 from .options import RenderOptions
 from .states import NodeFacts
@@ -118,9 +118,9 @@ def _fill_group_unit(
     facts: NodeFacts,
     lang: str,
 ) -> None:
-    label = str(info.get("label", key))
+    label = clip(info.get("label", key))
     unit.header = escape(label)
-    kind = str(info.get("kind", ""))
+    kind = clip(info.get("kind", ""))
     n_params = int(info.get("n_params", 0) or 0)
     tags = [kind] if kind and kind != label and kind != "group" else []
     tags.append(_params_text(n_params, lang))
@@ -177,7 +177,7 @@ def emit_units(
 
 
 def _cluster_attrs(key: str, info: Mapping[str, Any], t: Theme, lang: str) -> dict[str, str]:
-    label = escape(info.get("label", key))
+    label = escape(clip(info.get("label", key)))
     n_params = int(info.get("n_params", 0) or 0)
     tag = font(escape(_params_text(n_params, lang)), colour=t.muted, size=t.small_fontsize)
     return {

@@ -18,7 +18,7 @@ import graphviz
 import networkx as nx
 import numpy as np
 
-from .labels import array_norm, escape, font, format_scalar, format_value, grad_font, heatmap_table, text
+from .labels import array_norm, clip, escape, font, format_scalar, format_value, grad_font, heatmap_table, text
 from .options import RenderOptions
 from .states import NodeFacts
 
@@ -53,7 +53,7 @@ def node_unit(G: nx.DiGraph, n: int, path: tuple[str, ...], order: int, facts: N
     """The unit of graph node ``n``, drawn in the cluster ``path``."""
     attrs = G.nodes[n]
     kind = attrs["kind"]
-    label = str(attrs["label"])
+    label = clip(attrs["label"])
     if kind == "op":
         header = escape(_op_header(G, n, label, attrs, facts.folded.get(n)))
         tag = text("call", lang, n=attrs["call_index"] + 1) if attrs.get("call_index") else ""
@@ -267,6 +267,6 @@ def _edge_label(
     return "<" + "<BR/>".join(parts) + ">", has_grad
 
 
-def short(s: str, limit: int = 24) -> str:
-    """``s`` cut to ``limit`` characters with an ellipsis (names in keys and edge labels)."""
-    return s if len(s) <= limit else s[: limit - 1] + "…"
+def short(s: str) -> str:
+    """A name as written in keys and edge labels (``∂L/∂name``): at most 24 characters."""
+    return clip(s, 24)

@@ -17,11 +17,13 @@ import numpy as np
 from graphviz_autodiff.util import has_nonfinite
 
 from ..themes import Theme, scale_colour
-from .labels import array_norm, escape, font, format_scalar, grad_font, text
+from .labels import MAX_NAME, array_norm, clip, escape, font, format_scalar, grad_font, split_lines, text
 from .nodes import Unit
 from .options import RenderOptions
 
 __all__ = ["Scale", "caption", "legend", "overlay_colours"]
+
+_TITLE_LINES = 3  # a title with line breaks is drawn on at most this many lines
 
 #: The overlay's log10 range ``(low, high)``, or ``None`` when it has none.
 Scale = tuple[float, float] | None
@@ -64,7 +66,11 @@ def caption(opts: RenderOptions, title: str | None, scale: Scale) -> str | None:
     t = opts.theme
     rows = []
     if title:
-        rows.append(f"<TR><TD>{font('<B>' + escape(title) + '</B>', size=t.title_fontsize)}</TD></TR>")
+        lines = split_lines(title)
+        if len(lines) > _TITLE_LINES:
+            lines = [*lines[: _TITLE_LINES - 1], lines[_TITLE_LINES - 1] + " …"]
+        lines = "<BR/>".join(escape(clip(line, 2 * MAX_NAME)) for line in lines)
+        rows.append(f"<TR><TD>{font('<B>' + lines + '</B>', size=t.title_fontsize)}</TD></TR>")
     report = opts.report
     if report is not None:
         records = list(report.nodes)

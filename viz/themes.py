@@ -65,9 +65,11 @@ class Theme:
         Node fills by kind (``group_fill``: a collapsed group).
     cluster_fill, cluster_border : str
         Fill and border of a group drawn as a cluster.
-    pending, current, done, failed, nonfinite : str
-        Border colours of the states the stepper and the debugger set.
-    current_fill, failed_fill, nonfinite_fill : str
+    pending, current, done, failed, nonfinite, inherited : str
+        Border colours of the states the stepper and the debugger set
+        (``inherited``: the node's own backward is right but the gradient it
+        received is already wrong).
+    current_fill, failed_fill, nonfinite_fill, inherited_fill : str
         Fills of the states that must stand out.
     overlay_scale : tuple of str
         Colour stops of overlays, from low to high.
@@ -112,6 +114,8 @@ class Theme:
     current_fill: str = "#fff59d"
     failed_fill: str = "#fde2e2"
     nonfinite_fill: str = "#f3e5f5"
+    inherited: str = "#e65100"
+    inherited_fill: str = "#ffd3a6"
     overlay_scale: tuple[str, ...] = ("#fff5eb", "#fdd0a2", "#fdae6b", "#fd8d3c")
     overlay_missing: str = "#eeeeee"
     heatmap_neg: str = "#2166ac"
@@ -194,6 +198,8 @@ DARK = Theme(
     current_fill="#2a2a55",
     failed_fill="#4a1c1c",
     nonfinite_fill="#3b1d44",
+    inherited="#ffa040",
+    inherited_fill="#5c2a05",
     overlay_scale=("#263238", "#37474f", "#8d6e2f", "#c0562b"),
     overlay_missing="#303030",
     heatmap_neg="#4393c3",
@@ -226,6 +232,8 @@ PRINT = Theme(
     current_fill="#ededed",
     failed_fill="#c8c8c8",
     nonfinite_fill="#a8a8a8",
+    inherited="#000000",
+    inherited_fill="#949494",
     overlay_scale=("#ffffff", "#d9d9d9", "#a6a6a6", "#737373"),
     overlay_missing="#f5f5f5",
     heatmap_neg="#000000",

@@ -35,3 +35,22 @@ def test_theme_colours_are_six_digit_hex():
         assert all(re.fullmatch(r"#[0-9a-f]{6}", c) for c in theme.overlay_scale)
     with pytest.raises(ValueError, match="6-digit"):
         Theme(name="bad", text="#eef")
+
+
+@pytest.mark.parametrize("theme", sorted(THEMES))
+def test_every_state_has_a_colour_of_its_own(theme):
+    t = THEMES[theme]
+    fills = {
+        "input": t.input_fill,
+        "parameter": t.parameter_fill,
+        "op": t.op_fill,
+        "constant": t.constant_fill,
+        "group": t.group_fill,
+        "current": t.current_fill,
+        "failed": t.failed_fill,
+        "nonfinite": t.nonfinite_fill,
+    }
+    assert t.inherited_fill not in fills.values()
+    if theme != "print":  # grayscale: borders are all black there; the fill and the diagonals tell
+        borders = {t.border, t.pending, t.current, t.done, t.failed, t.nonfinite}
+        assert t.inherited not in borders

@@ -50,7 +50,7 @@ from .clusters import cluster_paths, collapse_depth, emit_units, make_units
 from .labels import escape_attr
 from .nodes import add_edges
 from .options import OVERLAYS, RANKDIRS, STATES, RenderOptions, validate_options
-from .overlays import Scale, caption, overlay_colours
+from .overlays import Presence, Scale, caption, overlay_colours
 from .states import NodeFacts, fold_constants, grad_path, known_grads, node_states
 
 __all__ = ["OVERLAYS", "RANKDIRS", "STATES", "Diagram", "render", "select", "to_dot"]
@@ -98,7 +98,7 @@ def render(
     overlay: str | None = None,
     only_grad_path: bool = False,
     collapse: bool | int = False,
-    legend: bool = False,
+    legend: bool | str = False,
     states: Mapping[int | str, str] | None = None,
     report: Any = None,
     fold_constants: bool = True,
@@ -139,20 +139,25 @@ def render(
     collapse : bool or int
         ``True`` draws every top-level group as one node; an int ``d``
         collapses the groups nested ``d`` deep (``0`` is the same as ``True``).
-    legend : bool
+    legend : {False, True, "present", "all"}
         Add a legend (node kinds, states, gradient notation, overlay colour bar)
-        at the bottom; the title then becomes its first line.
+        at the bottom; the title then becomes its first line. ``True``: every
+        kind and state (``inherited`` only with a report or an inherited node);
+        ``"present"``: only the kinds and states this picture shows (static
+        pictures, slides); ``"all"``: every one (a walk whose frames differ).
     states : dict, optional
-        ``{node id: state}`` with states among ``"pending", "current", "done",
-        "failed", "nonfinite"``; overrides the state read from the node's
-        ``status`` attribute (and from ``report``).
+        ``{node id: state}`` with states among :data:`STATES` (``"pending",
+        "current", "done", "failed", "nonfinite", "inherited"``); overrides the
+        state read from the node's ``status`` attribute (and from ``report``).
     report : object, optional
         A gradient-check report: ``report.nodes`` is a list of records with
         ``.node`` (node id or None), ``.kind`` (``"ok"``, ``"wrong_gradient"``,
         ``"shape"``, ``"nonfinite_forward"``, ``"nonfinite_backward"``,
-        ``"exception"``, ``"no_gradient"``, ``"reuse"``), ``.diagnosis``,
-        ``.max_rel_error`` and optionally ``.message``. Failing nodes are drawn
-        as failed, with the error on them.
+        ``"exception"``, ``"no_gradient"``, ``"reuse"``, ``"inherits_wrong"``),
+        ``.diagnosis``, ``.max_rel_error`` and optionally ``.message``. Failing
+        nodes are drawn as failed (or nonfinite), with the error on them; a node
+        that only receives a wrong gradient (``"inherits_wrong"``) is drawn
+        ``inherited`` (orange, marked corners), never as a green "ok".
     fold_constants : bool, default True
         Fold scalar constants into the op's label (``×2``) instead of drawing
         them as nodes.
@@ -277,13 +282,13 @@ def _draw(graph: Graph, nodes: list[int], opts: RenderOptions) -> Diagram:
     units, rep = make_units(G, graph.groups, nodes, paths, depth, facts, opts.lang)
     colours, scale = overlay_colours(units.values(), opts.overlay, opts.theme)
     dg = Diagram(name="computational_graph", timeout=opts.timeout)
-    _graph_attrs(dg, opts, graph.name, scale)
+    _graph_attrs(dg, opts, graph.name, scale, Presence.of(units.values()))
     emit_units(dg, units, graph.groups, colours, opts)
     add_edges(dg, G, nodes, units, rep, opts)
     return dg
 
 
-def _graph_attrs(dg: Diagram, opts: RenderOptions, name: str | None, scale: Scale) -> None:
+def _graph_attrs(dg: Diagram, opts: RenderOptions, name: str | None, scale: Scale, present: Presence) -> None:
     t: Theme = opts.theme
     dg.attr(
         "graph",
@@ -316,6 +321,6 @@ def _graph_attrs(dg: Diagram, opts: RenderOptions, name: str | None, scale: Scal
         arrowsize="0.7",
         penwidth=f"{t.penwidth * 0.9:g}",
     )
-    text = caption(opts, opts.title if opts.title is not None else name, scale)
+    text = caption(opts, opts.title if opts.title is not None else name, scale, present)
     if text:
         dg.attr("graph", label=text, labelloc="b" if opts.legend else "t", labeljust="c")

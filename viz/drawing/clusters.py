@@ -206,7 +206,7 @@ def _common_prefix(paths: list[tuple[str, ...]]) -> tuple[str, ...]:
 
 
 def _group_state(states: list[str]) -> str:
-    for state in ("failed", "nonfinite", "current"):
+    for state in ("failed", "nonfinite", "current", "inherited"):
         if state in states:
             return state
     if states and all(s == "done" for s in states):

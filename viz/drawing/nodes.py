@@ -24,7 +24,15 @@ from .states import NodeFacts
 
 __all__ = ["Unit", "add_edges", "node_attrs", "node_label", "node_unit", "shape_text", "short"]
 
-_PEN = {"forward": 1.0, "pending": 0.8, "current": 2.2, "done": 1.2, "failed": 2.0, "nonfinite": 2.0}
+_PEN = {
+    "forward": 1.0,
+    "pending": 0.8,
+    "current": 2.2,
+    "done": 1.2,
+    "failed": 2.0,
+    "nonfinite": 2.0,
+    "inherited": 2.0,
+}
 
 _SYMBOLS = {"Mul": ("×", "×"), "Add": ("+", "+"), "Sub": ("−", "−"), "Div": ("÷", "÷"), "Pow": ("^", "^")}
 
@@ -107,7 +115,12 @@ def node_attrs(unit: Unit, opts: RenderOptions, metric_colour: str | None) -> di
         "constant": t.constant_fill,
         "group": t.group_fill,
     }.get(kind, t.op_fill)
-    fill = {"current": t.current_fill, "failed": t.failed_fill, "nonfinite": t.nonfinite_fill}.get(state, fill)
+    fill = {
+        "current": t.current_fill,
+        "failed": t.failed_fill,
+        "nonfinite": t.nonfinite_fill,
+        "inherited": t.inherited_fill,
+    }.get(state, fill)
     if metric_colour is not None:
         fill = metric_colour
     style = ["filled"]
@@ -115,6 +128,8 @@ def node_attrs(unit: Unit, opts: RenderOptions, metric_colour: str | None) -> di
         style.append("rounded")
     if state == "pending":
         style.append("dashed")
+    if state == "inherited":
+        style.append("diagonals")  # marked corners: told apart without colour too
     colour = {
         "forward": t.border,
         "pending": t.pending,
@@ -122,6 +137,7 @@ def node_attrs(unit: Unit, opts: RenderOptions, metric_colour: str | None) -> di
         "done": t.done,
         "failed": t.failed,
         "nonfinite": t.nonfinite,
+        "inherited": t.inherited,
     }[state]
     attrs = {
         "label": node_label(unit, opts),

@@ -25,10 +25,15 @@ import numpy as np
 from ..themes import Theme, get_theme
 from .labels import LANGS
 
-__all__ = ["OVERLAYS", "RANKDIRS", "STATES", "RenderOptions", "node_id", "validate_options"]
+__all__ = ["LEGENDS", "OVERLAYS", "RANKDIRS", "STATES", "RenderOptions", "node_id", "validate_options"]
 
-#: States a node can be drawn in (``render(states=...)`` accepts these).
-STATES = ("pending", "current", "done", "failed", "nonfinite")
+#: States a node can be drawn in (``render(states=...)`` accepts these). ``"inherited"``: the node's own
+#: backward is right, but the gradient it received is already wrong (the debugger's ``"inherits_wrong"``).
+STATES = ("pending", "current", "done", "failed", "nonfinite", "inherited")
+#: Values of ``render(legend=...)`` besides ``False``: ``True`` is the standard legend (every kind and state;
+#: ``inherited`` when a report is drawn or a node is in it), ``"present"`` lists only the kinds and states
+#: in this picture (static pictures, slides), ``"all"`` every kind and state (the frames of a walk).
+LEGENDS = (True, "present", "all")
 OVERLAYS = ("grad_norm", "magnitude", "nonfinite")
 RANKDIRS = ("LR", "TB", "RL", "BT")
 
@@ -38,7 +43,8 @@ class RenderOptions:
     """Every option of :func:`viz.render`, checked (see its docstring for their meaning).
 
     ``collapse`` is the depth of the groups drawn as one node (``None``: no
-    group is collapsed); ``states`` maps graph node ids to state overrides.
+    group is collapsed); ``states`` maps graph node ids to state overrides;
+    ``legend`` is ``None`` (no legend), ``"standard"``, ``"present"`` or ``"all"``.
     """
 
     theme: Theme
@@ -51,7 +57,7 @@ class RenderOptions:
     overlay: str | None = None
     only_grad_path: bool = False
     collapse: int | None = None
-    legend: bool = False
+    legend: str | None = None
     states: Mapping[int, str] | None = None
     report: Any = None
     fold_constants: bool = True
@@ -82,7 +88,7 @@ def validate_options(
     overlay: str | None = None,
     only_grad_path: bool = False,
     collapse: bool | int = False,
-    legend: bool = False,
+    legend: bool | str = False,
     states: Mapping[int | str, str] | None = None,
     report: Any = None,
     fold_constants: bool = True,
@@ -128,7 +134,7 @@ def validate_options(
         overlay=overlay,
         only_grad_path=_flag("only_grad_path", only_grad_path),
         collapse=depth,
-        legend=_flag("legend", legend),
+        legend=_legend(legend),
         states=_states(states),
         report=report,
         fold_constants=_flag("fold_constants", fold_constants),
@@ -148,6 +154,16 @@ def _flag(option: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise ValueError(f"render: {option} must be True or False, got {value!r}")
     return bool(value)
+
+
+def _legend(value: Any) -> str | None:
+    if value is False or value is None or (isinstance(value, np.bool_) and not value):
+        return None
+    if value is True or isinstance(value, np.bool_):
+        return "standard"
+    if isinstance(value, str) and value in LEGENDS:
+        return value
+    raise ValueError(f"render: legend must be one of False, {', '.join(map(repr, LEGENDS))}, got {value!r}")
 
 
 def _int(option: str, value: Any, low: int, high: int | None = None) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,13 +21,45 @@ from ..themes import Theme, scale_colour
 from .labels import MAX_NAME, array_norm, clip, escape, font, format_scalar, grad_font, split_lines, text
 from .nodes import Unit
 from .options import RenderOptions
+from .states import INHERITS_WRONG
 
-__all__ = ["Scale", "caption", "legend", "overlay_colours"]
+__all__ = ["Presence", "Scale", "caption", "legend", "overlay_colours"]
 
 _TITLE_LINES = 3  # a title with line breaks is drawn on at most this many lines
 
 #: The overlay's log10 range ``(low, high)``, or ``None`` when it has none.
 Scale = tuple[float, float] | None
+
+
+@dataclass(frozen=True)
+class Presence:
+    """What a picture shows, for a legend of only what is there (``legend="present"``).
+
+    Attributes
+    ----------
+    kinds, states : frozenset of str
+        Kinds (``input``, ``op``, ``group``...) and states of the drawn units.
+    dashes : bool
+        Some value row shows a gradient not computed yet (``—``).
+    grads : bool
+        Some unit shows a gradient (so edges may carry ``←`` gradients).
+    """
+
+    kinds: frozenset[str] = frozenset()
+    states: frozenset[str] = frozenset()
+    dashes: bool = False
+    grads: bool = False
+
+    @classmethod
+    def of(cls, units: Iterable[Unit]) -> Presence:
+        """What the drawn ``units`` show."""
+        units = list(units)
+        return cls(
+            kinds=frozenset(u.kind for u in units),
+            states=frozenset(u.state for u in units),
+            dashes=any(u.grad is None and u.shape is not None for u in units),
+            grads=any(u.grad is not None for u in units),
+        )
 
 
 def overlay_colours(units: Iterable[Unit], overlay: str | None, theme: Theme) -> tuple[dict[str, str], Scale]:
@@ -61,7 +94,7 @@ def overlay_colours(units: Iterable[Unit], overlay: str | None, theme: Theme) ->
     return colours, ((lo, hi) if logs else None)
 
 
-def caption(opts: RenderOptions, title: str | None, scale: Scale) -> str | None:
+def caption(opts: RenderOptions, title: str | None, scale: Scale, present: Presence | None = None) -> str | None:
     """The HTML-like graph label: title, report summary and legend (``None`` if there is nothing)."""
     t = opts.theme
     rows = []
@@ -69,59 +102,79 @@ def caption(opts: RenderOptions, title: str | None, scale: Scale) -> str | None:
         lines = split_lines(title)
         if len(lines) > _TITLE_LINES:
             lines = [*lines[: _TITLE_LINES - 1], lines[_TITLE_LINES - 1] + " …"]
-        lines = "<BR/>".join(escape(clip(line, 2 * MAX_NAME)) for line in lines)
-        rows.append(f"<TR><TD>{font('<B>' + lines + '</B>', size=t.title_fontsize)}</TD></TR>")
-    report = opts.report
-    if report is not None:
-        records = list(report.nodes)
-        bad = sum(1 for r in records if str(getattr(r, "kind", "ok")) != "ok")
-        summary = escape(text("report", opts.lang, bad=bad, n=len(records)))
-        rows.append(f"<TR><TD>{font(summary, colour=t.failed if bad else t.done, size=t.small_fontsize)}</TD></TR>")
+        text_lines = "<BR/>".join(escape(clip(line, 2 * MAX_NAME)) for line in lines)
+        rows.append(f"<TR><TD>{font('<B>' + text_lines + '</B>', size=t.title_fontsize)}</TD></TR>")
+    if opts.report is not None:
+        rows.append(f"<TR><TD>{_report_summary(opts)}</TD></TR>")
     if opts.legend:
-        rows.append(f"<TR><TD>{legend(opts, scale)}</TD></TR>")
+        rows.append(f"<TR><TD>{legend(opts, scale, present or Presence())}</TD></TR>")
     if not rows:
         return None
     return '<<TABLE BORDER="0" CELLSPACING="2" CELLPADDING="2">' + "".join(rows) + "</TABLE>>"
 
 
-def legend(opts: RenderOptions, scale: Scale) -> str:
-    """The legend table: node kinds, states, notation, and the overlay's colour bar."""
+def _report_summary(opts: RenderOptions) -> str:
+    t = opts.theme
+    kinds = [str(getattr(r, "kind", "ok")) for r in opts.report.nodes]
+    inherited = kinds.count(INHERITS_WRONG)
+    bad = len(kinds) - kinds.count("ok") - inherited
+    if inherited:
+        summary = text("report_inherited", opts.lang, bad=bad, n=len(kinds), inherited=inherited)
+    else:
+        summary = text("report", opts.lang, bad=bad, n=len(kinds))
+    return font(escape(summary), colour=t.failed if bad or inherited else t.done, size=t.small_fontsize)
+
+
+def legend(opts: RenderOptions, scale: Scale, present: Presence) -> str:
+    """The legend table: node kinds, states, notation, and the overlay's colour bar.
+
+    ``opts.legend`` chooses the entries: ``"standard"`` every kind and state
+    (``inherited`` only with a report or an inherited node), ``"all"`` every
+    one, ``"present"`` only what ``present`` says the picture shows.
+    """
     t = opts.theme
     lang = opts.lang
     size = t.small_fontsize
+    mode = opts.legend
 
     def cell(label: str, fill: str, border: str, width: float = 1.0, style: str = "") -> str:
         content = font(escape(label), colour=t.text, size=size)
         return f'<TD BGCOLOR="{fill}" COLOR="{border}" BORDER="{max(1, round(width))}"{style}>{content}</TD>'
 
-    kinds = [
-        cell(text("input", lang), t.input_fill, t.border),
-        cell(text("parameter", lang), t.parameter_fill, t.border, 2),
-        cell(text("op", lang), t.op_fill, t.border, 1, ' STYLE="rounded"'),
-        cell(text("constant", lang), t.constant_fill, t.border),
-        cell(text("group", lang), t.group_fill, t.border),
-    ]
-    states = [
-        cell(text("forward", lang), t.op_fill, t.border),
-        cell(text("pending", lang), t.op_fill, t.pending),
-        cell(text("current", lang), t.current_fill, t.current, 3),
-        cell(text("done", lang), t.op_fill, t.done, 2),
-        cell(text("failed", lang), t.failed_fill, t.failed, 2),
-        cell(text("nonfinite", lang), t.nonfinite_fill, t.nonfinite, 2),
-    ]
-    notes = [
-        f"<TD>{font(escape(text('not_computed', lang)), colour=t.muted, size=size)}</TD>",
-        f"<TD>{grad_font(font(escape(text('edge_grad', lang)), size=size), t)}</TD>",
-    ]
+    kinds = {
+        "input": cell(text("input", lang), t.input_fill, t.border),
+        "parameter": cell(text("parameter", lang), t.parameter_fill, t.border, 2),
+        "op": cell(text("op", lang), t.op_fill, t.border, 1, ' STYLE="rounded"'),
+        "constant": cell(text("constant", lang), t.constant_fill, t.border),
+        "group": cell(text("group", lang), t.group_fill, t.border),
+    }
+    states = {
+        "forward": cell(text("forward", lang), t.op_fill, t.border),
+        "pending": cell(text("pending", lang), t.op_fill, t.pending),
+        "current": cell(text("current", lang), t.current_fill, t.current, 3),
+        "done": cell(text("done", lang), t.op_fill, t.done, 2),
+        "failed": cell(text("failed", lang), t.failed_fill, t.failed, 2),
+        "nonfinite": cell(text("nonfinite", lang), t.nonfinite_fill, t.nonfinite, 2),
+        "inherited": cell(text("inherited", lang), t.inherited_fill, t.inherited, 2),
+    }
+    notes = {
+        "dashes": f"<TD>{font(escape(text('not_computed', lang)), colour=t.muted, size=size)}</TD>",
+        "grads": f"<TD>{grad_font(font(escape(text('edge_grad', lang)), size=size), t)}</TD>",
+    }
+    if mode == "present":
+        kinds = {k: v for k, v in kinds.items() if k in present.kinds}
+        states = {k: v for k, v in states.items() if k in present.states}
+        notes = {k: v for k, v in notes.items() if getattr(present, k)}
+    elif mode == "standard" and opts.report is None and "inherited" not in present.states:
+        del states["inherited"]
+    cells = list(notes.values())
     if opts.heatmap:
-        notes.append(f"<TD>{font(escape(text('heatmap', lang)), colour=t.muted, size=size)}</TD>")
+        cells.append(f"<TD>{font(escape(text('heatmap', lang)), colour=t.muted, size=size)}</TD>")
     heading = font("<B>" + escape(text("legend", lang)) + "</B>", size=t.fontsize * 0.8)
-    rows = [
-        f'<TR><TD ALIGN="LEFT">{heading}</TD></TR>',
-        _inner_row(kinds),
-        _inner_row(states),
-        _inner_row(notes, spacing=8),
-    ]
+    rows = [f'<TR><TD ALIGN="LEFT">{heading}</TD></TR>']
+    rows += [_inner_row(list(group.values())) for group in (kinds, states) if group]
+    if cells:
+        rows.append(_inner_row(cells, spacing=8))
     if opts.overlay is not None:
         rows.append(f"<TR><TD>{_colour_bar(opts, scale)}</TD></TR>")
     return (

@@ -39,10 +39,22 @@ from .labels import core_text, escape, font, format_scalar, format_value, text
 from .labels import wrap as wrap_text
 from .options import RenderOptions, node_id
 
-__all__ = ["NodeFacts", "fold_constants", "grad_path", "known_grad", "known_grads", "node_states", "status_state"]
+__all__ = [
+    "INHERITS_WRONG",
+    "NodeFacts",
+    "fold_constants",
+    "grad_path",
+    "known_grad",
+    "known_grads",
+    "node_states",
+    "status_state",
+    "verdict_state",
+]
 
 # Which state wins when the report and the status disagree (higher wins).
-_STATE_RANK = {"forward": 0, "pending": 1, "done": 2, "current": 3, "nonfinite": 4, "failed": 5}
+_STATE_RANK = {"forward": 0, "pending": 1, "done": 2, "inherited": 3, "current": 4, "nonfinite": 5, "failed": 6}
+#: The debugger's verdict for a node whose own backward is right but whose received gradient is wrong.
+INHERITS_WRONG = "inherits_wrong"
 
 
 @dataclass
@@ -121,6 +133,23 @@ def status_state(kind: str, status: str, known: Any) -> str:
     return "done" if status == "done" else "forward"
 
 
+def verdict_state(kind: str) -> str | None:
+    """The state a gradient-check verdict draws a node in (``None``: the verdict leaves the state alone).
+
+    ``"ok"`` leaves it; ``"inherits_wrong"`` is ``"inherited"`` (never a green
+    ``done``); ``"nonfinite_forward"`` / ``"nonfinite_backward"`` are
+    ``"nonfinite"``; every other verdict is ``"failed"``.
+
+    >>> verdict_state("ok"), verdict_state("inherits_wrong"), verdict_state("shape")
+    (None, 'inherited', 'failed')
+    """
+    if kind == "ok":
+        return None
+    if kind == INHERITS_WRONG:
+        return "inherited"
+    return "nonfinite" if kind.startswith("nonfinite") else "failed"
+
+
 def fold_constants(
     G: nx.DiGraph, nodes: list[int], precision: int, lang: str
 ) -> tuple[list[int], dict[int, list[tuple[int, str]]]]:
@@ -159,8 +188,9 @@ def node_states(G: nx.DiGraph, nodes: list[int], facts: NodeFacts, opts: RenderO
     """Fill ``facts.state`` and ``facts.notes`` of every node (``facts.grads`` must be filled).
 
     In order: the status (:func:`status_state`), NaN/Inf in the value or the
-    shown gradient, ``opts.report`` (a failing verdict raises the state, and
-    every verdict adds a row), then ``opts.states`` (the caller's overrides win).
+    shown gradient, ``opts.report`` (a verdict raises the state to
+    :func:`verdict_state`'s, never lowers it, and adds a row), then
+    ``opts.states`` (the caller's overrides win).
     """
     theme, lang = opts.theme, opts.lang
     for n in nodes:
@@ -185,10 +215,9 @@ def _apply_report(report: Any, selected: set[int], facts: NodeFacts, theme: Them
         if n is None or n not in selected:
             continue
         kind = str(getattr(record, "kind", "ok"))
-        if kind != "ok":
-            new = "nonfinite" if kind.startswith("nonfinite") else "failed"
-            if _STATE_RANK[new] > _STATE_RANK[facts.state[n]]:
-                facts.state[n] = new
+        new = verdict_state(kind)
+        if new is not None and _STATE_RANK[new] > _STATE_RANK[facts.state[n]]:
+            facts.state[n] = new
         facts.notes.setdefault(n, []).extend(_report_rows(record, kind, theme, lang))
 
 
@@ -199,7 +228,9 @@ def _error_rows(error: str, theme: Theme) -> list[str]:
 
 def _report_rows(record: Any, kind: str, theme: Theme, lang: str) -> list[str]:
     ok = kind == "ok"
-    head = ("✓ " if ok else "✗ ") + core_text(f"kind.{kind}", lang, kind)
+    inherited = kind == INHERITS_WRONG
+    name = core_text(f"kind.{kind}", lang, text("inherits_wrong", lang) if inherited else kind)
+    head = ("✓ " if ok else "↳ " if inherited else "✗ ") + name
     err = getattr(record, "max_rel_error", None)
     if err is not None:
         head += f" · {text('rel_error', lang)} {format_scalar(float(err), 2)}"
@@ -213,5 +244,5 @@ def _report_rows(record: Any, kind: str, theme: Theme, lang: str) -> list[str]:
         message = getattr(record, "message", None)
         if message:
             lines.extend(escape(line) for line in wrap_text(str(message), 44, 3))
-    colour = theme.done if ok else theme.failed
+    colour = theme.done if ok else theme.inherited if inherited else theme.failed
     return [font('<BR ALIGN="LEFT"/>'.join(lines), colour=colour, size=theme.small_fontsize)]

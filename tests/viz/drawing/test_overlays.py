@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 import graphviz_autodiff as gad
 import viz
 from graphviz_autodiff.ops import Sum
-from tests.viz.conftest import (
-    lecture5,
-)
+from tests.viz.conftest import Record, Report, lecture5
 from tests.viz.drawing.helpers import fill, node_stmt
 from viz.themes import THEMES, scale_colour
 
@@ -79,3 +79,40 @@ def test_title():
     with gad.Graph(name="named graph") as g:
         Sum()(np.ones(2))
     assert "named graph" in viz.to_dot(g)
+
+
+def legend_cells(source: str) -> list[str]:
+    """The words of the legend's kind and state cells (bordered <TD>s), in order."""
+    legend = source.split("Legend", 1)[1]
+    return re.findall(
+        r'<TD BGCOLOR="#[0-9a-f]{6}" COLOR="#[0-9a-f]{6}" BORDER="\d"[^>]*><FONT[^>]*>([^<]+)</FONT>', legend
+    )
+
+
+def test_legend_present_lists_only_the_kinds_and_states_in_the_picture():
+    before = viz.to_dot(lecture5(), legend="present")
+    assert legend_cells(before) == ["input", "parameter", "op", "forward only"]
+    assert "not computed yet" in before and "gradient flowing back" not in before
+    after = viz.to_dot(lecture5(backward=True), legend="present", states={2: "current"})
+    assert legend_cells(after) == ["input", "parameter", "op", "current", "done"]
+    assert "not computed yet" not in after and "gradient flowing back" in after
+    x = gad.Tensor(np.array([1.0, 2.0]), name="x")
+    constants = viz.to_dot(2 * x, legend="present", fold_constants=False)
+    assert "constant" in legend_cells(constants)
+
+
+def test_standard_legend_shows_every_state_and_inherited_only_with_a_report():
+    L = lecture5(backward=True)
+    standard = legend_cells(viz.to_dot(L, legend=True))
+    assert standard == [
+        "input", "parameter", "op", "constant", "group",
+        "forward only", "pending", "current", "done", "failed", "NaN / Inf",
+    ]  # fmt: skip
+    report = Report([Record(node=2, kind="ok")])
+    assert legend_cells(viz.to_dot(L, legend=True, report=report))[-1] == "receives a wrong ∂L/∂"
+    assert legend_cells(viz.to_dot(L, legend=True, states={2: "inherited"}))[-1] == "receives a wrong ∂L/∂"
+    assert legend_cells(viz.to_dot(L, legend="all")) == [*standard, "receives a wrong ∂L/∂"]
+    with pytest.raises(ValueError, match=r"legend must be one of False, True, 'present', 'all', got 'some'"):
+        viz.render(L, legend="some")
+    with pytest.raises(ValueError, match="legend must be"):
+        viz.render(L, legend=1)

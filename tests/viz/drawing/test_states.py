@@ -8,8 +8,11 @@ import pytest
 import graphviz_autodiff as gad
 import viz
 from graphviz_autodiff import Differentiable
-from graphviz_autodiff.ops import Identity, Squared, Sum
+from graphviz_autodiff.ops import Identity, Linear, Squared, Sum
 from tests.viz.conftest import (
+    LECTURE_THETA,
+    LECTURE_X,
+    LECTURE_Y,
     Record,
     Report,
     lecture5,
@@ -18,6 +21,7 @@ from tests.viz.conftest import (
 )
 from tests.viz.drawing.helpers import fmt, lecture_numbers, node_stmt
 from viz.drawing import known_grad, status_state
+from viz.drawing.states import verdict_state
 from viz.themes import THEMES
 
 # Graphviz printing anything on stderr (an unknown colour, a bad attribute) fails the test.
@@ -180,3 +184,70 @@ def test_render_and_the_rule_agree_on_every_node_mid_pass():
         stmt = node_stmt(source, f"n{n}")
         assert ("—" in stmt) == (shown is None), (n, stmt)
         assert f'class="{status_state(attrs["kind"], attrs["status"], shown)} ' in stmt
+
+
+# -- "inherited": the node's own backward is right, the gradient it received is not -----------------------------
+def inherited_report() -> Report:
+    """Squared (5) is the culprit; Identity (3) and Linear (2) receive its wrong gradient; Sum (6) is ok."""
+    return Report(
+        [
+            Record(node=5, kind="wrong_gradient", diagnosis="factor", max_rel_error=0.5),
+            Record(node=3, kind="inherits_wrong", max_rel_error=0.5, message="receives ∂L/∂μ from node 5"),
+            Record(node=2, kind="inherits_wrong", max_rel_error=0.5),
+            Record(node=6, kind="ok", max_rel_error=1e-10),
+        ]
+    )
+
+
+@pytest.mark.parametrize("theme", sorted(THEMES))
+def test_a_report_draws_inherited_nodes_never_as_a_green_ok(theme):
+    L = lecture5(backward=True)
+    t = THEMES[theme]
+    source = viz.to_dot(L, report=inherited_report(), theme=theme, legend=True)
+    for n in (2, 3):
+        stmt = node_stmt(source, f"n{n}")
+        assert 'class="inherited op"' in stmt
+        assert f'fillcolor="{t.inherited_fill}"' in stmt and f'color="{t.inherited}"' in stmt
+        assert "diagonals" in stmt  # marked corners: visible without colour (print)
+        assert "✓" not in stmt
+        if t.done != t.text:  # print draws every border and text black
+            assert f'color="{t.done}"' not in stmt and f'COLOR="{t.done}"' not in stmt
+        assert "↳ inherits a wrong gradient · rel. error 0.5" in stmt
+    assert "receives ∂L/∂μ from node 5" in node_stmt(source, "n3")
+    assert 'class="failed op"' in node_stmt(source, "n5") and 'class="done op"' in node_stmt(source, "n6")
+    assert "gradient check: 1 of 4 nodes failed, 2 receive a wrong gradient" in source
+    assert "receives a wrong ∂L/∂" in source  # the legend entry
+    ru = viz.to_dot(L, report=inherited_report(), lang="ru", legend=True)
+    assert "получает неверный ∂L/∂" in ru and "получают неверный градиент" in ru
+
+
+def test_inherited_ranks_above_done_and_below_failure_and_overrides():
+    L = lecture5(backward=True)
+    report = Report([Record(node=6, kind="inherits_wrong"), Record(node=6, kind="nonfinite_backward")])
+    assert 'class="nonfinite op"' in node_stmt(viz.to_dot(L, report=report), "n6")  # a failure wins
+    source = viz.to_dot(L, states={4: "inherited"})
+    assert 'class="inherited input"' in node_stmt(source, "n4")
+    assert 'class="done op"' in node_stmt(viz.to_dot(L, report=inherited_report(), states={2: "done"}), "n2")
+    assert verdict_state("inherits_wrong") == "inherited" and verdict_state("ok") is None
+    assert verdict_state("nonfinite_forward") == "nonfinite" and verdict_state("reuse") == "failed"
+
+
+def test_a_collapsed_group_with_an_inherited_node_is_inherited():
+    L = lecture5(backward=True)
+    with gad.Graph() as g:
+        with gad.group("model", n_params=4):
+            z = Linear(4, theta=LECTURE_THETA.copy())(LECTURE_X)
+        loss = Sum()(Squared()(z, LECTURE_Y))
+    loss.backward()
+    del L
+    linear = next(n for n, d in g.nx.nodes(data=True) if d["label"] == "Linear")
+    source = viz.to_dot(g, collapse=True, report=Report([Record(node=linear, kind="inherits_wrong")]))
+    key = next(iter(g.groups))
+    assert 'class="inherited group"' in node_stmt(source, key)
+
+
+@pytest.mark.dot
+def test_inherited_state_in_svg():
+    root = parse_svg(viz.to_svg(lecture5(backward=True), report=inherited_report(), legend=True))
+    classes = {name: g.get("class") for name, g in svg_nodes(root).items()}
+    assert classes["n2"] == classes["n3"] == "node inherited op"

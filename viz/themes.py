@@ -1,6 +1,6 @@
 """Themes: fonts, sizes and colours of a drawing.
 
-Four themes ship with ``viz``:
+Five themes ship with ``viz``:
 
 ``lecture``
     Large fonts for slides; inputs blue, parameters amber with a double
@@ -13,6 +13,10 @@ Four themes ship with ``viz``:
 ``print``
     Grayscale, readable on paper: kinds differ by border and shape, gradients
     are set in italics.
+``slide``
+    The lecture colours with large type (values as large as headers), for a
+    picture on a 16:9 slide: ``viz.save(L, "slide.png", preset="slide")``
+    (see :mod:`viz.slides`).
 
 A theme is a frozen dataclass; make a variant with :func:`dataclasses.replace`
 and pass it as ``viz.render(g, theme=my_theme)``. Every colour is a 6-digit hex
@@ -242,7 +246,20 @@ PRINT = Theme(
     heatmap_nan="#777777",
 )
 
-THEMES: dict[str, Theme] = {t.name: t for t in (LECTURE, COMPACT, DARK, PRINT)}
+SLIDE = Theme(
+    name="slide",
+    fontsize=22.0,
+    value_fontsize=20.0,
+    small_fontsize=16.0,
+    edge_fontsize=16.0,
+    title_fontsize=28.0,
+    nodesep=0.25,
+    ranksep=0.3,
+    penwidth=2.0,
+    cell_size=12,
+)
+
+THEMES: dict[str, Theme] = {t.name: t for t in (LECTURE, COMPACT, DARK, PRINT, SLIDE)}
 
 
 def get_theme(theme: str | Theme) -> Theme:

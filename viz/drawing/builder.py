@@ -35,7 +35,7 @@ SVG ``<title>``) with ``id="node3"``; a collapsed group ``g0`` is the DOT node
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import graphviz
@@ -44,45 +44,93 @@ import networkx as nx
 from graphviz_autodiff.graph import Graph
 from graphviz_autodiff.tensor import Tensor
 
-from ..dot import run_dot
 from ..themes import Theme
 from .clusters import cluster_paths, collapse_depth, emit_units, make_units
+from .fallback import Fallback, draw
 from .labels import escape_attr
 from .nodes import add_edges
 from .options import OVERLAYS, RANKDIRS, STATES, RenderOptions, validate_options
 from .overlays import Presence, Scale, caption, overlay_colours
 from .states import NodeFacts, fold_constants, grad_path, known_grads, node_states
 
-__all__ = ["OVERLAYS", "RANKDIRS", "STATES", "Diagram", "render", "select", "to_dot"]
+__all__ = ["ON_TIMEOUT", "OVERLAYS", "RANKDIRS", "STATES", "Diagram", "render", "select", "to_dot"]
 
 
 class Diagram(graphviz.Digraph):
     """The :class:`graphviz.Digraph` that :func:`render` returns.
 
     It is a plain ``Digraph`` (``.source``, ``.pipe()``, ``.render()`` work as
-    usual) whose Jupyter display goes through :func:`viz.dot.run_dot`:
-    it honours ``timeout`` and raises
-    :class:`~viz.dot.GraphvizNotFoundError` with install instructions
-    when ``dot`` is missing.
+    usual) whose Jupyter display goes through :func:`viz.drawing.fallback.draw`:
+    it honours ``timeout``, raises :class:`~viz.dot.GraphvizNotFoundError`
+    with install instructions when ``dot`` is missing, and when the layout
+    takes longer than ``timeout`` shows a fallback picture (the collapsed view
+    or a summary) instead of an error, once: a layout that timed out is not
+    tried again with the same timeout.
+
+    Attributes
+    ----------
+    timeout : float or None
+        Seconds Graphviz may take.
+    subject : Graph, Tensor or None
+        What :func:`render` drew (for the fallback picture).
+    render_options : dict
+        The options :func:`render` was called with.
     """
 
-    def __init__(self, *args: Any, timeout: float | None = 30.0, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        timeout: float | None = 30.0,
+        subject: Graph | Tensor | None = None,
+        render_options: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.timeout = timeout
+        self.subject = subject
+        self.render_options = dict(render_options or {})
 
     def _copy_kwargs(self, **kwargs: Any) -> dict[str, Any]:
         copied = super()._copy_kwargs(**kwargs)  # graphviz's own chain drops unknown keywords
-        copied["timeout"] = self.timeout
+        copied.update(timeout=self.timeout, subject=self.subject, render_options=self.render_options)
         return copied
 
+    def fallback(self) -> Fallback | None:
+        """What to draw if the layout times out (``None`` when the diagram was not made by :func:`render`)."""
+        if self.subject is None:
+            return None
+        return Fallback(self.subject, self.render_options, self.timeout)
+
+    def draw(self, fmt: str, *, args: Sequence[str] = (), on_timeout: str = "fallback") -> bytes:
+        """Graphviz's output in format ``fmt`` (``"svg"``, ``"png"``, ...), with the fallback on a timeout.
+
+        Parameters
+        ----------
+        fmt : str
+            Graphviz output format.
+        args : sequence of str
+            Extra Graphviz arguments.
+        on_timeout : {"fallback", "raise"}
+            Draw the fallback picture (with a :class:`~viz.drawing.fallback.FallbackWarning`), or raise
+            :class:`~viz.dot.RenderTimeoutError`.
+        """
+        if on_timeout not in ON_TIMEOUT:
+            raise ValueError(f"on_timeout must be one of {', '.join(map(repr, ON_TIMEOUT))}, got {on_timeout!r}")
+        fallback = self.fallback() if on_timeout == "fallback" else None
+        return draw(self, fmt, timeout=self.timeout, args=args, fallback=fallback)[0]
+
     def _repr_image_svg_xml(self) -> str:
-        return run_dot(self.source, "svg", timeout=self.timeout).decode("utf-8")
+        return self.draw("svg").decode("utf-8")
 
     def _repr_image_png(self) -> bytes:
-        return run_dot(self.source, "png", timeout=self.timeout)
+        return self.draw("png")
 
     def _repr_image_jpeg(self) -> bytes:
-        return run_dot(self.source, "jpeg", timeout=self.timeout)
+        return self.draw("jpeg")
+
+
+#: What to do when Graphviz times out: draw the fallback picture, or raise RenderTimeoutError.
+ON_TIMEOUT = ("fallback", "raise")
 
 
 def render(
@@ -197,28 +245,32 @@ def render(
     >>> "n0" in dot.source and "∂L/∂" in dot.source
     True
     """
-    opts = validate_options(
-        theme=theme,
-        rankdir=rankdir,
-        precision=precision,
-        max_array=max_array,
-        heatmap=heatmap,
-        show_edge_grads=show_edge_grads,
-        show_shapes=show_shapes,
-        overlay=overlay,
-        only_grad_path=only_grad_path,
-        collapse=collapse,
-        legend=legend,
-        states=states,
-        report=report,
-        fold_constants=fold_constants,
-        lang=lang,
-        title=title,
-        max_nodes=max_nodes,
-        timeout=timeout,
-    )
+    options = {
+        "theme": theme,
+        "rankdir": rankdir,
+        "precision": precision,
+        "max_array": max_array,
+        "heatmap": heatmap,
+        "show_edge_grads": show_edge_grads,
+        "show_shapes": show_shapes,
+        "overlay": overlay,
+        "only_grad_path": only_grad_path,
+        "collapse": collapse,
+        "legend": legend,
+        "states": states,
+        "report": report,
+        "fold_constants": fold_constants,
+        "lang": lang,
+        "title": title,
+        "max_nodes": max_nodes,
+        "timeout": timeout,
+    }
+    opts = validate_options(**options)
     graph, nodes = select(graph_or_tensor)
-    return _draw(graph, nodes, opts)
+    diagram = _draw(graph, nodes, opts)
+    diagram.subject = graph_or_tensor
+    diagram.render_options = options
+    return diagram
 
 
 def to_dot(graph_or_tensor: Graph | Tensor, **options: Any) -> str:

@@ -95,6 +95,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "rel_error": "rel. error",
         "report": "gradient check: {bad} of {n} nodes failed",
         "heatmap": "heat-map: blue < 0 < red",
+        "summary_title": "Computational graph",
+        "summary_counts": "{nodes} nodes · {edges} edges · {groups} groups",
+        "summary_ops": "op calls",
+        "summary_more": "… and {kinds} more ops ({calls} calls)",
+        "summary_no_ops": "no op calls",
+        "summary_advice_timeout": "Graphviz was given {timeout} s: pass timeout={larger} (or None) to draw it whole.",
+        "summary_advice_smaller": "Or draw less: collapse=True, only_grad_path=True, or a tensor instead of the graph.",
+        "fallback_reason": "Graphviz could not lay this graph out within {timeout} s.",
+        "fallback_collapsed": "collapsed view: {reason}",
     },
     "ru": {
         "legend": "Легенда",
@@ -135,6 +144,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "rel_error": "отн. ошибка",
         "report": "проверка градиентов: {bad} из {n} узлов с ошибкой",
         "heatmap": "тепловая карта: синий < 0 < красный",
+        "summary_title": "Вычислительный граф",
+        "summary_counts": "узлов: {nodes} · рёбер: {edges} · групп: {groups}",
+        "summary_ops": "вызовы операций",
+        "summary_more": "… и ещё операций: {kinds} (вызовов: {calls})",
+        "summary_no_ops": "нет вызовов операций",
+        "summary_advice_timeout": (
+            "Graphviz получил {timeout} с: передайте timeout={larger} (или None), чтобы нарисовать всё."
+        ),
+        "summary_advice_smaller": "Или рисуйте меньше: collapse=True, only_grad_path=True или тензор вместо графа.",
+        "fallback_reason": "Graphviz не смог разместить этот граф за {timeout} с.",
+        "fallback_collapsed": "свёрнутый вид: {reason}",
     },
 }
 

@@ -130,7 +130,7 @@ def legend(opts: RenderOptions, scale: Scale, present: Presence) -> str:
 
     ``opts.legend`` chooses the entries: ``"standard"`` every kind and state
     (``inherited`` only with a report or an inherited node), ``"all"`` every
-    one, ``"present"`` only what ``present`` says the picture shows.
+    one, ``"present"`` only what ``present`` says the picture shows, in one row.
     """
     t = opts.theme
     lang = opts.lang
@@ -171,10 +171,13 @@ def legend(opts: RenderOptions, scale: Scale, present: Presence) -> str:
     if opts.heatmap:
         cells.append(f"<TD>{font(escape(text('heatmap', lang)), colour=t.muted, size=size)}</TD>")
     heading = font("<B>" + escape(text("legend", lang)) + "</B>", size=t.fontsize * 0.8)
-    rows = [f'<TR><TD ALIGN="LEFT">{heading}</TD></TR>']
-    rows += [_inner_row(list(group.values())) for group in (kinds, states) if group]
-    if cells:
-        rows.append(_inner_row(cells, spacing=8))
+    if mode == "present":  # short: one row, under a picture of any shape
+        rows = [_inner_row([f"<TD>{heading}</TD>", *kinds.values(), *states.values(), *cells], spacing=6)]
+    else:
+        rows = [f'<TR><TD ALIGN="LEFT">{heading}</TD></TR>']
+        rows += [_inner_row(list(group.values())) for group in (kinds, states) if group]
+        if cells:
+            rows.append(_inner_row(cells, spacing=8))
     if opts.overlay is not None:
         rows.append(f"<TR><TD>{_colour_bar(opts, scale)}</TD></TR>")
     return (

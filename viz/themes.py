@@ -127,6 +127,61 @@ class Theme:
     heatmap_pos: str = "#b2182b"
     heatmap_nan: str = "#000000"
 
+    def colours(self) -> dict[str, str]:
+        """Every colour of the theme by field name, ``overlay_scale`` as ``overlay_scale_0``, ``_1``, ...
+
+        >>> THEMES["dark"].colours()["background"]
+        '#1e1e1e'
+        """
+        out = {}
+        for f in fields(self):
+            if f.name in _NOT_COLOURS:
+                continue
+            value = getattr(self, f.name)
+            if f.name == "overlay_scale":
+                out.update({f"overlay_scale_{i}": colour for i, colour in enumerate(value)})
+            else:
+                out[f.name] = value
+        return out
+
+    def css_variables(self, prefix: str = "--gad-") -> dict[str, str]:
+        """The theme as CSS custom properties, for a viewer's style sheet (the widget, the HTML page).
+
+        Colours become ``--gad-<field-with-dashes>`` (``--gad-current-fill: #fff59d``),
+        fonts ``--gad-font-family`` and ``--gad-value-font-family`` (CSS strings,
+        escaped), sizes ``--gad-font-size`` ... in ``pt``. Keys are in a fixed
+        order, so the same theme gives the same CSS.
+
+        Parameters
+        ----------
+        prefix : str
+            Start of every property name (must start with ``--``).
+
+        Examples
+        --------
+        >>> variables = THEMES["dark"].css_variables()
+        >>> variables["--gad-background"], variables["--gad-font-family"]
+        ('#1e1e1e', '"DejaVu Sans"')
+        >>> THEMES["lecture"].css(":root").splitlines()[1]
+        '  --gad-background: #ffffff;'
+        """
+        if not re.fullmatch(r"--[A-Za-z0-9_-]*", prefix):
+            raise ValueError(f"css_variables: prefix must look like '--name-', got {prefix!r}")
+        out = {f"{prefix}{name.replace('_', '-')}": colour for name, colour in self.colours().items()}
+        out[f"{prefix}font-family"] = _css_string(self.fontname)
+        out[f"{prefix}value-font-family"] = _css_string(self.value_fontname)
+        for name in ("fontsize", "value_fontsize", "small_fontsize", "edge_fontsize", "title_fontsize"):
+            out[f"{prefix}{name.replace('fontsize', 'font-size').replace('_', '-')}"] = f"{getattr(self, name):g}pt"
+        out[f"{prefix}grad-font-style"] = "italic" if self.grad_italic else "normal"
+        return out
+
+    def css(self, selector: str = ":root", prefix: str = "--gad-") -> str:
+        """A CSS rule that sets :meth:`css_variables` on ``selector`` (``":root"``, ``".gad-viewer"``)."""
+        if any(c in selector for c in "{};<>"):
+            raise ValueError(f"css: selector must be a plain CSS selector, got {selector!r}")
+        body = "".join(f"  {name}: {value};\n" for name, value in self.css_variables(prefix).items())
+        return f"{selector} {{\n{body}}}\n"
+
     def __post_init__(self) -> None:
         for f in fields(self):
             if f.name in _NOT_COLOURS:
@@ -278,6 +333,12 @@ def get_theme(theme: str | Theme) -> Theme:
         raise ValueError(
             f"render: theme must be one of {', '.join(map(repr, THEMES))} or a viz.themes.Theme, got {theme!r}"
         ) from None
+
+
+def _css_string(text: str) -> str:
+    """``text`` as a CSS string literal (quotes, backslashes, line breaks and ``<>`` escaped: safe in <style>)."""
+    escaped = "".join(c if c not in '"\\\n\r\f<>' and ord(c) >= 32 else f"\\{ord(c):x} " for c in str(text))
+    return f'"{escaped}"'
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:

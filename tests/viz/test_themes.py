@@ -54,3 +54,31 @@ def test_every_state_has_a_colour_of_its_own(theme):
     if theme != "print":  # grayscale: borders are all black there; the fill and the diagonals tell
         borders = {t.border, t.pending, t.current, t.done, t.failed, t.nonfinite}
         assert t.inherited not in borders
+
+
+@pytest.mark.parametrize("theme", sorted(THEMES))
+def test_css_variables_carry_every_colour_for_the_viewer(theme):
+    t = THEMES[theme]
+    variables = t.css_variables()
+    colours = t.colours()
+    assert len(colours) == len(set(colours)) and colours["inherited_fill"] == t.inherited_fill
+    for name, colour in colours.items():
+        assert variables["--gad-" + name.replace("_", "-")] == colour
+        assert re.fullmatch(r"#[0-9a-f]{6}", colour)
+    assert variables["--gad-font-size"] == f"{t.fontsize:g}pt"
+    assert variables["--gad-grad-font-style"] == ("italic" if t.grad_italic else "normal")
+    assert list(variables) == list(t.css_variables())  # a fixed order: the same CSS every time
+    rule = t.css(".gad-viewer")
+    assert rule.startswith(".gad-viewer {\n") and rule.endswith("}\n") and f"--gad-background: {t.background};" in rule
+
+
+def test_css_escapes_what_a_theme_author_typed():
+    odd = Theme(name="odd", fontname='Evil"; } </style><script>')
+    family = odd.css_variables()["--gad-font-family"]
+    assert family.startswith('"') and family.endswith('"') and '"' not in family[1:-1]
+    assert "<" not in family and ">" not in family and "}" in family  # inside the string, harmless
+    assert odd.css_variables(prefix="--x-")["--x-background"] == "#ffffff"
+    with pytest.raises(ValueError, match="prefix"):
+        odd.css_variables(prefix="gad")
+    with pytest.raises(ValueError, match="selector"):
+        odd.css("body { color: red }")

@@ -62,12 +62,15 @@ NAMES = frozenset(
         "theta",
         "bias",
         "axis",
+        "collapse",
+        "timeout",
         "logits",
         "labels",
         # classes and products named in messages
         "Differentiable",
         "Tensor",
         "Python",
+        "Graphviz",
         # mathematics: functions and symbols
         "max",
         "min",

@@ -14,9 +14,10 @@ Examples
 >>> dot = viz.render(L, legend=True)          # a graphviz.Digraph; shows inline in Jupyter
 >>> svg = viz.to_svg(L)                       # SVG text
 >>> path = viz.save(L, "/tmp/lecture5.png")   # by extension: .svg, .pdf, .png, .dot
+>>> slide = viz.save(L, "/tmp/slide.png", preset="slide")  # 1920 × 1080, for a 16:9 slide
 """
 
-from . import display, themes
+from . import display, slides, themes
 from .dot import (
     GraphvizNotFoundError,
     GraphvizWarning,
@@ -25,6 +26,7 @@ from .dot import (
     VizError,
 )
 from .drawing import OVERLAYS, RANKDIRS, STATES, Diagram, render, to_dot
+from .drawing.fallback import FallbackWarning
 from .export import FORMATS, save, save_all, to_svg
 from .stepper import Stepper, StepperModel
 from .themes import THEMES, Theme
@@ -36,6 +38,7 @@ __all__ = [
     "STATES",
     "THEMES",
     "Diagram",
+    "FallbackWarning",
     "GraphvizNotFoundError",
     "GraphvizWarning",
     "RenderError",
@@ -48,6 +51,7 @@ __all__ = [
     "render",
     "save",
     "save_all",
+    "slides",
     "themes",
     "to_dot",
     "to_svg",

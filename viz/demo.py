@@ -3,13 +3,15 @@
 ``python -m graphviz_autodiff demo --out DIR`` calls :func:`write_lecture_outputs`, which writes
 
 * ``diagrams/``: the lecture-5 graph (X, θ → Linear → z → Identity → μ; μ, y → Squared → Sum → L)
-  before and after ``backward()``, as SVG, PDF and PNG, in every theme, in English and Russian;
+  before and after ``backward()``, as SVG, PDF and PNG, in every theme, in English and Russian, and
+  ``lecture5_backward_slide*``: the 16:9 slide picture (``preset="slide"``, 1920 × 1080 PNG);
 * ``figures/`` (and ``figures_ru/``): scatter grid, correlation heat map, loss history, true vs
   predicted, and the convergence comparison with and without the correlated feature;
 * ``walkthrough.html`` (and ``walkthrough_ru.html``): the backward pass step by step, a single
   self-contained page for slides or an LMS, plus ``frames/step_NNN.svg`` for slide decks;
 * ``debugging/``: the lecture graph built with a typical student mistake (``Squared`` without the
-  factor 2), the debugger's report as text and the graph with the culprit drawn red.
+  factor 2), the debugger's report as text and the graph with the culprit drawn red (nodes that
+  only receive its wrong gradient in orange), also as a 16:9 slide.
 """
 
 from __future__ import annotations
@@ -85,13 +87,14 @@ def write_lecture_outputs(
     for lang in langs:
         suffix = "" if lang == "en" else f"_{lang}"
         log(f"diagrams ({lang}) ...")
-        written += save_all(loss, diagrams, f"lecture5_forward{suffix}", legend=True, lang=lang)
+        written += save_all(loss, diagrams, f"lecture5_forward{suffix}", legend="present", lang=lang)
     loss.backward()
     for lang in langs:
         suffix = "" if lang == "en" else f"_{lang}"
-        written += save_all(loss, diagrams, f"lecture5_backward{suffix}", legend=True, lang=lang)
+        written += save_all(loss, diagrams, f"lecture5_backward{suffix}", legend="present", lang=lang)
+        written += save_all(loss, diagrams, f"lecture5_backward_slide{suffix}", preset="slide", lang=lang)
         for theme in THEMES:
-            if theme != "lecture":
+            if theme not in ("lecture", "slide"):
                 written += save_all(
                     loss, diagrams, f"lecture5_backward_{theme}{suffix}", formats=("svg", "png"), theme=theme, lang=lang
                 )
@@ -119,4 +122,6 @@ def _debugging_example(directory: Path, suffix: str, lang: str) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     text = directory / f"report{suffix}.txt"
     text.write_text(str(report) + "\n", encoding="utf-8")
-    return [text, *save_all(loss, directory, f"student_squared{suffix}", report=report, legend=True, lang=lang)]
+    written = save_all(loss, directory, f"student_squared{suffix}", report=report, legend="present", lang=lang)
+    slide = save_all(loss, directory, f"student_squared_slide{suffix}", report=report, preset="slide", lang=lang)
+    return [text, *written, *slide]

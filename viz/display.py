@@ -35,20 +35,29 @@ __all__ = ["graph_svg", "register", "tensor_svg"]
 MIME = "image/svg+xml"
 
 
-def graph_svg(graph: Graph) -> str:
-    """The SVG of a whole graph, as :func:`viz.render` draws it with its defaults."""
+def graph_svg(graph: Graph, *, timeout: float | None = 30.0) -> str:
+    """The SVG of a whole graph, as :func:`viz.render` draws it with its defaults.
+
+    When Graphviz needs longer than ``timeout`` seconds, the picture is a
+    fallback (the collapsed view or a summary with the node count, the ops
+    and how to draw it whole), drawn once: showing the graph again does not
+    wait for the same layout again (see :mod:`viz.drawing.fallback`).
+    """
     from .export import to_svg
 
-    return to_svg(graph)
+    return to_svg(graph, timeout=timeout, on_timeout="fallback")
 
 
-def tensor_svg(tensor: Tensor) -> str | None:
-    """The SVG of the part of its graph a tensor depends on; ``None`` (text only) if it was not recorded."""
+def tensor_svg(tensor: Tensor, *, timeout: float | None = 30.0) -> str | None:
+    """The SVG of the part of its graph a tensor depends on; ``None`` (text only) if it was not recorded.
+
+    A layout longer than ``timeout`` seconds gives a fallback picture, as in :func:`graph_svg`.
+    """
     if tensor.graph is None or tensor.node is None:
         return None
     from .export import to_svg
 
-    return to_svg(tensor)
+    return to_svg(tensor, timeout=timeout, on_timeout="fallback")
 
 
 def register(shell: Any = None) -> bool:

@@ -1,6 +1,6 @@
 """Themes: fonts, sizes and colours of a drawing.
 
-Four themes ship with ``viz``:
+Five themes ship with ``viz``:
 
 ``lecture``
     Large fonts for slides; inputs blue, parameters amber with a double
@@ -13,6 +13,10 @@ Four themes ship with ``viz``:
 ``print``
     Grayscale, readable on paper: kinds differ by border and shape, gradients
     are set in italics.
+``slide``
+    The lecture colours with large type (values as large as headers), for a
+    picture on a 16:9 slide: ``viz.save(L, "slide.png", preset="slide")``
+    (see :mod:`viz.slides`).
 
 A theme is a frozen dataclass; make a variant with :func:`dataclasses.replace`
 and pass it as ``viz.render(g, theme=my_theme)``. Every colour is a 6-digit hex
@@ -65,9 +69,11 @@ class Theme:
         Node fills by kind (``group_fill``: a collapsed group).
     cluster_fill, cluster_border : str
         Fill and border of a group drawn as a cluster.
-    pending, current, done, failed, nonfinite : str
-        Border colours of the states the stepper and the debugger set.
-    current_fill, failed_fill, nonfinite_fill : str
+    pending, current, done, failed, nonfinite, inherited : str
+        Border colours of the states the stepper and the debugger set
+        (``inherited``: the node's own backward is right but the gradient it
+        received is already wrong).
+    current_fill, failed_fill, nonfinite_fill, inherited_fill : str
         Fills of the states that must stand out.
     overlay_scale : tuple of str
         Colour stops of overlays, from low to high.
@@ -112,12 +118,69 @@ class Theme:
     current_fill: str = "#fff59d"
     failed_fill: str = "#fde2e2"
     nonfinite_fill: str = "#f3e5f5"
+    inherited: str = "#e65100"
+    inherited_fill: str = "#ffd3a6"
     overlay_scale: tuple[str, ...] = ("#fff5eb", "#fdd0a2", "#fdae6b", "#fd8d3c")
     overlay_missing: str = "#eeeeee"
     heatmap_neg: str = "#2166ac"
     heatmap_zero: str = "#f7f7f7"
     heatmap_pos: str = "#b2182b"
     heatmap_nan: str = "#000000"
+
+    def colours(self) -> dict[str, str]:
+        """Every colour of the theme by field name, ``overlay_scale`` as ``overlay_scale_0``, ``_1``, ...
+
+        >>> THEMES["dark"].colours()["background"]
+        '#1e1e1e'
+        """
+        out = {}
+        for f in fields(self):
+            if f.name in _NOT_COLOURS:
+                continue
+            value = getattr(self, f.name)
+            if f.name == "overlay_scale":
+                out.update({f"overlay_scale_{i}": colour for i, colour in enumerate(value)})
+            else:
+                out[f.name] = value
+        return out
+
+    def css_variables(self, prefix: str = "--gad-") -> dict[str, str]:
+        """The theme as CSS custom properties, for a viewer's style sheet (the widget, the HTML page).
+
+        Colours become ``--gad-<field-with-dashes>`` (``--gad-current-fill: #fff59d``),
+        fonts ``--gad-font-family`` and ``--gad-value-font-family`` (CSS strings,
+        escaped), sizes ``--gad-font-size`` ... in ``pt``. Keys are in a fixed
+        order, so the same theme gives the same CSS.
+
+        Parameters
+        ----------
+        prefix : str
+            Start of every property name (must start with ``--``).
+
+        Examples
+        --------
+        >>> variables = THEMES["dark"].css_variables()
+        >>> variables["--gad-background"], variables["--gad-font-family"]
+        ('#1e1e1e', '"DejaVu Sans"')
+        >>> THEMES["lecture"].css(":root").splitlines()[1]
+        '  --gad-background: #ffffff;'
+        """
+        if not re.fullmatch(r"--[A-Za-z0-9_-]*", prefix):
+            raise ValueError(f"css_variables: prefix must look like '--name-', got {prefix!r}")
+        out = {f"{prefix}{name.replace('_', '-')}": colour for name, colour in self.colours().items()}
+        out[f"{prefix}font-family"] = _css_string(self.fontname)
+        out[f"{prefix}value-font-family"] = _css_string(self.value_fontname)
+        for name in ("fontsize", "value_fontsize", "small_fontsize", "edge_fontsize", "title_fontsize"):
+            out[f"{prefix}{name.replace('fontsize', 'font-size').replace('_', '-')}"] = f"{getattr(self, name):g}pt"
+        out[f"{prefix}grad-font-style"] = "italic" if self.grad_italic else "normal"
+        return out
+
+    def css(self, selector: str = ":root", prefix: str = "--gad-") -> str:
+        """A CSS rule that sets :meth:`css_variables` on ``selector`` (``":root"``, ``".gad-viewer"``)."""
+        if any(c in selector for c in "{};<>"):
+            raise ValueError(f"css: selector must be a plain CSS selector, got {selector!r}")
+        body = "".join(f"  {name}: {value};\n" for name, value in self.css_variables(prefix).items())
+        return f"{selector} {{\n{body}}}\n"
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -194,6 +257,8 @@ DARK = Theme(
     current_fill="#2a2a55",
     failed_fill="#4a1c1c",
     nonfinite_fill="#3b1d44",
+    inherited="#ffa040",
+    inherited_fill="#5c2a05",
     overlay_scale=("#263238", "#37474f", "#8d6e2f", "#c0562b"),
     overlay_missing="#303030",
     heatmap_neg="#4393c3",
@@ -226,6 +291,8 @@ PRINT = Theme(
     current_fill="#ededed",
     failed_fill="#c8c8c8",
     nonfinite_fill="#a8a8a8",
+    inherited="#000000",
+    inherited_fill="#949494",
     overlay_scale=("#ffffff", "#d9d9d9", "#a6a6a6", "#737373"),
     overlay_missing="#f5f5f5",
     heatmap_neg="#000000",
@@ -234,7 +301,20 @@ PRINT = Theme(
     heatmap_nan="#777777",
 )
 
-THEMES: dict[str, Theme] = {t.name: t for t in (LECTURE, COMPACT, DARK, PRINT)}
+SLIDE = Theme(
+    name="slide",
+    fontsize=22.0,
+    value_fontsize=20.0,
+    small_fontsize=16.0,
+    edge_fontsize=16.0,
+    title_fontsize=28.0,
+    nodesep=0.25,
+    ranksep=0.3,
+    penwidth=2.0,
+    cell_size=12,
+)
+
+THEMES: dict[str, Theme] = {t.name: t for t in (LECTURE, COMPACT, DARK, PRINT, SLIDE)}
 
 
 def get_theme(theme: str | Theme) -> Theme:
@@ -253,6 +333,12 @@ def get_theme(theme: str | Theme) -> Theme:
         raise ValueError(
             f"render: theme must be one of {', '.join(map(repr, THEMES))} or a viz.themes.Theme, got {theme!r}"
         ) from None
+
+
+def _css_string(text: str) -> str:
+    """``text`` as a CSS string literal (quotes, backslashes, line breaks and ``<>`` escaped: safe in <style>)."""
+    escaped = "".join(c if c not in '"\\\n\r\f<>' and ord(c) >= 32 else f"\\{ord(c):x} " for c in str(text))
+    return f'"{escaped}"'
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:

@@ -17,7 +17,7 @@ from .conftest import GOLDEN, UPDATE_GOLDEN, lecture5, parse_svg, svg_nodes
 pytestmark = pytest.mark.filterwarnings("error::viz.GraphvizWarning")
 
 README_PNG = GOLDEN / "lecture5_after_backward.png"
-README_OPTIONS = {"legend": True}
+README_OPTIONS = {"preset": "slide"}  # 1920 × 1080, values readable on a slide and on GitHub
 
 
 def png_size(data: bytes) -> tuple[int, int]:

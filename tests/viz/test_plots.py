@@ -11,6 +11,7 @@ from graphviz_autodiff.course.lecture import convergence_experiment
 from graphviz_autodiff.course.training import History
 from viz import plots
 from viz.plots import (
+    descent_end,
     plot_convergence_comparison,
     plot_correlation_heatmap,
     plot_loss_history,
@@ -19,7 +20,7 @@ from viz.plots import (
     save_lecture_figures,
 )
 
-plt = plots._pyplot()
+plt = plots._pyplot()  # pyplot, with the Agg backend chosen first on a machine without a display
 
 
 @pytest.fixture(autouse=True)
@@ -74,6 +75,37 @@ def test_loss_history_draws_into_a_given_axes():
         plot_loss_history([])
     with pytest.raises(ValueError, match="lang must be one of"):
         plot_loss_history([1.0], lang="de")
+
+
+def test_loss_history_zooms_on_the_descent_where_the_curve_is_flat():
+    values = 50.0 + 900.0 * 0.5 ** np.arange(2000.0)  # done after ~10 epochs, flat for 1,990
+    assert descent_end(values) == 10  # 900 · 2^-10 < 0.1 % of the drop
+    fig = plot_loss_history(values)
+    ax = fig.axes[0]
+    (line,) = ax.get_lines()
+    gap = line.get_ydata()
+    assert ax.get_yscale() == "log" and ax.get_xlim()[1] < 60  # the descent fills the axes
+    assert gap[0] == pytest.approx(900.0) and np.all(np.diff(gap) < 0)  # L − L_min keeps falling: no flat line
+    assert "L_min = 50" in ax.get_ylabel()
+    (inset,) = ax.child_axes  # L itself, every epoch
+    assert len(inset.get_lines()[0].get_ydata()) == 2000 and "2000" in inset.get_title()
+    plain = plot_loss_history(values, zoom=False).axes[0]
+    assert len(plain.get_lines()[0].get_ydata()) == 2000 and not plain.child_axes
+    assert descent_end([5.0, 5.0]) == 0 and descent_end([1.0, np.nan]) == 1
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_lecture_loss_history_is_not_a_flat_line(lang, tmp_path):
+    written = save_lecture_figures(tmp_path, lang=lang, formats=("png",))
+    assert (tmp_path / "lecture5_loss_history.png") in written
+    from graphviz_autodiff.course.analysis import drop_features
+    from graphviz_autodiff.course.lecture import train_lecture_model
+
+    data = lecture5()
+    X_small, _ = drop_features(data.X, convergence_experiment(data, epochs=200).dropped)
+    ax = plot_loss_history(train_lecture_model(X_small, data.y).history, lang=lang).axes[0]
+    gap = ax.get_lines()[0].get_ydata()
+    assert len(gap) >= 10 and gap[-1] < 1e-6 * gap[0]  # twelve decades of descent are visible
 
 
 # -- true vs predicted -------------------------------------------------------------

@@ -1,11 +1,30 @@
 """Draw a recorded graph with Graphviz: :func:`render` builds a :class:`Diagram` (a ``graphviz.Digraph``).
 
-Modules: :mod:`~viz.drawing.builder` (the options and the assembly),
-:mod:`~viz.drawing.labels` (the text and numbers on nodes and edges),
-:mod:`~viz.drawing.nodes`, :mod:`~viz.drawing.states`, :mod:`~viz.drawing.clusters`,
-:mod:`~viz.drawing.overlays`; colours and fonts come from :mod:`viz.themes`.
+Modules, one job each; every part receives what it reads as arguments:
+:mod:`~viz.drawing.builder` (:func:`render`: selection and assembly),
+:mod:`~viz.drawing.options` (the options, checked once),
+:mod:`~viz.drawing.states` (known gradients and node states),
+:mod:`~viz.drawing.nodes` (node and edge labels and attributes),
+:mod:`~viz.drawing.clusters` (groups, collapsing),
+:mod:`~viz.drawing.overlays` (overlay colours, caption, legend),
+:mod:`~viz.drawing.labels` (escaping, numbers, strings);
+colours and fonts come from :mod:`viz.themes`.
 """
 
-from .builder import OVERLAYS, RANKDIRS, REPORT_KINDS, STATES, Diagram, render, to_dot
+from .builder import Diagram, render, select, to_dot
+from .options import OVERLAYS, RANKDIRS, STATES, RenderOptions, validate_options
+from .states import known_grad, status_state
 
-__all__ = ["OVERLAYS", "RANKDIRS", "REPORT_KINDS", "STATES", "Diagram", "render", "to_dot"]
+__all__ = [
+    "OVERLAYS",
+    "RANKDIRS",
+    "STATES",
+    "Diagram",
+    "RenderOptions",
+    "known_grad",
+    "render",
+    "select",
+    "status_state",
+    "to_dot",
+    "validate_options",
+]

@@ -35,83 +35,102 @@ SVG ``<title>``) with ``id="node3"``; a collapsed group ``g0`` is the DOT node
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import graphviz
 import networkx as nx
-import numpy as np
 
-from graphviz_autodiff.debug import KINDS
 from graphviz_autodiff.graph import Graph
-from graphviz_autodiff.i18n import LANGS
 from graphviz_autodiff.tensor import Tensor
 
-from ..dot import run_dot
-from ..themes import Theme, get_theme
-from .clusters import _Clusters
-from .nodes import _Nodes
-from .overlays import _Overlays
-from .states import _node_id, _States
+from ..themes import Theme
+from .clusters import cluster_paths, collapse_depth, emit_units, make_units
+from .fallback import Fallback, draw
+from .labels import escape_attr
+from .nodes import add_edges
+from .options import OVERLAYS, RANKDIRS, STATES, RenderOptions, validate_options
+from .overlays import Presence, Scale, caption, overlay_colours
+from .states import NodeFacts, fold_constants, grad_path, known_grads, node_states
 
-__all__ = ["OVERLAYS", "RANKDIRS", "REPORT_KINDS", "STATES", "Diagram", "render", "to_dot"]
-
-STATES = ("pending", "current", "done", "failed", "nonfinite")
-OVERLAYS = ("grad_norm", "magnitude", "nonfinite")
-RANKDIRS = ("LR", "TB", "RL", "BT")
-REPORT_KINDS = KINDS  # the debugger's verdicts (graphviz_autodiff.debug.KINDS)
+__all__ = ["ON_TIMEOUT", "OVERLAYS", "RANKDIRS", "STATES", "Diagram", "render", "select", "to_dot"]
 
 
 class Diagram(graphviz.Digraph):
     """The :class:`graphviz.Digraph` that :func:`render` returns.
 
     It is a plain ``Digraph`` (``.source``, ``.pipe()``, ``.render()`` work as
-    usual) whose Jupyter display goes through :func:`viz.dot.run_dot`:
-    it honours ``timeout`` and raises
-    :class:`~viz.dot.GraphvizNotFoundError` with install instructions
-    when ``dot`` is missing.
+    usual) whose Jupyter display goes through :func:`viz.drawing.fallback.draw`:
+    it honours ``timeout``, raises :class:`~viz.dot.GraphvizNotFoundError`
+    with install instructions when ``dot`` is missing, and when the layout
+    takes longer than ``timeout`` shows a fallback picture (the collapsed view
+    or a summary) instead of an error, once: a layout that timed out is not
+    tried again with the same timeout.
+
+    Attributes
+    ----------
+    timeout : float or None
+        Seconds Graphviz may take.
+    subject : Graph, Tensor or None
+        What :func:`render` drew (for the fallback picture).
+    render_options : dict
+        The options :func:`render` was called with.
     """
 
-    def __init__(self, *args: Any, timeout: float | None = 30.0, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        timeout: float | None = 30.0,
+        subject: Graph | Tensor | None = None,
+        render_options: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.timeout = timeout
+        self.subject = subject
+        self.render_options = dict(render_options or {})
 
     def _copy_kwargs(self, **kwargs: Any) -> dict[str, Any]:
         copied = super()._copy_kwargs(**kwargs)  # graphviz's own chain drops unknown keywords
-        copied["timeout"] = self.timeout
+        copied.update(timeout=self.timeout, subject=self.subject, render_options=self.render_options)
         return copied
 
+    def fallback(self) -> Fallback | None:
+        """What to draw if the layout times out (``None`` when the diagram was not made by :func:`render`)."""
+        if self.subject is None:
+            return None
+        return Fallback(self.subject, self.render_options, self.timeout)
+
+    def draw(self, fmt: str, *, args: Sequence[str] = (), on_timeout: str = "fallback") -> bytes:
+        """Graphviz's output in format ``fmt`` (``"svg"``, ``"png"``, ...), with the fallback on a timeout.
+
+        Parameters
+        ----------
+        fmt : str
+            Graphviz output format.
+        args : sequence of str
+            Extra Graphviz arguments.
+        on_timeout : {"fallback", "raise"}
+            Draw the fallback picture (with a :class:`~viz.drawing.fallback.FallbackWarning`), or raise
+            :class:`~viz.dot.RenderTimeoutError`.
+        """
+        if on_timeout not in ON_TIMEOUT:
+            raise ValueError(f"on_timeout must be one of {', '.join(map(repr, ON_TIMEOUT))}, got {on_timeout!r}")
+        fallback = self.fallback() if on_timeout == "fallback" else None
+        return draw(self, fmt, timeout=self.timeout, args=args, fallback=fallback)[0]
+
     def _repr_image_svg_xml(self) -> str:
-        return run_dot(self.source, "svg", timeout=self.timeout).decode("utf-8")
+        return self.draw("svg").decode("utf-8")
 
     def _repr_image_png(self) -> bytes:
-        return run_dot(self.source, "png", timeout=self.timeout)
+        return self.draw("png")
 
     def _repr_image_jpeg(self) -> bytes:
-        return run_dot(self.source, "jpeg", timeout=self.timeout)
+        return self.draw("jpeg")
 
 
-@dataclass(frozen=True)
-class _Options:
-    theme: Theme
-    rankdir: str
-    precision: int
-    max_array: int
-    heatmap: bool
-    show_edge_grads: bool
-    show_shapes: bool
-    overlay: str | None
-    only_grad_path: bool
-    collapse: int | None
-    legend: bool
-    states: dict[int, str]
-    report: Any
-    fold_constants: bool
-    lang: str
-    title: str | None
-    max_nodes: int | None
-    timeout: float | None
+#: What to do when Graphviz times out: draw the fallback picture, or raise RenderTimeoutError.
+ON_TIMEOUT = ("fallback", "raise")
 
 
 def render(
@@ -127,7 +146,7 @@ def render(
     overlay: str | None = None,
     only_grad_path: bool = False,
     collapse: bool | int = False,
-    legend: bool = False,
+    legend: bool | str = False,
     states: Mapping[int | str, str] | None = None,
     report: Any = None,
     fold_constants: bool = True,
@@ -168,20 +187,25 @@ def render(
     collapse : bool or int
         ``True`` draws every top-level group as one node; an int ``d``
         collapses the groups nested ``d`` deep (``0`` is the same as ``True``).
-    legend : bool
+    legend : {False, True, "present", "all"}
         Add a legend (node kinds, states, gradient notation, overlay colour bar)
-        at the bottom; the title then becomes its first line.
+        at the bottom; the title then becomes its first line. ``True``: every
+        kind and state (``inherited`` only with a report or an inherited node);
+        ``"present"``: only the kinds and states this picture shows (static
+        pictures, slides); ``"all"``: every one (a walk whose frames differ).
     states : dict, optional
-        ``{node id: state}`` with states among ``"pending", "current", "done",
-        "failed", "nonfinite"``; overrides the state read from the node's
-        ``status`` attribute (and from ``report``).
+        ``{node id: state}`` with states among :data:`STATES` (``"pending",
+        "current", "done", "failed", "nonfinite", "inherited"``); overrides the
+        state read from the node's ``status`` attribute (and from ``report``).
     report : object, optional
         A gradient-check report: ``report.nodes`` is a list of records with
         ``.node`` (node id or None), ``.kind`` (``"ok"``, ``"wrong_gradient"``,
         ``"shape"``, ``"nonfinite_forward"``, ``"nonfinite_backward"``,
-        ``"exception"``, ``"no_gradient"``, ``"reuse"``), ``.diagnosis``,
-        ``.max_rel_error`` and optionally ``.message``. Failing nodes are drawn
-        as failed, with the error on them.
+        ``"exception"``, ``"no_gradient"``, ``"reuse"``, ``"inherits_wrong"``),
+        ``.diagnosis``, ``.max_rel_error`` and optionally ``.message``. Failing
+        nodes are drawn as failed (or nonfinite), with the error on them; a node
+        that only receives a wrong gradient (``"inherits_wrong"``) is drawn
+        ``inherited`` (orange, marked corners), never as a green "ok".
     fold_constants : bool, default True
         Fold scalar constants into the op's label (``×2``) instead of drawing
         them as nodes.
@@ -221,28 +245,32 @@ def render(
     >>> "n0" in dot.source and "∂L/∂" in dot.source
     True
     """
-    opts = _validate(
-        theme=theme,
-        rankdir=rankdir,
-        precision=precision,
-        max_array=max_array,
-        heatmap=heatmap,
-        show_edge_grads=show_edge_grads,
-        show_shapes=show_shapes,
-        overlay=overlay,
-        only_grad_path=only_grad_path,
-        collapse=collapse,
-        legend=legend,
-        states=states,
-        report=report,
-        fold_constants=fold_constants,
-        lang=lang,
-        title=title,
-        max_nodes=max_nodes,
-        timeout=timeout,
-    )
-    graph, nodes = _select(graph_or_tensor)
-    return _Builder(graph, nodes, opts).build()
+    options = {
+        "theme": theme,
+        "rankdir": rankdir,
+        "precision": precision,
+        "max_array": max_array,
+        "heatmap": heatmap,
+        "show_edge_grads": show_edge_grads,
+        "show_shapes": show_shapes,
+        "overlay": overlay,
+        "only_grad_path": only_grad_path,
+        "collapse": collapse,
+        "legend": legend,
+        "states": states,
+        "report": report,
+        "fold_constants": fold_constants,
+        "lang": lang,
+        "title": title,
+        "max_nodes": max_nodes,
+        "timeout": timeout,
+    }
+    opts = validate_options(**options)
+    graph, nodes = select(graph_or_tensor)
+    diagram = _draw(graph, nodes, opts)
+    diagram.subject = graph_or_tensor
+    diagram.render_options = options
+    return diagram
 
 
 def to_dot(graph_or_tensor: Graph | Tensor, **options: Any) -> str:
@@ -258,90 +286,17 @@ def to_dot(graph_or_tensor: Graph | Tensor, **options: Any) -> str:
     return render(graph_or_tensor, **options).source
 
 
-# -- options ------------------------------------------------------------------------------------------
-def _choice(option: str, value: Any, allowed: tuple) -> None:
-    if value not in allowed:
-        raise ValueError(f"render: {option} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
-
-
-def _flag(option: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"render: {option} must be True or False, got {value!r}")
-    return bool(value)
-
-
-def _int(option: str, value: Any, low: int, high: int | None = None) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"render: {option} must be an int >= {low}, got {value!r}")
-    if high is not None and value > high:
-        raise ValueError(f"render: {option} must be an int between {low} and {high}, got {value!r}")
-    return int(value)
-
-
-def _validate(**o: Any) -> _Options:
-    theme = get_theme(o["theme"])
-    _choice("rankdir", o["rankdir"], RANKDIRS)
-    _choice("overlay", o["overlay"], (None, *OVERLAYS))
-    _choice("lang", o["lang"], LANGS)
-    collapse = o["collapse"]
-    if collapse is True:
-        depth = 0
-    elif collapse is False or collapse is None:
-        depth = None
-    else:
-        depth = _int("collapse", collapse, 0)
-    max_nodes = None if o["max_nodes"] is None else _int("max_nodes", o["max_nodes"], 1)
-    timeout = o["timeout"]
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
-        raise ValueError(f"render: timeout must be a positive number of seconds or None, got {timeout!r}")
-    title = o["title"]
-    if title is not None and not isinstance(title, str):
-        raise ValueError(f"render: title must be a str or None, got {type(title).__name__}")
-    report = o["report"]
-    if report is not None and not hasattr(report, "nodes"):
-        raise ValueError(
-            f"render: report must have a .nodes list of records (.node, .kind, .diagnosis, .max_rel_error), "
-            f"got {type(report).__name__}"
-        )
-    return _Options(
-        theme=theme,
-        rankdir=o["rankdir"],
-        precision=_int("precision", o["precision"], 1, 17),
-        max_array=_int("max_array", o["max_array"], 0),
-        heatmap=_flag("heatmap", o["heatmap"]),
-        show_edge_grads=_flag("show_edge_grads", o["show_edge_grads"]),
-        show_shapes=_flag("show_shapes", o["show_shapes"]),
-        overlay=o["overlay"],
-        only_grad_path=_flag("only_grad_path", o["only_grad_path"]),
-        collapse=depth,
-        legend=_flag("legend", o["legend"]),
-        states=_validate_states(o["states"]),
-        report=report,
-        fold_constants=_flag("fold_constants", o["fold_constants"]),
-        lang=o["lang"],
-        title=title,
-        max_nodes=max_nodes,
-        timeout=None if timeout is None else float(timeout),
-    )
-
-
-def _validate_states(states: Mapping | None) -> dict[int, str]:
-    if states is None:
-        return {}
-    if not isinstance(states, Mapping):
-        raise ValueError(f"render: states must be a dict {{node id: state}}, got {type(states).__name__}")
-    out = {}
-    for key, state in states.items():
-        node = _node_id(key)
-        if node is None:
-            raise ValueError(f"render: states keys must be graph node ids (3 or 'n3'), got {key!r}")
-        _choice(f"states[{key!r}]", state, STATES)
-        out[node] = state
-    return out
-
-
 # -- what to draw ---------------------------------------------------------------------------------------
-def _select(graph_or_tensor: Any) -> tuple[Graph, list[int]]:
+def select(graph_or_tensor: Graph | Tensor) -> tuple[Graph, list[int]]:
+    """The graph to draw from and the sorted node ids drawn: all of a Graph, or a tensor and its ancestors.
+
+    Raises
+    ------
+    TypeError
+        Neither a Graph nor a Tensor.
+    ValueError
+        The tensor was not recorded in a graph.
+    """
     if isinstance(graph_or_tensor, Graph):
         graph = graph_or_tensor
         return graph, sorted(graph.nx)
@@ -364,74 +319,60 @@ def _select(graph_or_tensor: Any) -> tuple[Graph, list[int]]:
     )
 
 
-class _Builder(_States, _Nodes, _Clusters, _Overlays):
-    """Turns the selected part of ``graph.nx`` into a :class:`Diagram` (one use)."""
+def _draw(graph: Graph, nodes: list[int], opts: RenderOptions) -> Diagram:
+    """The pipeline of :func:`render`: each step gets what it reads and returns what it makes."""
+    G = graph.nx
+    facts = NodeFacts()
+    if opts.fold_constants:
+        nodes, facts.folded = fold_constants(G, nodes, opts.precision, opts.lang)
+    facts.grads = known_grads(G, nodes)
+    if opts.only_grad_path:
+        nodes = grad_path(G, nodes)
+    node_states(G, nodes, facts, opts)
+    paths = cluster_paths(G, graph.groups, nodes)
+    depth = collapse_depth(paths, nodes, opts.collapse, opts.max_nodes)
+    units, rep = make_units(G, graph.groups, nodes, paths, depth, facts, opts.lang)
+    colours, scale = overlay_colours(units.values(), opts.overlay, opts.theme)
+    dg = Diagram(name="computational_graph", timeout=opts.timeout)
+    _graph_attrs(dg, opts, graph.name, scale, Presence.of(units.values()))
+    emit_units(dg, units, graph.groups, colours, opts)
+    add_edges(dg, G, nodes, units, rep, opts)
+    return dg
 
-    def __init__(self, graph: Graph, nodes: list[int], opts: _Options) -> None:
-        self.graph = graph
-        self.G = graph.nx
-        self.opts = opts
-        self.theme = opts.theme
-        self.nodes = nodes
-        self.folded: dict[int, list[tuple[int, str]]] = {}
-        self.grads: dict[int, Any] = {}
-        self.state: dict[int, str] = {}
-        self.notes: dict[int, list[str]] = {}
-        self.scale: tuple[float, float] | None = None
 
-    # -- selection ---------------------------------------------------------------------------------
-    def build(self) -> Diagram:
-        if self.opts.fold_constants:
-            self._fold()
-        for n in self.nodes:
-            self.grads[n] = self._known_grad(n)
-        if self.opts.only_grad_path:
-            self._only_grad_path()
-        self._states()
-        paths = self._paths()
-        depth = self._guard(paths, self.opts.collapse)
-        units, rep = self._units(paths, depth)
-        metrics = self._overlay_metrics(units)
-        dg = Diagram(name="computational_graph", timeout=self.opts.timeout)
-        self._graph_attrs(dg)
-        self._emit(dg, units, metrics)
-        self._edges(dg, units, rep)
-        return dg
-
-    # -- DOT ----------------------------------------------------------------------------------------------
-    def _graph_attrs(self, dg: Diagram) -> None:
-        t = self.theme
-        dg.attr(
-            "graph",
-            rankdir=self.opts.rankdir,
-            bgcolor=t.background,
-            fontname=t.fontname,
-            fontsize=f"{t.fontsize:g}",
-            fontcolor=t.text,
-            nodesep=f"{t.nodesep:g}",
-            ranksep=f"{t.ranksep:g}",
-            pad="0.2",
-            newrank="true",
-            outputorder="edgesfirst",
-        )
-        dg.attr(
-            "node",
-            fontname=t.fontname,
-            fontsize=f"{t.value_fontsize:g}",
-            fontcolor=t.text,
-            shape="box",
-            margin="0.1,0.06",
-            penwidth=f"{t.penwidth:g}",
-        )
-        dg.attr(
-            "edge",
-            fontname=t.fontname,
-            fontsize=f"{t.edge_fontsize:g}",
-            fontcolor=t.muted,
-            color=t.edge,
-            arrowsize="0.7",
-            penwidth=f"{t.penwidth * 0.9:g}",
-        )
-        caption = self._caption()
-        if caption:
-            dg.attr("graph", label=caption, labelloc="b" if self.opts.legend else "t", labeljust="c")
+def _graph_attrs(dg: Diagram, opts: RenderOptions, name: str | None, scale: Scale, present: Presence) -> None:
+    t: Theme = opts.theme
+    dg.attr(
+        "graph",
+        rankdir=opts.rankdir,
+        bgcolor=t.background,
+        fontname=escape_attr(t.fontname),
+        fontsize=f"{t.fontsize:g}",
+        fontcolor=t.text,
+        nodesep=f"{t.nodesep:g}",
+        ranksep=f"{t.ranksep:g}",
+        pad="0.2",
+        newrank="true",
+        outputorder="edgesfirst",
+    )
+    dg.attr(
+        "node",
+        fontname=escape_attr(t.fontname),
+        fontsize=f"{t.value_fontsize:g}",
+        fontcolor=t.text,
+        shape="box",
+        margin="0.1,0.06",
+        penwidth=f"{t.penwidth:g}",
+    )
+    dg.attr(
+        "edge",
+        fontname=escape_attr(t.fontname),
+        fontsize=f"{t.edge_fontsize:g}",
+        fontcolor=t.muted,
+        color=t.edge,
+        arrowsize="0.7",
+        penwidth=f"{t.penwidth * 0.9:g}",
+    )
+    text = caption(opts, opts.title if opts.title is not None else name, scale, present)
+    if text:
+        dg.attr("graph", label=text, labelloc="b" if opts.legend else "t", labeljust="c")

@@ -1,4 +1,4 @@
-"""Text of a drawing: escaping, number formatting, HTML-like label pieces.
+"""Text of a drawing: escaping, number formatting, HTML-like label pieces, strings.
 
 Graphviz "HTML-like" labels are a small XML dialect (``<TABLE>``, ``<TR>``,
 ``<TD>``, ``<FONT>``, ``<B>``, ``<BR/>``). Every piece of user-controlled text
@@ -21,45 +21,139 @@ and self-contained.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
+import graphviz
 import numpy as np
 
+from graphviz_autodiff.i18n import LANGS as LANGUAGES
 from graphviz_autodiff.i18n import tr
 from graphviz_autodiff.util import count_nonfinite
 
 from ..themes import Theme, mix
 
 __all__ = [
+    "LANGS",
+    "LINE_BREAK",
+    "MAX_NAME",
+    "MAX_TEXT",
     "array_norm",
+    "clip",
     "escape",
+    "escape_attr",
     "font",
     "format_scalar",
     "format_value",
+    "grad_font",
     "heatmap_table",
+    "safe_text",
+    "split_lines",
     "wrap",
 ]
 
+#: The languages of the words in drawings (the catalogues of :mod:`graphviz_autodiff.i18n`).
+LANGS = LANGUAGES
+
+
+#: Names (of tensors, ops, groups, the graph) longer than this are cut with "…" in drawings.
+MAX_NAME = 80
+#: The longest text :func:`escape` passes on: Graphviz 2.43 rejects a run of text longer than 16,384 bytes
+#: in an HTML-like label, and 2,000 characters stay below that even escaped (``&quot;``) or 4-byte UTF-8.
+MAX_TEXT = 2000
+#: What a line break inside a name is drawn as (a DOT statement stays on one line).
+LINE_BREAK = "↵"
+
+# Every line break Python's str.splitlines() knows that XML allows (the others are control characters).
+_LINE_BREAKS = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
+# Code points that UTF-8 cannot encode (lone surrogates) or XML 1.0 forbids (U+FFFE, U+FFFF).
+_UNENCODABLE = re.compile("[\ud800-\udfff\ufffe\uffff]")
+# Control characters are not allowed in XML (tab, LF and CR are, but line breaks are replaced first).
+_CONTROL = {c: " " for c in range(32) if c != 9}
+
+
+def clip(s: Any, limit: int = MAX_NAME) -> str:
+    """``s`` cut to ``limit`` characters, the last one an ellipsis when it was longer.
+
+    >>> clip("x" * 100, 5)
+    'xxxx…'
+    """
+    s = str(s)
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def split_lines(s: Any) -> list[str]:
+    r"""``s`` split at every line break :func:`escape` knows (LF, CR, CR LF, U+0085, U+2028, U+2029).
+
+    >>> split_lines("Lecture 5\u2028after backward")
+    ['Lecture 5', 'after backward']
+    """
+    return _LINE_BREAKS.split(str(s))
+
+
+def safe_text(s: Any) -> str:
+    r"""``s`` as text that Graphviz, UTF-8 and XML accept, on one line (not escaped).
+
+    At most :data:`MAX_TEXT` characters; line breaks drawn as ``↵``; U+FFFD for
+    lone surrogates and U+FFFE/U+FFFF; spaces for control characters. Use it
+    before writing user text into any file (HTML, SVG, text).
+
+    >>> safe_text("a\r\nb\ud800")
+    'a↵b�'
+    """
+    s = clip(s, MAX_TEXT)
+    s = _UNENCODABLE.sub("\ufffd", s)
+    return _LINE_BREAKS.sub(LINE_BREAK, s).translate(_CONTROL)
+
 
 def escape(s: Any) -> str:
-    """Escape text for a Graphviz HTML-like label (``& < > "`` and ``'``).
+    r"""Escape text for a Graphviz HTML-like label (``& < > " '`` and ``\``), on one line.
+
+    Graphviz 2.43 expands ``\N`` (the node's name), ``\G``, ``\E``, ``\T`` and
+    ``\H`` even inside HTML-like labels, and reads ``\\`` as one backslash:
+    backslashes are doubled, so a name like ``a\Nb`` is drawn as written.
+
+    Line breaks (LF, CR, CR LF, U+0085, U+2028, U+2029) are drawn as ``↵``,
+    control characters as spaces, lone surrogates and XML's forbidden
+    U+FFFE/U+FFFF as U+FFFD, and text longer than :data:`MAX_TEXT` characters
+    is cut (:func:`safe_text`), so the label always parses (Graphviz, XML) and
+    every DOT statement stays on one line (the stepper splices frames line by line).
 
     >>> escape('<script>alert("x")</script> & θ')
     '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; θ'
+    >>> escape("a\nb\u2028c\ud800")
+    'a↵b↵c�'
+    >>> print(escape(r"\N"))
+    \\N
     """
-    s = str(s)
     return (
-        s.replace("&", "&amp;")
+        safe_text(s)
+        .replace("\\", "\\\\")
+        .replace("&", "&amp;")
         .replace("<", "&lt;")
         .replace(">", "&gt;")
         .replace('"', "&quot;")
         .replace("'", "&#39;")
-        # Control characters are not allowed in XML; show them as spaces.
-        .translate(_CONTROL)
     )
 
 
-_CONTROL = {c: " " for c in range(32) if c not in (9, 10, 13)}
+def escape_attr(s: Any, *, tooltip: bool = False) -> str:
+    r"""Text for a plain (non-HTML) DOT attribute such as ``id``, ``class``, ``fontname`` or ``tooltip``.
+
+    Graphviz reads backslash sequences in these (``\N`` is the node's name,
+    ``\n`` a line break, ``\G`` the graph's name), reads ``&amp;``-style
+    entities, and treats ``<...>`` as an HTML label. Here ``&`` becomes
+    ``&amp;``, backslashes are doubled (quadrupled for a ``tooltip``, which
+    Graphviz 2.43 unescapes twice) and the value is marked as not HTML, so the
+    SVG shows the text literally; quotes are escaped when the ``graphviz``
+    package quotes the value. Line breaks and unencodable characters are
+    handled as in :func:`escape`.
+
+    >>> print(escape_attr(r"\N & <b>"))
+    \\N &amp; <b>
+    """
+    text = safe_text(s).replace("&", "&amp;").replace("\\", "\\\\\\\\" if tooltip else "\\\\")
+    return graphviz.nohtml(text)
 
 
 def wrap(s: str, width: int = 48, max_lines: int = 4) -> list[str]:
@@ -123,6 +217,10 @@ def format_value(a: Any, precision: int, max_array: int, lang: str) -> list[str]
     ['min 0 · mean 4.5 · max 9']
     """
     a = np.asarray(a)
+    if a.dtype.kind not in "biufc":  # a student's string/object "gradient": show what it is, never crash
+        return [
+            escape(clip(f"{a.dtype} {tuple(a.shape)}: {np.array2string(a.ravel()[: max(max_array, 1)], threshold=6)}"))
+        ]
     if a.ndim == 0:
         return [escape(format_scalar(a.item(), precision))]
     if a.size <= max_array:
@@ -181,9 +279,15 @@ def font(content: str, *, colour: str | None = None, size: float | None = None, 
         attrs.append(f'POINT-SIZE="{size:g}"')
     if face:
         attrs.append(f'FACE="{escape(face)}"')
-    if not attrs:
+    if not attrs or not content:  # Graphviz 2.43 rejects an empty <FONT></FONT>
         return content
     return f"<FONT {' '.join(attrs)}>{content}</FONT>"
+
+
+def grad_font(content: str, theme: Theme) -> str:
+    """Already escaped ``content`` set as a gradient: the theme's gradient colour (italic if it says so)."""
+    out = font(content, colour=theme.grad)
+    return f"<I>{out}</I>" if theme.grad_italic else out
 
 
 def _downsample(a: np.ndarray, max_side: int) -> np.ndarray:

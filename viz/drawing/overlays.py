@@ -1,157 +1,219 @@
 """The drawing's overlay colours, caption and legend.
 
-This module's one job is :class:`_Overlays`, a mixin of the renderer
-(:class:`viz.drawing.builder._Builder`): it colours nodes by gradient norm, by
-magnitude (log scale) or by NaN/Inf, and builds the caption under or over
-the graph: title, gradient-check summary, and the legend of node kinds,
-states, notation and the overlay's colour bar.
+:func:`overlay_colours` colours the drawn units by gradient norm, by
+magnitude (log scale) or by NaN/Inf; :func:`caption` builds the text under or
+over the graph: title, gradient-check summary, and the :func:`legend` of
+node kinds, states, notation and the overlay's colour bar.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from graphviz_autodiff.i18n import tr
 from graphviz_autodiff.util import has_nonfinite
 
-from ..themes import scale_colour
-from .labels import array_norm, escape, font, format_scalar
+from ..themes import Theme, scale_colour
+from .labels import MAX_NAME, array_norm, clip, escape, font, format_scalar, grad_font, split_lines
+from .nodes import Unit
+from .options import RenderOptions
+from .states import INHERITS_WRONG
 
-if TYPE_CHECKING:
-    from .nodes import _Unit
+__all__ = ["Presence", "Scale", "caption", "legend", "overlay_colours"]
+
+_TITLE_LINES = 3  # a title with line breaks is drawn on at most this many lines
+
+#: The overlay's log10 range ``(low, high)``, or ``None`` when it has none.
+Scale = tuple[float, float] | None
 
 
-class _Overlays:
-    """Mixin of :class:`viz.drawing.builder._Builder`: overlay colours, caption and legend."""
+@dataclass(frozen=True)
+class Presence:
+    """What a picture shows, for a legend of only what is there (``legend="present"``).
 
-    # -- overlay, caption and legend ----------------------------------------------------------------------
-    def _overlay_metrics(self, units: dict[Any, _Unit]) -> dict[str, str]:
-        overlay = self.opts.overlay
-        if overlay is None:
-            self.scale = None
-            return {}
-        t = self.theme
-        colours: dict[str, str] = {}
-        if overlay == "nonfinite":
-            for unit in units.values():
-                bad = has_nonfinite(unit.value) or has_nonfinite(unit.grad)
-                colours[unit.name] = t.nonfinite_fill if bad else t.overlay_scale[0]
-            self.scale = None
-            return colours
-        metric = {}
-        for unit in units.values():
-            if overlay == "grad_norm":
-                metric[unit.name] = None if unit.grad is None else array_norm(unit.grad)
-            else:
-                metric[unit.name] = None if unit.value is None else _max_abs(unit.value)
-        logs = [math.log10(m) for m in metric.values() if m is not None and math.isfinite(m) and m > 0]
-        lo, hi = (min(logs), max(logs)) if logs else (0.0, 0.0)
-        self.scale = (lo, hi) if logs else None
-        for name, m in metric.items():
-            if m is None:
-                colours[name] = t.overlay_missing
-            elif not math.isfinite(m):
-                colours[name] = t.nonfinite_fill
-            elif m <= 0:
-                colours[name] = t.overlay_scale[0]
-            else:
-                position = 0.5 if hi == lo else (math.log10(m) - lo) / (hi - lo)
-                colours[name] = scale_colour(t.overlay_scale, position)
-        return colours
+    Attributes
+    ----------
+    kinds, states : frozenset of str
+        Kinds (``input``, ``op``, ``group``...) and states of the drawn units.
+    dashes : bool
+        Some value row shows a gradient not computed yet (``—``).
+    grads : bool
+        Some unit shows a gradient (so edges may carry ``←`` gradients).
+    """
 
-    def _caption(self) -> str | None:
-        t = self.theme
-        o = self.opts
-        rows = []
-        title = o.title if o.title is not None else self.graph.name
-        if title:
-            rows.append(f"<TR><TD>{font('<B>' + escape(title) + '</B>', size=t.title_fontsize)}</TD></TR>")
-        report = o.report
-        if report is not None:
-            records = list(report.nodes)
-            bad = sum(1 for r in records if str(getattr(r, "kind", "ok")) != "ok")
-            summary = escape(tr("label.report", o.lang, bad=bad, n=len(records)))
-            rows.append(f"<TR><TD>{font(summary, colour=t.failed if bad else t.done, size=t.small_fontsize)}</TD></TR>")
-        if o.legend:
-            rows.append(f"<TR><TD>{self._legend()}</TD></TR>")
-        if not rows:
-            return None
-        return '<<TABLE BORDER="0" CELLSPACING="2" CELLPADDING="2">' + "".join(rows) + "</TABLE>>"
+    kinds: frozenset[str] = frozenset()
+    states: frozenset[str] = frozenset()
+    dashes: bool = False
+    grads: bool = False
 
-    def _legend(self) -> str:
-        t = self.theme
-        o = self.opts
-        lang = o.lang
-        size = t.small_fontsize
-
-        def cell(label: str, fill: str, border: str, width: float = 1.0, style: str = "") -> str:
-            content = font(escape(label), colour=t.text, size=size)
-            return f'<TD BGCOLOR="{fill}" COLOR="{border}" BORDER="{max(1, round(width))}"{style}>{content}</TD>'
-
-        kinds = [
-            cell(tr("node.input", lang), t.input_fill, t.border),
-            cell(tr("node.parameter", lang), t.parameter_fill, t.border, 2),
-            cell(tr("node.op", lang), t.op_fill, t.border, 1, ' STYLE="rounded"'),
-            cell(tr("node.constant", lang), t.constant_fill, t.border),
-            cell(tr("node.group", lang), t.group_fill, t.border),
-        ]
-        states = [
-            cell(tr("state.forward", lang), t.op_fill, t.border),
-            cell(tr("state.pending", lang), t.op_fill, t.pending),
-            cell(tr("state.current", lang), t.current_fill, t.current, 3),
-            cell(tr("state.done", lang), t.op_fill, t.done, 2),
-            cell(tr("state.failed", lang), t.failed_fill, t.failed, 2),
-            cell(tr("state.nonfinite", lang), t.nonfinite_fill, t.nonfinite, 2),
-        ]
-        notes = [
-            f"<TD>{font(escape(tr('legend.not_computed', lang)), colour=t.muted, size=size)}</TD>",
-            f"<TD>{self._grad_font(font(escape(tr('legend.edge_grad', lang)), size=size))}</TD>",
-        ]
-        if o.heatmap:
-            notes.append(f"<TD>{font(escape(tr('legend.heatmap', lang)), colour=t.muted, size=size)}</TD>")
-        heading = font("<B>" + escape(tr("legend.title", lang)) + "</B>", size=t.fontsize * 0.8)
-        rows = [
-            f'<TR><TD ALIGN="LEFT">{heading}</TD></TR>',
-            _inner_row(kinds),
-            _inner_row(states),
-            _inner_row(notes, spacing=8),
-        ]
-        if o.overlay is not None:
-            rows.append(f"<TR><TD>{self._colour_bar()}</TD></TR>")
-        return (
-            '<TABLE BORDER="1" CELLBORDER="0" COLOR="'
-            + t.cluster_border
-            + '" CELLSPACING="3" CELLPADDING="2" BGCOLOR="'
-            + t.background
-            + '">'
-            + "".join(rows)
-            + "</TABLE>"
+    @classmethod
+    def of(cls, units: Iterable[Unit]) -> Presence:
+        """What the drawn ``units`` show."""
+        units = list(units)
+        return cls(
+            kinds=frozenset(u.kind for u in units),
+            states=frozenset(u.state for u in units),
+            dashes=any(u.grad is None and u.shape is not None for u in units),
+            grads=any(u.grad is not None for u in units),
         )
 
-    def _colour_bar(self) -> str:
-        t = self.theme
-        o = self.opts
-        lang = o.lang
-        size = t.small_fontsize
-        name = escape(tr(f"overlay.{o.overlay}", lang))
-        cells = [f"<TD>{font(name, size=size)}</TD>"]
-        if o.overlay == "nonfinite":
-            finite = font(escape(tr("overlay.finite", lang)), size=size)
-            cells.append(f'<TD BGCOLOR="{t.overlay_scale[0]}" BORDER="1">{finite}</TD>')
-            cells.append(f'<TD BGCOLOR="{t.nonfinite_fill}" BORDER="1">{font("NaN / Inf", size=size)}</TD>')
+
+def overlay_colours(units: Iterable[Unit], overlay: str | None, theme: Theme) -> tuple[dict[str, str], Scale]:
+    """Fill colours ``{unit name: colour}`` of an overlay, and its log10 range for the colour bar."""
+    if overlay is None:
+        return {}, None
+    t = theme
+    colours: dict[str, str] = {}
+    if overlay == "nonfinite":
+        for unit in units:
+            bad = has_nonfinite(unit.value) or has_nonfinite(unit.grad)
+            colours[unit.name] = t.nonfinite_fill if bad else t.overlay_scale[0]
+        return colours, None
+    metric = {}
+    for unit in units:
+        if overlay == "grad_norm":
+            metric[unit.name] = None if unit.grad is None else array_norm(unit.grad)
         else:
-            lo, hi = self.scale if self.scale is not None else (0.0, 0.0)
-            cells.append(f"<TD>{font(escape(format_scalar(10.0**lo, 2)), size=size)}</TD>")
-            for i in range(8):
-                colour = scale_colour(t.overlay_scale, i / 7)
-                cells.append(f'<TD BGCOLOR="{colour}" WIDTH="16" HEIGHT="12" FIXEDSIZE="TRUE"></TD>')
-            cells.append(f"<TD>{font(escape(format_scalar(10.0**hi, 2)), size=size)}</TD>")
-            no_data = font(escape(tr("overlay.no_data", lang)), size=size)
-            cells.append(f'<TD BGCOLOR="{t.overlay_missing}" BORDER="1">{no_data}</TD>')
-        return _inner_table(cells, spacing=1)
+            metric[unit.name] = None if unit.value is None else _max_abs(unit.value)
+    logs = [math.log10(m) for m in metric.values() if m is not None and math.isfinite(m) and m > 0]
+    lo, hi = (min(logs), max(logs)) if logs else (0.0, 0.0)
+    for name, m in metric.items():
+        if m is None:
+            colours[name] = t.overlay_missing
+        elif not math.isfinite(m):
+            colours[name] = t.nonfinite_fill
+        elif m <= 0:
+            colours[name] = t.overlay_scale[0]
+        else:
+            position = 0.5 if hi == lo else (math.log10(m) - lo) / (hi - lo)
+            colours[name] = scale_colour(t.overlay_scale, position)
+    return colours, ((lo, hi) if logs else None)
+
+
+def caption(opts: RenderOptions, title: str | None, scale: Scale, present: Presence | None = None) -> str | None:
+    """The HTML-like graph label: title, report summary and legend (``None`` if there is nothing)."""
+    t = opts.theme
+    rows = []
+    if title:
+        lines = split_lines(title)
+        if len(lines) > _TITLE_LINES:
+            lines = [*lines[: _TITLE_LINES - 1], lines[_TITLE_LINES - 1] + " …"]
+        text_lines = "<BR/>".join(escape(clip(line, 2 * MAX_NAME)) for line in lines)
+        rows.append(f"<TR><TD>{font('<B>' + text_lines + '</B>', size=t.title_fontsize)}</TD></TR>")
+    if opts.report is not None:
+        rows.append(f"<TR><TD>{_report_summary(opts)}</TD></TR>")
+    if opts.legend:
+        rows.append(f"<TR><TD>{legend(opts, scale, present or Presence())}</TD></TR>")
+    if not rows:
+        return None
+    return '<<TABLE BORDER="0" CELLSPACING="2" CELLPADDING="2">' + "".join(rows) + "</TABLE>>"
+
+
+def _report_summary(opts: RenderOptions) -> str:
+    t = opts.theme
+    kinds = [str(getattr(r, "kind", "ok")) for r in opts.report.nodes]
+    inherited = kinds.count(INHERITS_WRONG)
+    bad = len(kinds) - kinds.count("ok") - inherited
+    if inherited:
+        summary = tr("label.report_inherited", opts.lang, bad=bad, n=len(kinds), inherited=inherited)
+    else:
+        summary = tr("label.report", opts.lang, bad=bad, n=len(kinds))
+    return font(escape(summary), colour=t.failed if bad or inherited else t.done, size=t.small_fontsize)
+
+
+def legend(opts: RenderOptions, scale: Scale, present: Presence) -> str:
+    """The legend table: node kinds, states, notation, and the overlay's colour bar.
+
+    ``opts.legend`` chooses the entries: ``"standard"`` every kind and state
+    (``inherited`` only with a report or an inherited node), ``"all"`` every
+    one, ``"present"`` only what ``present`` says the picture shows, in one row.
+    """
+    t = opts.theme
+    lang = opts.lang
+    size = t.small_fontsize
+    mode = opts.legend
+
+    def cell(label: str, fill: str, border: str, width: float = 1.0, style: str = "") -> str:
+        content = font(escape(label), colour=t.text, size=size)
+        return f'<TD BGCOLOR="{fill}" COLOR="{border}" BORDER="{max(1, round(width))}"{style}>{content}</TD>'
+
+    kinds = {
+        "input": cell(tr("node.input", lang), t.input_fill, t.border),
+        "parameter": cell(tr("node.parameter", lang), t.parameter_fill, t.border, 2),
+        "op": cell(tr("node.op", lang), t.op_fill, t.border, 1, ' STYLE="rounded"'),
+        "constant": cell(tr("node.constant", lang), t.constant_fill, t.border),
+        "group": cell(tr("node.group", lang), t.group_fill, t.border),
+    }
+    states = {
+        "forward": cell(tr("state.forward", lang), t.op_fill, t.border),
+        "pending": cell(tr("state.pending", lang), t.op_fill, t.pending),
+        "current": cell(tr("state.current", lang), t.current_fill, t.current, 3),
+        "done": cell(tr("state.done", lang), t.op_fill, t.done, 2),
+        "failed": cell(tr("state.failed", lang), t.failed_fill, t.failed, 2),
+        "nonfinite": cell(tr("state.nonfinite", lang), t.nonfinite_fill, t.nonfinite, 2),
+        "inherited": cell(tr("state.inherited", lang), t.inherited_fill, t.inherited, 2),
+    }
+    notes = {
+        "dashes": f"<TD>{font(escape(tr('legend.not_computed', lang)), colour=t.muted, size=size)}</TD>",
+        "grads": f"<TD>{grad_font(font(escape(tr('legend.edge_grad', lang)), size=size), t)}</TD>",
+    }
+    if mode == "present":
+        kinds = {k: v for k, v in kinds.items() if k in present.kinds}
+        states = {k: v for k, v in states.items() if k in present.states}
+        notes = {k: v for k, v in notes.items() if getattr(present, k)}
+    elif mode == "standard" and opts.report is None and "inherited" not in present.states:
+        del states["inherited"]
+    cells = list(notes.values())
+    if opts.heatmap:
+        cells.append(f"<TD>{font(escape(tr('legend.heatmap', lang)), colour=t.muted, size=size)}</TD>")
+    heading = font("<B>" + escape(tr("legend.title", lang)) + "</B>", size=t.fontsize * 0.8)
+    if mode == "present":  # short: one row, under a picture of any shape
+        rows = [_inner_row([f"<TD>{heading}</TD>", *kinds.values(), *states.values(), *cells], spacing=6)]
+    else:
+        rows = [f'<TR><TD ALIGN="LEFT">{heading}</TD></TR>']
+        rows += [_inner_row(list(group.values())) for group in (kinds, states) if group]
+        if cells:
+            rows.append(_inner_row(cells, spacing=8))
+    if opts.overlay is not None:
+        rows.append(f"<TR><TD>{_colour_bar(opts, scale)}</TD></TR>")
+    return (
+        '<TABLE BORDER="1" CELLBORDER="0" COLOR="'
+        + t.cluster_border
+        + '" CELLSPACING="3" CELLPADDING="2" BGCOLOR="'
+        + t.background
+        + '">'
+        + "".join(rows)
+        + "</TABLE>"
+    )
+
+
+def _colour_bar(opts: RenderOptions, scale: Scale) -> str:
+    t = opts.theme
+    lang = opts.lang
+    size = t.small_fontsize
+    name = escape(tr(f"overlay.{opts.overlay}", lang))
+    cells = [f"<TD>{font(name, size=size)}</TD>"]
+    if opts.overlay == "nonfinite":
+        cells.append(
+            f'<TD BGCOLOR="{t.overlay_scale[0]}" BORDER="1">{font(escape(tr("overlay.finite", lang)), size=size)}</TD>'
+        )
+        cells.append(f'<TD BGCOLOR="{t.nonfinite_fill}" BORDER="1">{font("NaN / Inf", size=size)}</TD>')
+    else:
+        lo, hi = scale if scale is not None else (0.0, 0.0)
+        cells.append(f"<TD>{font(escape(format_scalar(10.0**lo, 2)), size=size)}</TD>")
+        for i in range(8):
+            colour = scale_colour(t.overlay_scale, i / 7)
+            cells.append(f'<TD BGCOLOR="{colour}" WIDTH="16" HEIGHT="12" FIXEDSIZE="TRUE"></TD>')
+        cells.append(f"<TD>{font(escape(format_scalar(10.0**hi, 2)), size=size)}</TD>")
+        cells.append(
+            f'<TD BGCOLOR="{t.overlay_missing}" BORDER="1">{font(escape(tr("overlay.no_data", lang)), size=size)}</TD>'
+        )
+    return _inner_table(cells, spacing=1)
 
 
 def _inner_table(cells: list[str], spacing: int = 4) -> str:

@@ -67,6 +67,7 @@ from graphviz_autodiff.graph import Graph
 
 from ..dot import RenderError, run_dot
 from ..drawing.builder import render
+from ..drawing.states import known_grad, status_state
 
 __all__ = ["FrameSet", "NodeView", "Scene", "Timeline", "without_current"]
 
@@ -204,27 +205,6 @@ class _SceneGraph(Graph):
         for e, attrs in H.edges.items():
             attrs["grad"] = edges.get(e)
         return states
-
-
-# -- what viz.render shows (mirrors viz.drawing.builder._Builder, so that equal keys mean equal drawings) ------------
-def _known_grad(kind: str, view: NodeView, successors: list[NodeView]) -> Any:
-    """The gradient ``viz.render`` shows on a node (``None``: the dash)."""
-    grad = view.grad
-    if grad is None:
-        return None
-    if kind == "op":
-        return grad if view.status in ("done", "failed") else None
-    if view.status in ("pending", "forward") and any(s.status == "pending" for s in successors):
-        return None
-    return grad
-
-
-def _drawn_state(kind: str, status: str, known: Any) -> str:
-    if status == "failed":
-        return "failed"
-    if status in ("pending", "skipped"):
-        return "done" if kind != "op" and known is not None else "pending"
-    return "done" if status == "done" else "forward"
 
 
 @dataclass(frozen=True)
@@ -655,11 +635,11 @@ class FrameSet:
     def _node_key(self, n: int, nodes: dict[int, NodeView]) -> tuple:
         view = nodes[n]
         kind = self._kinds[n]
-        known = _known_grad(kind, view, [nodes[s] for s in self._succ[n]])
+        known = known_grad(kind, view.status, view.grad, [nodes[s].status for s in self._succ[n]])
         mode = "hidden" if view.hidden else self._show_shapes
         return (
             mode,
-            _drawn_state(kind, view.status, known),
+            status_state(kind, view.status, known),
             None if known is None else id(known),
             view.error,
             view.state,
@@ -672,7 +652,7 @@ class FrameSet:
         g = edges.get(e)
         only = False
         if g is not None:
-            known = _known_grad(self._kinds[u], producer, [nodes[s] for s in self._succ[u]])
+            known = known_grad(self._kinds[u], producer.status, producer.grad, [nodes[s].status for s in self._succ[u]])
             if known is not None:
                 only = sum(1 for w in self._succ[u] if edges.get((u, w)) is not None) == 1
         return (self._show_shapes and not producer.hidden, None if g is None else id(g), only)

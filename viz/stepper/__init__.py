@@ -1,10 +1,26 @@
 """The step debugger: walk the backward (or forward) pass one node at a time.
 
 :class:`StepperModel` is the plain-Python model (no widgets);
-:class:`Stepper` adds the widget. Frames are spliced from one Graphviz layout
-(:mod:`viz.stepper.frames`).
+:class:`Stepper` is the model plus its widget. Frames are spliced from one
+Graphviz layout (:mod:`viz.stepper.frames`).
 """
 
-from .model import DIRECTIONS, Step, StepIndexError, Stepper, StepperError, StepperModel, UnknownNodeError
+from .errors import StepIndexError, StepperError, UnknownNodeError
+from .model import DIRECTIONS, StepperModel
+from .names import GraphNames
+from .problems import Problem
+from .steps import Step
+from .widget import Stepper, StepperView
 
-__all__ = ["DIRECTIONS", "Step", "StepIndexError", "Stepper", "StepperError", "StepperModel", "UnknownNodeError"]
+__all__ = [
+    "DIRECTIONS",
+    "GraphNames",
+    "Problem",
+    "Step",
+    "StepIndexError",
+    "Stepper",
+    "StepperError",
+    "StepperModel",
+    "StepperView",
+    "UnknownNodeError",
+]

@@ -34,7 +34,7 @@ def stepper():
 def test_buttons_move_the_model_and_the_picture(stepper):
     view = stepper.view
     assert view.picture.value == stepper.svg(0) and current_node(view.picture.value) == []
-    assert view.text.value == stepper.model.describe_html(0)
+    assert view.text.value == stepper.describe_html(0)
     pictures = [view.picture.value]
     for k in range(1, 5):
         view.next.click()
@@ -114,7 +114,7 @@ def test_an_error_in_a_button_is_shown_not_swallowed(stepper, monkeypatch):
     def broken() -> None:
         raise RuntimeError("the debugger is not there")
 
-    monkeypatch.setattr(stepper.model, "run_to_problem", broken)
+    monkeypatch.setattr(stepper, "run_to_problem", broken)
     view.problem.click()  # ipywidgets would only log the exception; the widget shows it
     assert "RuntimeError: the debugger is not there" in view.status.value
     assert "color:#c62828" in view.status.value

@@ -1,0 +1,91 @@
+"""viz.stepper.frames: spliced frames equal frames drawn whole, boxes never move, a FrameSet on its own."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+import viz
+from graphviz_autodiff.ops import Sum
+from tests.viz.conftest import (
+    lecture5,
+    parse_svg,
+    svg_nodes,
+    svg_text,
+)
+from tests.viz.stepper.graphs import (
+    branching_graph,
+    current_nodes,
+    folded_constants,
+    mlp_loss,
+)
+from viz.dot import run_dot
+from viz.stepper.frames import FrameSet
+from viz.stepper.svg import split_svg
+from viz.stepper.timeline import NodeView, Timeline
+
+pytestmark = pytest.mark.filterwarnings("error::viz.GraphvizWarning")
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+# -- frames -------------------------------------------------------------------------------------------------
+def _elements(svg: str) -> dict[str, str]:
+    return dict(split_svg(svg)[1])
+
+
+@pytest.mark.dot
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: viz.StepperModel(branching_graph(), theme="compact", legend=True),
+        lambda: viz.StepperModel(lecture5(), direction="forward", rankdir="TB"),
+        lambda: viz.StepperModel(mlp_loss(), lang="ru", heatmap=True),
+        lambda: viz.StepperModel(mlp_loss(), direction="forward", theme="dark"),
+        lambda: viz.StepperModel(folded_constants()),
+    ],
+    ids=["failing-compact-legend", "forward-TB", "mlp-ru-heatmap", "mlp-forward-dark", "constants"],
+)
+def test_spliced_frames_equal_frames_drawn_whole(make):
+    """Every spliced frame equals the same scene drawn in one piece with the same pinned positions."""
+    stepper = make()
+    for k in range(stepper.n_steps + 1):
+        spliced = _elements(stepper.svg(k))
+        whole = _elements(run_dot(stepper.frames.dot(k), "svg", engine="neato", args=["-n2"]).decode("utf-8"))
+        assert set(spliced) == set(whole)
+        for name, text in whole.items():
+            assert spliced[name].replace(' current"', '"') == text.replace(' current"', '"'), (k, name)
+        ET.fromstring(stepper.svg(k))  # valid XML on its own
+
+
+@pytest.mark.dot
+def test_boxes_never_move_between_frames():
+    stepper = viz.StepperModel(lecture5())
+
+    def outlines(svg: str) -> dict[str, str]:
+        out = {}
+        for title, g in svg_nodes(parse_svg(svg)).items():
+            shape = next(e for e in g if e.tag in (f"{SVG}path", f"{SVG}polygon"))
+            out[title] = shape.get("d") or shape.get("points")
+        return out
+
+    first = outlines(stepper.svg(0))
+    assert all(outlines(stepper.svg(k)) == first for k in range(1, 5))
+    assert stepper.frames.stats["rounds"] <= 4
+
+
+@pytest.mark.dot
+def test_frameset_on_its_own():
+    L = Sum()(np.ones(3))
+    timeline = Timeline({0: NodeView("pending"), 1: NodeView("pending")})
+    timeline.append({1: NodeView("done", np.ones(()), state="current", current=True)}, {(0, 1): np.ones(3)})
+    timeline.append({0: NodeView("done", np.ones(3)), 1: NodeView("done", np.ones(()))})
+    frames = FrameSet(L.graph, [0, 1], timeline)
+    assert len(frames) == 3 and len(list(timeline.scenes())) == 3
+    assert current_nodes(frames.svg(1)) == ["n1"] and current_nodes(frames.svg(2)) == []
+    assert "← ∂L/∂" in svg_text(parse_svg(frames.svg(2)))
+    with pytest.raises(IndexError):
+        frames.svg(3)
+    with pytest.raises(ValueError, match="overlay= cannot be used"):
+        FrameSet(L.graph, [0, 1], timeline, options={"overlay": "grad_norm"})

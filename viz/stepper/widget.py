@@ -129,12 +129,16 @@ class StepperView:
             traitlets.link((model, "step_index"), (self.slider, "value")),
             traitlets.link((model, "step_index"), (self.play, "value")),
         ]
-        self.first.on_click(self._guard(model.reset))
-        self.back.on_click(self._guard(model.back))
-        self.next.on_click(self._guard(model.next))
-        self.last.on_click(self._guard(model.last))
-        self.run_to.on_click(self._guard(lambda: self._reached(model.run_to(self.target.value))))
-        self.problem.on_click(self._guard(lambda: self._stopped(model.run_to_problem())))
+        self._clicks = [
+            (self.first, self._guard(model.reset)),
+            (self.back, self._guard(model.back)),
+            (self.next, self._guard(model.next)),
+            (self.last, self._guard(model.last)),
+            (self.run_to, self._guard(lambda: self._reached(model.run_to(self.target.value)))),
+            (self.problem, self._guard(lambda: self._stopped(model.run_to_problem()))),
+        ]
+        for b, handler in self._clicks:
+            b.on_click(handler)
         self.fit.observe(self._fit, names="value")
         model.observe(self._refresh, names="step_index")
 
@@ -147,6 +151,10 @@ class StepperView:
     def close(self) -> None:
         """Close every widget (and its comm), and stop following the model; the view cannot be shown again."""
         self.model.unobserve(self._refresh, names="step_index")
+        self.fit.unobserve(self._fit, names="value")
+        for b, handler in self._clicks:
+            b.on_click(handler, remove=True)
+        self._clicks = []
         for link in self._links:
             link.unlink()
         self._links = []
@@ -204,9 +212,12 @@ class StepperView:
 
 
 def _close_tree(widget: Any) -> None:
-    """Close ``widget`` and every widget inside it (children first)."""
+    """Close ``widget``, every widget inside it, and their ``layout`` and ``style`` widgets (each has a comm)."""
     for child in getattr(widget, "children", ()):
         _close_tree(child)
+    for part in (getattr(widget, "layout", None), getattr(widget, "style", None)):
+        if part is not None:
+            part.close()
     widget.close()
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
+import weakref
+
 import numpy as np
 import pytest
 
@@ -126,3 +130,55 @@ def test_a_drawing_error_is_shown_in_the_picture(monkeypatch):
     view = stepper.view
     assert "The picture could not be drawn: GraphvizNotFoundError" in view.picture.value
     assert "Step 0 of 4" in view.text.value  # the text panel still works
+
+
+# -- closing -------------------------------------------------------------------------------------------------
+def open_and_close(loss) -> None:
+    stepper = viz.Stepper(loss)
+    assert stepper.widget is not None
+    stepper.close()
+
+
+def test_close_releases_the_widgets_and_their_comms(stepper):
+    view = stepper.view
+    widgets = [view.box, view.next, view.next.layout, view.next.style, view.slider, view.picture, view.play]
+    assert all(w.comm is not None for w in widgets)
+    stepper.close()
+    assert all(w.comm is None for w in widgets)  # closed: the front end drops them
+    view.next.click()  # a closed button no longer moves the model
+    assert stepper.step_index == 0
+    stepper.next()  # the model still works, and no closed widget follows it
+    assert stepper.step_index == 1 and view.slider.value == 0
+    stepper.close()  # twice is fine
+    assert stepper.view is not view and stepper.view.slider.value == 1  # shown again: a new view
+
+
+def test_a_closed_stepper_is_freed():
+    ref = weakref.ref(viz.Stepper(lecture5()))
+    gc.collect()
+    assert ref() is None  # nothing keeps a stepper without a view alive
+    stepper = viz.Stepper(lecture5())
+    assert stepper.widget is not None
+    ref = weakref.ref(stepper)
+    stepper.close()
+    del stepper
+    gc.collect()
+    assert ref() is None  # the widgets no longer hold the model (and its frames)
+
+
+def test_200_steppers_opened_and_closed_keep_memory_flat(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")  # the widgets without the cost of 200 Graphviz layouts
+    loss = Sum()(gad.Tensor(np.ones(2), name="x"))
+    for _ in range(10):
+        open_and_close(loss)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(200):
+            open_and_close(loss)
+        gc.collect()
+        growth = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert growth / 200 < 8_000, f"{growth / 200:.0f} bytes kept per closed stepper"  # unclosed: about 180 kB

@@ -7,14 +7,12 @@ Graphviz layout (:mod:`viz.stepper.frames`).
 
 from .errors import StepIndexError, StepperError, UnknownNodeError
 from .model import DIRECTIONS, StepperModel
-from .names import GraphNames
 from .problems import Problem
 from .steps import Step
 from .widget import Stepper, StepperView
 
 __all__ = [
     "DIRECTIONS",
-    "GraphNames",
     "Problem",
     "Step",
     "StepIndexError",

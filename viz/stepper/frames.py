@@ -87,12 +87,14 @@ class _SceneGraph(Graph):
     never touched.
     """
 
-    def __init__(self, source: Graph, nodes: Sequence[int]) -> None:
+    def __init__(self, source: Graph, nodes: Sequence[int], names: Mapping[int, str] | None = None) -> None:
         super().__init__(name=source.name)
         G = source.nx
         H = nx.DiGraph()
         for n in sorted(nodes):
             H.add_node(n, **G.nodes[n])
+            if names is not None and H.nodes[n]["kind"] == "op":
+                H.nodes[n]["name"] = names[n]  # the output's name on the node, its default filled in
         for u, v in G.subgraph(nodes).edges:
             H.add_edge(u, v, **G.edges[u, v])
         self._scene_nx = H
@@ -167,6 +169,9 @@ class FrameSet:
     hints : sequence of Scene
         Scenes that hold many of the variants the frames need, drawn first
         with frame 0 (default: the last frame).
+    names : mapping, optional
+        ``{node: name}`` of the op outputs (:func:`viz.names.default_names`):
+        drawn as each output's name instead of the graph's own (``None``, "out").
     options : mapping, optional
         Options of :func:`viz.render` (theme, rankdir, precision, legend, ...);
         not ``states``, ``collapse``, ``only_grad_path``, ``overlay`` or
@@ -187,6 +192,7 @@ class FrameSet:
         *,
         layout: Sequence[Scene] = (),
         hints: Sequence[Scene] = (),
+        names: Mapping[int, str] | None = None,
         options: Mapping[str, Any] | None = None,
     ) -> None:
         options = dict(options or {})
@@ -198,7 +204,7 @@ class FrameSet:
         self.timeline = timeline
         self._show_shapes = bool(options.get("show_shapes", True))
         self._timeout = options.get("timeout", 30.0)
-        self._graph = _SceneGraph(graph, nodes)
+        self._graph = _SceneGraph(graph, nodes, names)
         H = self._graph.nx
         self._kinds = {n: H.nodes[n]["kind"] for n in H}
         self._succ = {n: sorted(H.successors(n)) for n in H}

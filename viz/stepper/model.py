@@ -39,7 +39,7 @@ Examples
 >>> stepper.n_steps, stepper.next(), stepper.current.label
 (4, 1, 'Sum')
 >>> print(stepper.describe().splitlines()[0])
-Step 1 of 4 · backward pass · node 6: Sum
+Step 1 of 4 · backward pass · node 6: Sum (L)
 """
 
 from __future__ import annotations
@@ -57,9 +57,9 @@ from graphviz_autodiff.tensor import Tensor
 
 from ..drawing.builder import render
 from ..i18n import check_lang, tr
+from ..names import GraphNames
 from .errors import StepIndexError, UnknownNodeError
 from .frames import FrameSet
-from .names import GraphNames
 from .problems import Problem, Problems
 from .steps import Step, backward_steps, forward_steps, select_nodes
 from .texts import StepTexts
@@ -159,11 +159,11 @@ class StepperModel(traitlets.HasTraits):
             self.steps = tuple(forward_steps(self.graph, self.nodes))
             walk = forward_timeline(G, self.nodes, self.steps)
         self._step_of = {s.node: s.index + 1 for s in self.steps}
-        self.names = GraphNames(G, lang)
+        self.names = GraphNames(G, self.nodes, root=self._root_node())
         self._problems = Problems(
             self.root if self.root is not None else self.graph,
             lang,
-            self.names.name,
+            self.names,
             self._node_step,
             report=report,
             checkable=direction == "backward",
@@ -186,8 +186,19 @@ class StepperModel(traitlets.HasTraits):
             walk.timeline,
             layout=walk.layout,
             hints=walk.hints,
+            names=self.names.names,
             options=dict(self.options, lang=lang),
         )
+
+    def _root_node(self) -> int | None:
+        """The loss: the tensor given, or the node a backward pass started from, or a graph's one sink."""
+        if self.root is not None:
+            return self.root.node
+        if self.direction == "backward" and self.steps:
+            return self.steps[0].node
+        G = self.graph.nx
+        sinks = [n for n in self.nodes if G.nodes[n]["kind"] == "op" and not any(True for _ in G.successors(n))]
+        return sinks[0] if len(sinks) == 1 else None
 
     # -- stepping --------------------------------------------------------------------------------------
     @property

@@ -20,6 +20,7 @@ from graphviz_autodiff.i18n import tr as core_tr
 from graphviz_autodiff.util import count_nonfinite, has_nonfinite
 
 from ..i18n import tr
+from ..names import GraphNames
 from .steps import Step
 
 __all__ = ["Problem", "Problems", "kind_name", "returned_grads"]
@@ -62,8 +63,8 @@ class Problems:
         What :func:`graphviz_autodiff.debug.check` checks when a report is needed.
     lang : {"en", "ru"}
         Language of the texts.
-    name_of : callable
-        ``name_of(node)``: a node's name in texts (``∂L/∂<name>``).
+    names : GraphNames
+        The names of the nodes (``∂L/∂<name>``).
     step_of : callable
         ``step_of(node)``: the step index (1 …) at which a node is reached.
     report : object, optional
@@ -76,7 +77,7 @@ class Problems:
         self,
         subject: Any,
         lang: str,
-        name_of: Callable[[int | None], str],
+        names: GraphNames,
         step_of: Callable[[int], int],
         *,
         report: Any = None,
@@ -88,7 +89,7 @@ class Problems:
             )
         self.subject = subject
         self.lang = lang
-        self.name_of = name_of
+        self.names = names
         self.step_of = step_of
         self.report = report
         self.checkable = checkable
@@ -118,9 +119,10 @@ class Problems:
             lines.append(tr("problem.nonfinite_value", lang, count=self._count(step.value)))
         if has_nonfinite(step.upstream_grad):
             lines.append(tr("problem.nonfinite_upstream", lang, count=self._count(step.upstream_grad)))
-        for name, g in returned_grads(step, self.name_of):
+        for name, g in returned_grads(step, self.names.name):
             if has_nonfinite(g):
-                lines.append(tr("problem.nonfinite_grad", lang, name=name, count=self._count(g)))
+                count = self._count(g)
+                lines.append(tr("problem.nonfinite_grad", lang, loss=self.names.loss, name=name, count=count))
         return [Problem("nonfinite", tuple(lines))] if lines else []
 
     def _verdicts(self, step: Step, report: Any) -> list[Problem]:

@@ -152,6 +152,7 @@ def _student_line(error: BaseException, op: Any, lang: str) -> tuple[str | None,
     # A contract violation found by the engine after backward returned: point at the backward itself.
     backward = getattr(type(op), "backward", None)
     try:
+        backward = inspect.unwrap(backward)  # type: ignore[arg-type]
         lines, start = inspect.getsourcelines(backward)  # type: ignore[arg-type]
         filename = inspect.getsourcefile(backward)  # type: ignore[arg-type]
     except (TypeError, OSError):

@@ -20,7 +20,8 @@ from graphviz_autodiff.util import argument_names
 from ..drawing.labels import format_value
 from ..drawing.labels import text as label_text
 from ..i18n import tr
-from .names import GraphNames
+from ..names import GraphNames
+from .formulas import chain_lines, formula_of, forward_line
 from .problems import Problem
 from .steps import Step
 
@@ -98,8 +99,9 @@ class StepTexts:
         if self.direction == "forward":
             return [*lines, tr("step.start_forward", lang, node=first.node, label=title)]
         value = self._values(first.upstream_grad) if first.upstream_grad is not None else "—"
-        var = self.names.name(first.node)
-        return [*lines, tr("step.start_backward", lang, node=first.node, label=title, var=var, value=value)]
+        var, loss = self.names.name(first.node), self.names.loss
+        start = tr("step.start_backward", lang, node=first.node, label=title, loss=loss, var=var, value=value)
+        return [*lines, start]
 
     def _value(self, a: Any) -> str:
         a = np.asarray(a)
@@ -130,12 +132,12 @@ class StepTexts:
         lang = self.lang
         if step.status == "skipped":
             return [tr("step.skipped", lang), *self._failed_consumers(step)]
-        var = self.names.name(step.node)
+        var, loss = self.names.name(step.node), self.names.loss
         value = self._value(step.upstream_grad)
         if not step.consumers:
-            lines = [tr("step.root", lang, var=var, value=value)]
+            lines = [tr("step.root", lang, loss=loss, var=var, value=value)]
         else:
-            lines = [tr("step.upstream", lang, var=var, value=value)]
+            lines = [tr("step.upstream", lang, loss=loss, var=var, value=value)]
             refs = [self._ref(v) for v in step.consumers]
             if len(refs) == 1:
                 lines.append(tr("step.from_one", lang, consumer=refs[0]))
@@ -151,7 +153,7 @@ class StepTexts:
         return lines
 
     def _returned_lines(self, step: Step) -> list[str]:
-        lang = self.lang
+        lang, loss = self.lang, self.names.loss
         args = argument_names(step.op, 0)
         lines = [tr("step.returned", lang)]
         for position, g in enumerate(step.grads or ()):
@@ -160,18 +162,20 @@ class StepTexts:
             if g is None:
                 lines.append(tr("step.arg_none", lang, arg=arg))
             elif node is None:
-                lines.append(tr("step.arg_unrecorded", lang, name=arg, arg=arg, value=self._value(g)))
+                lines.append(tr("step.arg_unrecorded", lang, loss=loss, name=arg, arg=arg, value=self._value(g)))
             else:
                 label = self.G.nodes[node]["label"]
                 name = self.names.name(node)
-                lines.append(tr("step.arg", lang, name=name, node=node, label=label, arg=arg, value=self._value(g)))
+                value = self._value(g)
+                lines.append(tr("step.arg", lang, loss=loss, name=name, node=node, label=label, arg=arg, value=value))
         for attr, g in step.param_grads.items():
             node = step.params.get(attr)
             if g is None:
                 lines.append(tr("step.param_none", lang, attr=attr))
             else:
                 name = self.names.name(node) if node is not None else attr
-                lines.append(tr("step.param", lang, name=name, attr=attr, node=node, value=self._value(g)))
+                value = self._value(g)
+                lines.append(tr("step.param", lang, loss=loss, name=name, attr=attr, node=node, value=value))
         return lines
 
     def _error_lines(self, step: Step) -> list[str]:
@@ -191,22 +195,21 @@ class StepTexts:
         return lines
 
     def _formula_lines(self, step: Step) -> list[str]:
-        formula = getattr(step.op, "formula", None)
-        backward = formula.get("backward") if isinstance(formula, dict) else None
-        if not backward:
-            return [tr("step.no_formula", self.lang, op=type(step.op).__name__)]
-        args = argument_names(step.op, 0)
-        wanted = [name for name, g in zip(args, step.grads or ()) if g is not None] + list(step.param_grads)
-        chosen = [backward[name] for name in wanted if name in backward] or list(backward.values())
-        return [tr("step.chain", self.lang), *(f"  {line}" for line in chosen)]
+        """The chain rule of the step, written with the graph's names (the general form for an op without one)."""
+        lines = chain_lines(step, self.names)
+        if formula_of(step.op) is None:
+            head = tr("step.chain_generic", self.lang, op=step.label)
+        else:
+            head = tr("step.chain", self.lang)
+        return [head, *(f"  {line}" for line in lines)] if lines else []
 
     def _forward_lines(self, step: Step) -> list[str]:
         lang = self.lang
         G = self.G
         lines = []
-        formula = getattr(step.op, "formula", None)
-        if isinstance(formula, dict) and formula.get("forward"):
-            lines.append(tr("step.computes", lang, formula=formula["forward"]))
+        formula = forward_line(step, self.names)
+        if formula:
+            lines.append(tr("step.computes", lang, formula=formula))
         args = argument_names(step.op, 0)
         lines.append(tr("step.inputs", lang))
         for position, node in enumerate(step.inputs):
@@ -214,10 +217,12 @@ class StepTexts:
                 continue
             arg = args[position] if position < len(args) else str(position)
             shape = self._shape(G.nodes[node]["value"])
-            lines.append(tr("step.input", lang, arg=arg, node=node, label=G.nodes[node]["label"], shape=shape))
+            name = self.names.name(node)
+            lines.append(tr("step.input", lang, arg=arg, node=node, label=name, shape=shape))
         for attr, node in step.params.items():
             shape = self._shape(G.nodes[node]["value"])
-            lines.append(tr("step.param_in", lang, attr=attr, node=node, label=G.nodes[node]["label"], shape=shape))
+            name = self.names.name(node)
+            lines.append(tr("step.param_in", lang, attr=attr, node=node, label=name, shape=shape))
         lines.append(tr("step.output", lang, name=self.names.name(step.node), value=self._value(step.value)))
         for problem in self.nonfinite(step):
             lines.extend(problem.lines)

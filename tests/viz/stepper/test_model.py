@@ -104,7 +104,7 @@ def test_frames_highlight_the_current_node_and_show_done_gradients():
     nodes = svg_nodes(parse_svg(stepper.svg()))
     assert nodes["n6"].get("class").split()[1] == "done"
     squared = " ".join(svg_text(nodes["n5"]).split())
-    assert "∂L/∂out = [1, 1, 1, 1, 1]" in squared  # the current node shows what it received
+    assert "∂L/∂s = [1, 1, 1, 1, 1]" in squared  # the current node shows what it received
     assert fmt(want["dy"]) in svg_text(nodes["n4"])  # y's only consumer is done: its gradient is shown
     theta = " ".join(svg_text(nodes["n1"]).split())
     assert "∂L/∂θ = —" in theta and nodes["n1"].get("class").split()[1] == "pending"
@@ -162,7 +162,7 @@ def test_forward_mode_steps_through_calls_in_recording_order():
         svg_text(g) for g in parse_svg(stepper.svg()).iter(f"{SVG}g") if "edge" in g.get("class", "")
     )
     text = stepper.describe(2)
-    assert "Computes μ = 𝕀(z) = z" in text and "argument z ← node 2 (Linear): (5,)" in text
+    assert "Computes μ = 𝕀(z) = z" in text and "argument z ← node 2 (z): (5,)" in text
     assert f"Output μ: (5,) = {fmt(LECTURE_X @ LECTURE_THETA)}" in text
 
 
@@ -213,7 +213,7 @@ def test_run_to_problem_stops_at_nonfinite_values():
     assert stepper.run_to_problem() == 3
     assert [p.kind for p in stepper.problems()] == ["nonfinite"]
     assert "✗ NaN / Inf: ∂L/∂x holds 2 NaN and 0 Inf of 2 values" not in stepper.describe()
-    assert "✗ NaN / Inf: ∂L/∂out holds 2 NaN and 0 Inf of 2 values" in stepper.describe()
+    assert "✗ NaN / Inf: ∂L/∂μ holds 2 NaN and 0 Inf of 2 values" in stepper.describe()
     assert stepper.run_to_problem() == 4  # Identity received NaN
     assert "✗ NaN / Inf: the upstream gradient holds 2 NaN and 0 Inf of 2 values" in stepper.describe()
     assert stepper.run_to_problem() is None and stepper.step_index == 4

@@ -35,7 +35,7 @@ def test_describe_explains_each_step():
     assert text.splitlines()[0] == "Step 1 of 4 · backward pass · node 6: Sum (L)"
     assert "The pass starts here: ∂L/∂L = 1" in text
     text = stepper.describe(2)
-    assert "Upstream gradient ∂L/∂out: (5,) = [1, 1, 1, 1, 1]" in text
+    assert "Upstream gradient ∂L/∂s: (5,) = [1, 1, 1, 1, 1]" in text
     assert "received from its consumer Sum (node 6)" in text
     assert f"∂L/∂μ → node 3 (Identity), argument mu: (5,) = {fmt(want['dmu'])}" in text
     assert f"∂L/∂y → node 4 (y), argument y: (5,) = {fmt(want['dy'])}" in text
@@ -66,8 +66,8 @@ def test_russian_texts():
     stepper = viz.StepperModel(lecture5(), lang="ru")
     assert stepper.describe().splitlines()[0] == "Шаг 0 из 4 · обратный проход"
     text = stepper.describe(2)
-    assert text.splitlines()[0] == "Шаг 2 из 4 · обратный проход · узел 5: Squared"
-    assert "Градиент сверху (upstream) ∂L/∂выход" in text and "получен от потребителя Sum (узел 6)" in text
+    assert text.splitlines()[0] == "Шаг 2 из 4 · обратный проход · узел 5: Squared (s)"
+    assert "Градиент сверху (upstream) ∂L/∂s" in text and "получен от потребителя Sum (узел 6)" in text
     assert "backward вернул:" in text and "Цепное правило:" in text
     assert stepper.describe(4).splitlines()[-1] == "Обратный проход завершён: выполнены все шаги (4)."
     forward = viz.StepperModel(lecture5(), direction="forward", lang="ru")

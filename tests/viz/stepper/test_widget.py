@@ -77,7 +77,7 @@ def test_run_to_and_next_problem_buttons():
     L = Sum()(Squared()(NaNGrad()(Identity()(x)), np.zeros(2)))
     stepper = viz.Stepper(L, report=type("EmptyReport", (), {"nodes": []})())
     view = stepper.view
-    assert [label for label, _ in view.target.options][:2] == ["Sum · 1", "Squared · 2"]
+    assert [label for label, _ in view.target.options][:2] == ["Sum (L) · 1", "Squared (s) · 2"]
     view.target.value = view.target.options[1][1]
     view.run_to.click()
     assert stepper.step_index == 2 and view.status.value == "Step 2: Squared (node 4)."

@@ -104,6 +104,11 @@ EN: dict[str, str] = {
     "problem.nonfinite_value": "✗ NaN / Inf: the value holds {count}",
     "problem.gradcheck": "✗ gradient check ({kind}): {message}",
     "problem.count": "{nan} NaN and {inf} Inf of {size} values",
+    # the frame shown when the graph is too big to lay out
+    "fallback.title": "No picture: the graph is too big to lay out in time",
+    "fallback.size": "{nodes} nodes and {edges} edges; Graphviz did not finish within timeout={timeout} s.",
+    "fallback.hint": "Step through a smaller part (viz.Stepper(t) of an inner tensor t) or pass a larger timeout=...",
+    "fallback.current": "Step {k}: node {node}, {label}",
     # the exported page
     "html.title_backward": "Backpropagation step by step",
     "html.title_forward": "The forward pass step by step",
@@ -184,6 +189,12 @@ RU: dict[str, str] = {
     "problem.nonfinite_value": "✗ NaN / Inf: значение содержит {count}",
     "problem.gradcheck": "✗ проверка градиента ({kind}): {message}",
     "problem.count": "NaN: {nan}, Inf: {inf} из {size} значений",
+    "fallback.title": "Рисунка нет: граф слишком велик, чтобы разместить его вовремя",
+    "fallback.size": "{nodes} узлов и {edges} рёбер; Graphviz не уложился в timeout={timeout} с.",
+    "fallback.hint": (
+        "Пройдите по шагам меньшую часть (viz.Stepper(t), t — промежуточный тензор) или задайте timeout=... больше"
+    ),
+    "fallback.current": "Шаг {k}: узел {node}, {label}",
     "html.title_backward": "Обратное распространение ошибки по шагам",
     "html.title_forward": "Прямой проход по шагам",
     "html.keys": "Клавиши: ← / → — на шаг, Home / End — первый / последний шаг.",

@@ -68,8 +68,10 @@ import numpy as np
 
 from graphviz_autodiff.graph import Graph
 
-from ..dot import RenderError, run_dot
+from ..dot import RenderError, RenderTimeoutError, run_dot
 from ..drawing.builder import render
+from ..i18n import tr
+from .fallback import summary_svg
 from .layout import Layout, measured_source, merge_hidden
 from .svg import corner, mark_current, split_svg, translate
 from .timeline import NodeView, Scene, Timeline
@@ -226,6 +228,9 @@ class FrameSet:
         self._position: dict[int, int] = {}
         self._origin: dict[str, tuple[float, float] | None] = {}
         self._prefix = self._suffix = ""
+        self._names = dict(names or {})
+        self._current = [tuple(n for n, view in changes[0].items() if view.current) for changes in timeline.changes]
+        self.fallback: RenderTimeoutError | None = None
         self.stats: dict[str, float] = {}
 
     def __len__(self) -> int:
@@ -233,10 +238,15 @@ class FrameSet:
 
     # -- public ------------------------------------------------------------------------------------------
     def svg(self, k: int) -> str:
-        """The SVG text of frame ``k`` (standalone ``<svg>`` element, no XML prolog)."""
+        """The SVG text of frame ``k`` (standalone ``<svg>`` element, no XML prolog).
+
+        After a layout that timed out (:attr:`fallback`), a summary frame drawn without Graphviz.
+        """
         self.build()
         if not 0 <= k < len(self):
             raise IndexError(f"FrameSet: frame {k} does not exist (there are {len(self)} frames, 0 … {len(self) - 1})")
+        if self.fallback is not None:
+            return self._summary(k)
         row = self._rows[k].tolist()  # type: ignore[index]
         snippets = self._snippets
         parts = [snippets[e][row[e]] for e in self._order]
@@ -246,8 +256,16 @@ class FrameSet:
         return self._prefix + "\n".join(parts) + "\n" + self._suffix  # type: ignore[arg-type]
 
     def dot(self, k: int) -> str:
-        """The DOT source of frame ``k`` with every position pinned (draw it with ``neato -n2``)."""
+        """The DOT source of frame ``k`` with every position pinned (draw it with ``neato -n2``).
+
+        Raises
+        ------
+        RenderTimeoutError
+            The layout timed out (:attr:`fallback`): there are no positions to pin.
+        """
         self.build()
+        if self.fallback is not None:
+            raise self.fallback
         return self._source(self.timeline.scene(k))
 
     def full_svg(self, k: int) -> str:
@@ -261,33 +279,67 @@ class FrameSet:
         return svg[svg.index("<svg") :]
 
     def build(self) -> None:
-        """Lay the graph out and draw the variants (done once, on the first frame asked for)."""
-        if self._rows is not None:
+        """Lay the graph out and draw the variants (done once, on the first frame asked for).
+
+        All of it must finish within the ``timeout`` render option (seconds, default 30). If it
+        does not, the frame set falls back, once and for good, to summary frames drawn without
+        Graphviz (:attr:`fallback` holds the timeout error): a later frame never runs the failing
+        layout again.
+        """
+        if self._rows is not None or self.fallback is not None:
             return
+        start = time.perf_counter()
+        deadline = _Deadline(self._timeout)
+        try:
+            self._build(deadline)
+        except RenderTimeoutError as error:
+            self.fallback = error
+            self.stats["fallback_seconds"] = time.perf_counter() - start
+            return
+        self.stats["build_seconds"] = time.perf_counter() - start
+
+    def _build(self, deadline: _Deadline) -> None:
         start = time.perf_counter()
         first = self.timeline.scene(0)
         last = [self.timeline.scene(len(self) - 1)]
         hints = self._hints or last
         scenes = [first, *(self._layout_scenes or last), *hints]
-        sources = {id(scene): self._source(scene, pinned=False) for scene in scenes}
-        source = measured_source([sources[id(scene)] for scene in scenes], self._timeout)
-        self._layout = Layout.from_json(run_dot(source, "json0", timeout=self._timeout))
+        sources: dict[int, str] = {}
+        for scene in scenes:
+            if id(scene) not in sources:
+                deadline.check()
+                sources[id(scene)] = self._source(scene, pinned=False)
+        source = measured_source([sources[id(scene)] for scene in scenes], deadline.remaining())
+        self._layout = Layout.from_json(run_dot(source, "json0", timeout=deadline.remaining()))
         self.stats["layout_seconds"] = time.perf_counter() - start
         rows, marks = self._compute_rows()
         self._marks = marks
-        self._draw([first, *hints], first_round=True, sources=sources)
+        self._draw([first, *hints], deadline, first_round=True, sources=sources)
         rounds = 1 + len(hints)
         while True:
             missing = [(e, v) for e in self._order for v, s in enumerate(self._snippets[e]) if s is None]
             if not missing:
                 break
             k = min(int(np.argmax(rows[:, e] == v)) for e, v in missing)
-            self._draw([self.timeline.scene(k)])
+            self._draw([self.timeline.scene(k)], deadline)
             rounds += 1
         self._rows = rows
         self.stats["rounds"] = rounds
         self.stats["variants"] = sum(len(v) for v in self._variants)
-        self.stats["build_seconds"] = time.perf_counter() - start
+
+    def _summary(self, k: int) -> str:
+        """Frame ``k`` after a layout that timed out: the graph's size, why, what to do, the current node."""
+        lang = self.options.get("lang", "en")
+        H = self._graph.nx
+        lines = [
+            tr("fallback.size", lang, nodes=len(H), edges=len(self._edge_ids), timeout=self._timeout),
+            tr("fallback.hint", lang),
+        ]
+        for n in self._current[k - 1] if k else ():
+            label = H.nodes[n]["label"]
+            name = self._names.get(n) or H.nodes[n]["name"]
+            lines.append(tr("fallback.current", lang, k=k, node=n, label=f"{label} ({name})" if name else label))
+        return summary_svg(lines, title=tr("fallback.title", lang), theme=self.options.get("theme", "lecture"))
 
     # -- drawing ----------------------------------------------------------------------------------------
     def _render(self, scene: Scene, show_shapes: bool) -> str:
@@ -311,7 +363,13 @@ class FrameSet:
             source = merge_hidden(self._render(shown, self._show_shapes), self._render(scene, False), hidden)
         return self._layout.pin(source) if pinned and self._layout is not None else source
 
-    def _draw(self, scenes: list[Scene], first_round: bool = False, sources: dict[int, str] | None = None) -> None:
+    def _draw(
+        self,
+        scenes: list[Scene],
+        deadline: _Deadline,
+        first_round: bool = False,
+        sources: dict[int, str] | None = None,
+    ) -> None:
         """Draw whole scenes with pinned positions; keep every needed variant they contain.
 
         ``sources`` maps ``id(scene)`` to the scene's DOT source already made (not pinned yet).
@@ -324,9 +382,9 @@ class FrameSet:
         with ThreadPoolExecutor(max_workers=2) as pool:
             svgs = list(
                 pool.map(
-                    lambda job: run_dot(job[0], "svg", engine="neato", args=["-n2"], timeout=self._timeout).decode(
-                        "utf-8"
-                    ),
+                    lambda job: run_dot(
+                        job[0], "svg", engine="neato", args=["-n2"], timeout=deadline.remaining()
+                    ).decode("utf-8"),
                     jobs,
                 )
             )
@@ -431,3 +489,26 @@ class FrameSet:
             rows.append(row.copy())
             marks.append(tuple(index[n] for n, view in nodes.items() if view.current))
         return np.array(rows), marks
+
+
+class _Deadline:
+    """The time left for building frames: ``None`` (no limit) or seconds, raising once it is spent."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.end = None if seconds is None else time.perf_counter() + seconds
+
+    def remaining(self) -> float | None:
+        """Seconds left (at least a millisecond), ``None`` without a limit."""
+        if self.end is None:
+            return None
+        self.check()
+        return max(self.end - time.perf_counter(), 1e-3)
+
+    def check(self) -> None:
+        """Raise :class:`RenderTimeoutError` when the time is spent."""
+        if self.end is not None and time.perf_counter() >= self.end:
+            raise RenderTimeoutError(
+                f"viz.stepper: the frames were not drawn within timeout={self.seconds} s; draw less (step through "
+                "an intermediate tensor) or pass a larger timeout=..."
+            )

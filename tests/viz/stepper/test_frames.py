@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
+import graphviz_autodiff as gad
 import viz
 from graphviz_autodiff.ops import Sum
 from tests.viz.conftest import (
@@ -21,7 +22,9 @@ from tests.viz.stepper.graphs import (
     folded_constants,
     mlp_loss,
 )
-from viz.dot import run_dot
+from viz.dot import RenderTimeoutError, run_dot
+from viz.stepper import frames as frames_module
+from viz.stepper import layout as layout_module
 from viz.stepper.frames import FrameSet
 from viz.stepper.svg import split_svg
 from viz.stepper.timeline import NodeView, Timeline
@@ -89,3 +92,43 @@ def test_frameset_on_its_own():
         frames.svg(3)
     with pytest.raises(ValueError, match="overlay= cannot be used"):
         FrameSet(L.graph, [0, 1], timeline, options={"overlay": "grad_norm"})
+
+
+# -- a graph too big to lay out in time --------------------------------------------------------------------
+def big_graph(size: int = 5000):
+    """A balanced sum of size/2 leaf vectors: ``size`` nodes, ``size/2`` backward steps (as benchmarks/render.py)."""
+    level = [gad.Tensor(np.full(3, float(i)), name=f"x{i}") for i in range(size // 2)]
+    while len(level) > 1:
+        pairs = [level[i] + level[i + 1] for i in range(0, len(level) - 1, 2)]
+        level = pairs + (level[-1:] if len(level) % 2 else [])
+    return level[0].sum()
+
+
+@pytest.mark.dot
+def test_a_layout_that_times_out_falls_back_once_and_is_never_run_again(monkeypatch):
+    calls = []
+
+    def counting(source, fmt, **kwargs):
+        calls.append(fmt)
+        return run_dot(source, fmt, **kwargs)
+
+    monkeypatch.setattr(frames_module, "run_dot", counting)
+    monkeypatch.setattr(layout_module, "run_dot", counting)
+    stepper = viz.StepperModel(big_graph(), timeout=0.5)
+    assert len(stepper.graph.nx) == 5000 and stepper.n_steps == 2500
+    first = stepper.svg()
+    assert isinstance(stepper.frames.fallback, RenderTimeoutError) and "fallback_seconds" in stepper.frames.stats
+    made = len(calls)
+    assert made <= 2  # the labels' measure (or the layout), stopped by the timeout: no drawing round ran
+    root = parse_svg(first)
+    assert "5000 nodes and 4999 edges" in svg_text(root) and "timeout=0.5 s" in svg_text(root)
+    for k in (1, 2, 1250, 2500):
+        stepper.goto(k)
+        svg = stepper.svg()
+        step = stepper.current
+        assert f"Step {k}: node {step.node}, {stepper.names.title(step.node)}" in svg_text(parse_svg(svg))
+    assert len(calls) == made  # later steps never run Graphviz again
+    with pytest.raises(RenderTimeoutError):
+        stepper.frames.dot(3)
+    ru = viz.StepperModel(big_graph(200), lang="ru", timeout=0.001)
+    assert "Рисунка нет" in svg_text(parse_svg(ru.svg(1)))

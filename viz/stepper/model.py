@@ -58,6 +58,7 @@ from graphviz_autodiff.tensor import Tensor
 from ..drawing.builder import render
 from ..i18n import check_lang, tr
 from ..names import GraphNames
+from ..readable import Readability, choose_rankdir
 from .errors import StepIndexError, UnknownNodeError
 from .frames import FrameSet
 from .problems import Problem, Problems
@@ -93,6 +94,11 @@ class StepperModel(traitlets.HasTraits):
         A gradient-check report (:func:`graphviz_autodiff.debug.check`) for
         :meth:`run_to_problem`; without one, the check runs the first time
         :meth:`run_to_problem` needs it.
+    width_px : float, default 1400
+        The width the picture will be shown in (CSS px). Without a
+        ``rankdir`` option the direction is chosen for it: the one whose
+        values are biggest at fit to width (:func:`viz.readable.choose_rankdir`;
+        a long chain is drawn top to bottom).
     **render_options
         Options of :func:`viz.render` for the picture (``theme``, ``rankdir``,
         ``precision``, ``max_array``, ``legend``, ``heatmap``, ...). Not
@@ -111,7 +117,9 @@ class StepperModel(traitlets.HasTraits):
     names : GraphNames
         The names of the nodes in texts, formulas and frames.
     frames : FrameSet
-        The pictures.
+        The pictures (made on first use, after the layout direction is chosen).
+    readability : Readability or None
+        How the direction was chosen (``None`` when ``rankdir`` was given), made with :attr:`frames`.
 
     Raises
     ------
@@ -142,6 +150,7 @@ class StepperModel(traitlets.HasTraits):
         lang: str = "en",
         *,
         report: Any = None,
+        width_px: float = 1400.0,
         **render_options: Any,
     ) -> None:
         super().__init__()
@@ -180,15 +189,35 @@ class StepperModel(traitlets.HasTraits):
             max_array=int(self.options.get("max_array", 6)),
         )
         self._lines: dict[int, list[str]] = {}
-        self.frames = FrameSet(
-            self.graph,
-            self.nodes,
-            walk.timeline,
-            layout=walk.layout,
-            hints=walk.hints,
-            names=self.names.names,
-            options=dict(self.options, lang=lang),
-        )
+        self._walk = walk
+        self.width_px = float(width_px)
+        self.readability: Readability | None = None
+        self._frames: FrameSet | None = None
+
+    @property
+    def frames(self) -> FrameSet:
+        """The pictures of every step (:class:`~viz.stepper.frames.FrameSet`), one layout for all.
+
+        Made on first use; without a ``rankdir`` option, the direction is chosen then
+        (:attr:`readability`), which draws the graph once per candidate direction.
+        """
+        if self._frames is None:
+            options = dict(self.options, lang=self.lang)
+            if "rankdir" not in options:
+                subject = self.root if self.root is not None else self.graph
+                self.readability = choose_rankdir(subject, width_px=self.width_px, **options)
+                options["rankdir"] = self.readability.rankdir
+            walk = self._walk
+            self._frames = FrameSet(
+                self.graph,
+                self.nodes,
+                walk.timeline,
+                layout=walk.layout,
+                hints=walk.hints,
+                names=self.names.names,
+                options=options,
+            )
+        return self._frames
 
     def _root_node(self) -> int | None:
         """The loss: the tensor given, or the node a backward pass started from, or a graph's one sink."""

@@ -23,6 +23,7 @@ from tests.viz.stepper.graphs import (
     mlp_loss,
 )
 from viz.dot import RenderTimeoutError, run_dot
+from viz.readable import value_font_px
 from viz.stepper import frames as frames_module
 from viz.stepper import layout as layout_module
 from viz.stepper.frames import FrameSet
@@ -132,3 +133,18 @@ def test_a_layout_that_times_out_falls_back_once_and_is_never_run_again(monkeypa
         stepper.frames.dot(3)
     ru = viz.StepperModel(big_graph(200), lang="ru", timeout=0.001)
     assert "Рисунка нет" in svg_text(parse_svg(ru.svg(1)))
+
+
+# -- readable by default -------------------------------------------------------------------------------------
+@pytest.mark.dot
+@pytest.mark.parametrize(("make", "least"), [(lecture5, 11.0), (mlp_loss, 9.0)], ids=["lecture", "mlp"])
+def test_every_frame_is_readable_at_1400_px(make, least):
+    stepper = viz.StepperModel(make())
+    sizes = [value_font_px(stepper.svg(k), 1400) for k in range(stepper.n_steps + 1)]
+    assert min(sizes) >= least, sizes
+    assert stepper.readability.rankdir == "TB" and stepper.readability.width_px == 1400
+    left_to_right = viz.StepperModel(make(), rankdir="LR")  # what the stepper drew before
+    assert left_to_right.readability is None
+    assert max(value_font_px(left_to_right.svg(k), 1400) for k in range(left_to_right.n_steps + 1)) < least
+    narrow = viz.StepperModel(make(), width_px=700)
+    assert value_font_px(narrow.svg(0), 700) < min(sizes) and narrow.readability.width_px == 700

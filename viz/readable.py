@@ -36,7 +36,7 @@ from graphviz_autodiff.tensor import Tensor
 from .dot import RenderTimeoutError
 from .export import to_svg
 
-__all__ = ["CSS_PX_PER_PT", "Readability", "choose_rankdir", "shape_rankdir", "value_font_px"]
+__all__ = ["CSS_PX_PER_PT", "Readability", "choose_rankdir", "fit_font_px", "shape_rankdir", "value_font_px"]
 
 #: CSS pixels per point (a point is 1/72 inch, a CSS pixel 1/96 inch).
 CSS_PX_PER_PT = 96 / 72
@@ -68,7 +68,40 @@ class Readability:
     candidates: dict[str, float] = field(default_factory=dict)
 
 
-def value_font_px(svg: str, width_px: float) -> float:
+def fit_font_px(
+    font: float,
+    size: tuple[float, float],
+    width_px: float,
+    height_px: float | None = None,
+    *,
+    enlarge: bool = False,
+    px_per_unit: float = CSS_PX_PER_PT,
+) -> float:
+    """The on-screen size (CSS px) of text of ``font`` units in a drawing of ``size`` units fitted to a box.
+
+    Parameters
+    ----------
+    font : float
+        The text's font size in the drawing's units (points, in Graphviz's SVG).
+    size : (float, float)
+        The drawing's width and height in the same units (its ``viewBox``).
+    width_px, height_px : float
+        The box it is shown in (``height_px`` ``None``: fit to width only).
+    enlarge : bool
+        Whether a drawing smaller than the box is enlarged (a slide) or kept at its natural size (a page).
+    px_per_unit : float
+        CSS px per unit at the natural size (4/3: a point).
+
+    >>> fit_font_px(14, (2800, 300), 1400), fit_font_px(14, (600, 300), 1400)
+    (7.0, 18.666666666666664)
+    """
+    scale = width_px / size[0]
+    if height_px is not None:
+        scale = min(scale, height_px / size[1])
+    return font * (scale if enlarge else min(scale, px_per_unit))
+
+
+def value_font_px(svg: str, width_px: float, height_px: float | None = None, *, enlarge: bool = False) -> float:
     """The on-screen size (CSS px) of a drawing's value text when it is shown at fit to width.
 
     Fit to width shrinks a drawing wider than ``width_px`` CSS px (never enlarges it). The value text
@@ -80,6 +113,10 @@ def value_font_px(svg: str, width_px: float) -> float:
         A Graphviz SVG (``width`` in points, a ``viewBox``).
     width_px : float
         The width available, in CSS px.
+    height_px : float, optional
+        The height available too (fit into a box, as on a slide).
+    enlarge : bool
+        Also enlarge a drawing smaller than the box (a slide does; a page at fit to width does not).
 
     Raises
     ------
@@ -96,15 +133,15 @@ def value_font_px(svg: str, width_px: float) -> float:
     m = _SVG.search(svg)
     if m is None:
         raise ValueError("value_font_px: expected a Graphviz SVG with width in pt and a viewBox")
-    width_pt, view_width = float(m.group(1)), float(m.group(4))
+    width_pt, view_width, view_height = float(m.group(1)), float(m.group(4)), float(m.group(5))
+    natural = width_pt * CSS_PX_PER_PT / view_width  # px per unit at 100 %
     sizes: Counter[float] = Counter()
     for group in _NODE_GROUP.findall(svg):
         sizes.update(float(s) for s in _FONT_SIZE.findall(group))
     if not sizes:
         raise ValueError("value_font_px: the drawing has no text in its nodes")
     font = min(sizes, key=lambda s: (-sizes[s], s))
-    shown_px = min(width_pt * CSS_PX_PER_PT, width_px)
-    return font * shown_px / view_width
+    return fit_font_px(font, (view_width, view_height), width_px, height_px, enlarge=enlarge, px_per_unit=natural)
 
 
 def shape_rankdir(G: Any) -> str:
@@ -126,6 +163,8 @@ def choose_rankdir(
     graph_or_tensor: Graph | Tensor,
     *,
     width_px: float = 1400.0,
+    height_px: float | None = None,
+    enlarge: bool = False,
     candidates: tuple[str, ...] = ("LR", "TB"),
     max_trial_nodes: int = 300,
     **render_options: Any,
@@ -138,6 +177,10 @@ def choose_rankdir(
         What will be drawn.
     width_px : float, default 1400
         The width available to the drawing, in CSS px.
+    height_px : float, optional
+        The height available too (a slide's picture box); ``enlarge`` a drawing smaller than it.
+    enlarge : bool
+        As for :func:`value_font_px`.
     candidates : tuple of str
         Directions to try, in order of preference for a tie.
     max_trial_nodes : int, default 300
@@ -164,6 +207,6 @@ def choose_rankdir(
         svgs = {rd: to_svg(graph_or_tensor, rankdir=rd, **render_options) for rd in candidates}
     except RenderTimeoutError:
         return Readability(shape_rankdir(G), None, width_px)
-    sizes = {rd: value_font_px(svg, width_px) for rd, svg in svgs.items()}
+    sizes = {rd: value_font_px(svg, width_px, height_px, enlarge=enlarge) for rd, svg in svgs.items()}
     best = max(candidates, key=lambda rd: (sizes[rd], -candidates.index(rd)))
     return Readability(best, sizes[best], width_px, sizes)

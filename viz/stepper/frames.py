@@ -57,6 +57,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -79,6 +80,7 @@ from .timeline import NodeView, Scene, Timeline
 __all__ = ["FrameSet"]
 
 _ZERO = np.zeros(())
+_PAD = re.compile(r'\bpad="?([\d.]+)')  # inches Graphviz adds around the bounding box (default 4 points)
 
 
 class _SceneGraph(Graph):
@@ -232,6 +234,10 @@ class FrameSet:
         self._current = [tuple(n for n, view in changes[0].items() if view.current) for changes in timeline.changes]
         self.fallback: RenderTimeoutError | None = None
         self.stats: dict[str, float] = {}
+        self._deadline: _Deadline | None = None
+        self._sources: dict[int, str] = {}
+        self._first: Scene = ({}, {})
+        self._hint_scenes: list[Scene] = []
 
     def __len__(self) -> int:
         return len(self.timeline)
@@ -288,22 +294,45 @@ class FrameSet:
         """
         if self._rows is not None or self.fallback is not None:
             return
-        start = time.perf_counter()
-        deadline = _Deadline(self._timeout)
+        self._deadline = self._deadline or _Deadline(self._timeout)
         try:
-            self._build(deadline)
+            self._lay_out()
+            self._build(self._deadline)
         except RenderTimeoutError as error:
             self.fallback = error
-            self.stats["fallback_seconds"] = time.perf_counter() - start
+            self.stats["fallback_seconds"] = self._deadline.elapsed()
             return
-        self.stats["build_seconds"] = time.perf_counter() - start
+        self.stats["build_seconds"] = self._deadline.elapsed()
 
-    def _build(self, deadline: _Deadline) -> None:
-        start = time.perf_counter()
+    def size(self) -> tuple[float, float] | None:
+        """``(width, height)`` of every frame in points (what Graphviz's SVG gives as its ``viewBox``).
+
+        Lays the graph out (the first half of :meth:`build`) without drawing anything yet;
+        ``None`` when the layout timed out (then the frames fall back, see :meth:`build`).
+        """
+        if self._layout is None and self.fallback is None:
+            self._deadline = self._deadline or _Deadline(self._timeout)
+            try:
+                self._lay_out()
+            except RenderTimeoutError as error:
+                self.fallback = error
+                self.stats["fallback_seconds"] = self._deadline.elapsed()
+        if self._layout is None:
+            return None
+        x0, y0, x1, y1 = self._layout.bb
+        m = _PAD.search(next(iter(self._sources.values()), ""))
+        pad = 72 * float(m.group(1)) if m else 4.0
+        return x1 - x0 + 2 * pad, y1 - y0 + 2 * pad
+
+    def _lay_out(self) -> None:
+        """The one layout: measure the labels of a few scenes, then ``dot`` with every box at its biggest size."""
+        if self._layout is not None:
+            return
+        deadline = self._deadline
         first = self.timeline.scene(0)
         last = [self.timeline.scene(len(self) - 1)]
-        hints = self._hints or last
-        scenes = [first, *(self._layout_scenes or last), *hints]
+        self._first, self._hint_scenes = first, self._hints or last
+        scenes = [first, *(self._layout_scenes or last), *self._hint_scenes]
         sources: dict[int, str] = {}
         for scene in scenes:
             if id(scene) not in sources:
@@ -311,10 +340,14 @@ class FrameSet:
                 sources[id(scene)] = self._source(scene, pinned=False)
         source = measured_source([sources[id(scene)] for scene in scenes], deadline.remaining())
         self._layout = Layout.from_json(run_dot(source, "json0", timeout=deadline.remaining()))
-        self.stats["layout_seconds"] = time.perf_counter() - start
+        self._sources = sources
+        self.stats["layout_seconds"] = deadline.elapsed()
+
+    def _build(self, deadline: _Deadline) -> None:
+        first, hints = self._first, self._hint_scenes
         rows, marks = self._compute_rows()
         self._marks = marks
-        self._draw([first, *hints], deadline, first_round=True, sources=sources)
+        self._draw([first, *hints], deadline, first_round=True, sources=self._sources)
         rounds = 1 + len(hints)
         while True:
             missing = [(e, v) for e in self._order for v, s in enumerate(self._snippets[e]) if s is None]
@@ -496,7 +529,12 @@ class _Deadline:
 
     def __init__(self, seconds: float | None) -> None:
         self.seconds = seconds
-        self.end = None if seconds is None else time.perf_counter() + seconds
+        self.start = time.perf_counter()
+        self.end = None if seconds is None else self.start + seconds
+
+    def elapsed(self) -> float:
+        """Seconds since the deadline was set."""
+        return time.perf_counter() - self.start
 
     def remaining(self) -> float | None:
         """Seconds left (at least a millisecond), ``None`` without a limit."""

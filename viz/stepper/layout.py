@@ -24,12 +24,16 @@ _GAP_INCHES = 8.0 / 72.0  # Graphviz draws each extra periphery 4 points outside
 
 @dataclass(frozen=True)
 class Layout:
-    """Positions from ``dot -Tjson``, as DOT attribute text to insert per node, edge and cluster."""
+    """Positions from ``dot -Tjson``, as DOT attribute text to insert per node, edge and cluster.
+
+    ``bb`` is the drawing's bounding box in points (x0, y0, x1, y1).
+    """
 
     nodes: dict[str, str]
     edges: dict[tuple[str, str], str]
     clusters: dict[str, str]
     anchors: str
+    bb: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
 
     @classmethod
     def from_json(cls, data: bytes) -> Layout:
@@ -59,7 +63,7 @@ class Layout:
         x0, y0, x1, y1 = (float(v) for v in layout["bb"].split(","))
         anchor = 'shape=point width=0 height=0 style=invis label=""'
         anchors = f'\t_anchor0 [pos="{x0:g},{y0:g}" {anchor}]\n\t_anchor1 [pos="{x1:g},{y1:g}" {anchor}]\n'
-        return cls(nodes, edges, clusters, anchors)
+        return cls(nodes, edges, clusters, anchors, (x0, y0, x1, y1))
 
     def pin(self, source: str) -> str:
         """``source`` (from :func:`viz.render`) with every position fixed, for ``neato -n2``."""

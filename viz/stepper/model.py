@@ -58,10 +58,12 @@ from graphviz_autodiff.tensor import Tensor
 from ..drawing.builder import render
 from ..i18n import check_lang, tr
 from ..names import GraphNames
-from ..readable import Readability, choose_rankdir
+from ..readable import Readability, fit_font_px
+from ..themes import get_theme
 from .errors import StepIndexError, UnknownNodeError
 from .frames import FrameSet
 from .problems import Problem, Problems
+from .slides import picture_box, slide_svg, write_gif, write_mp4, write_pdf
 from .steps import Step, backward_steps, forward_steps, select_nodes
 from .texts import StepTexts
 from .timeline import backward_timeline, forward_timeline
@@ -97,8 +99,8 @@ class StepperModel(traitlets.HasTraits):
     width_px : float, default 1400
         The width the picture will be shown in (CSS px). Without a
         ``rankdir`` option the direction is chosen for it: the one whose
-        values are biggest at fit to width (:func:`viz.readable.choose_rankdir`;
-        a long chain is drawn top to bottom).
+        values are biggest at fit to width (both layouts are tried;
+        a long chain is drawn top to bottom; see :mod:`viz.readable`).
     **render_options
         Options of :func:`viz.render` for the picture (``theme``, ``rankdir``,
         ``precision``, ``max_array``, ``legend``, ``heatmap``, ...). Not
@@ -193,31 +195,56 @@ class StepperModel(traitlets.HasTraits):
         self.width_px = float(width_px)
         self.readability: Readability | None = None
         self._frames: FrameSet | None = None
+        self._frame_sets: dict[str, FrameSet] = {}
 
     @property
     def frames(self) -> FrameSet:
         """The pictures of every step (:class:`~viz.stepper.frames.FrameSet`), one layout for all.
 
-        Made on first use; without a ``rankdir`` option, the direction is chosen then
-        (:attr:`readability`), which draws the graph once per candidate direction.
+        Made on first use. Without a ``rankdir`` option the direction is chosen then
+        (:attr:`readability`): the graph is laid out both ways and the direction whose value
+        text is biggest at fit to :attr:`width_px` is kept.
         """
         if self._frames is None:
-            options = dict(self.options, lang=self.lang)
-            if "rankdir" not in options:
-                subject = self.root if self.root is not None else self.graph
-                self.readability = choose_rankdir(subject, width_px=self.width_px, **options)
-                options["rankdir"] = self.readability.rankdir
+            self.readability, self._frames = self._choose(self.width_px)
+        return self._frames
+
+    def _frame_set(self, rankdir: str | None) -> FrameSet:
+        """The frame set of a direction (``None``: the ``rankdir`` option), made once."""
+        key = rankdir or self.options.get("rankdir", "LR")
+        if key not in self._frame_sets:
             walk = self._walk
-            self._frames = FrameSet(
+            self._frame_sets[key] = FrameSet(
                 self.graph,
                 self.nodes,
                 walk.timeline,
                 layout=walk.layout,
                 hints=walk.hints,
                 names=self.names.names,
-                options=options,
+                options=dict(self.options, lang=self.lang, rankdir=key),
             )
-        return self._frames
+        return self._frame_sets[key]
+
+    def _choose(
+        self, width: float, height: float | None = None, *, enlarge: bool = False
+    ) -> tuple[Readability | None, FrameSet]:
+        """The readability and frames of the direction whose values are biggest in a ``width`` × ``height`` box."""
+        if "rankdir" in self.options:
+            return None, self._frame_set(None)
+        font = get_theme(self.options.get("theme", "lecture")).value_fontsize
+        sizes = {}
+        for rankdir in ("LR", "TB"):
+            size = self._frame_set(rankdir).size()
+            if size is None:  # the layout timed out: these frames fall back; no other layout is tried
+                return Readability(rankdir, None, width), self._frame_set(rankdir)
+            sizes[rankdir] = fit_font_px(font, size, width, height, enlarge=enlarge)
+        best = max(sizes, key=lambda rd: (sizes[rd], rd == "LR"))
+        return Readability(best, sizes[best], width, sizes), self._frame_set(best)
+
+    def _slide_frames(self) -> FrameSet:
+        """The frames for 16:9 slides: the direction whose values are biggest in a slide's picture box."""
+        _, _, width, height = picture_box()
+        return self._choose(width, height, enlarge=True)[1]
 
     def _root_node(self) -> int | None:
         """The loss: the tensor given, or the node a backward pass started from, or a graph's one sink."""
@@ -411,6 +438,33 @@ class StepperModel(traitlets.HasTraits):
         from .walkthrough import save_frames
 
         return save_frames(self.frames, directory, fmt, dpi=dpi)
+
+    def slide(self, k: int | None = None) -> str:
+        """Step ``k`` (default: the current step) as a 16:9 slide: the picture, the step's text under it.
+
+        The picture is laid out for the slide's wide box (left to right, usually) unless ``rankdir``
+        was given. See :func:`viz.stepper.slides.slide_svg`.
+        """
+        k = self._check_step(self.step_index if k is None else k)
+        return slide_svg(self._slide_frames().svg(k), self.lines(k), theme=self.options.get("theme", "lecture"))
+
+    def save_gif(self, path: str | os.PathLike, *, width: int = 960, seconds: float = 1.5) -> Path:
+        """Write the whole walk as an animated GIF of slides (``width`` pixels, 16:9, ``seconds`` per step).
+
+        One GIF frame per step, 0 … ``n_steps``; it loops. See :func:`viz.stepper.slides.write_gif`.
+        """
+        return write_gif(self._all_slides(), path, width=width, seconds=seconds)
+
+    def save_mp4(self, path: str | os.PathLike, *, width: int = 1280, seconds: float = 1.5) -> Path:
+        """Write the whole walk as an MP4 video of slides (H.264, one video frame per step, ``seconds`` each)."""
+        return write_mp4(self._all_slides(), path, width=width, seconds=seconds)
+
+    def save_pdf(self, path: str | os.PathLike) -> Path:
+        """Write the whole walk as one PDF, one 16:9 vector page per step (0 … ``n_steps``)."""
+        return write_pdf(self._all_slides(), path)
+
+    def _all_slides(self) -> list[str]:
+        return [self.slide(k) for k in range(self.n_steps + 1)]
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.direction}: step {self.step_index} of {self.n_steps}>"

@@ -61,8 +61,10 @@ from ..names import GraphNames
 from ..readable import Readability, fit_font_px
 from ..themes import get_theme
 from .errors import StepIndexError, UnknownNodeError
+from .formulas import chain_lines as step_chain_lines
+from .formulas import forward_line
 from .frames import FrameSet
-from .problems import Problem, Problems
+from .problems import Problem, Problems, kind_name
 from .slides import picture_box, slide_svg, write_gif, write_mp4, write_pdf
 from .steps import Step, backward_steps, forward_steps, select_nodes
 from .texts import StepTexts
@@ -358,6 +360,11 @@ class StepperModel(traitlets.HasTraits):
             self._lines.clear()  # the texts now show the check's verdicts
         return found
 
+    def problem_title(self, k: int | None = None, *, check: bool = True) -> str | None:
+        """The problems of step ``k`` in a few words (``"NaN / Inf"``, ``"wrong gradient"``), or ``None``."""
+        kinds = dict.fromkeys(p.kind for p in self.problems(k, check=check))
+        return ", ".join(kind_name(kind, self.lang) for kind in kinds) or None
+
     # -- nodes ----------------------------------------------------------------------------------------
     def _find(self, target: Any) -> list[int]:
         G = self.graph.nx
@@ -418,6 +425,22 @@ class StepperModel(traitlets.HasTraits):
         if k not in self._lines:
             self._lines[k] = self._texts.lines(k)
         return list(self._lines[k])
+
+    def chain_lines(self, k: int | None = None) -> list[str]:
+        """The formulas of step ``k`` (default: the current one), written with the graph's names.
+
+        The chain rule of a backward step (``∂L/∂θ = Xᵀ·∂L/∂z``; the general form for an op without a
+        formula), the forward formula of a forward step; empty at step 0 and for a step whose
+        ``backward`` failed or was skipped.
+        """
+        k = self._check_step(self.step_index if k is None else k)
+        if k == 0:
+            return []
+        step = self.steps[k - 1]
+        if self.direction == "forward":
+            line = forward_line(step, self.names)
+            return [line] if line else []
+        return step_chain_lines(step, self.names) if step.status == "done" else []
 
     def describe_html(self, k: int | None = None) -> str:
         """:meth:`describe` as HTML (escaped; lines starting with ``✗`` in red)."""

@@ -344,3 +344,20 @@ def test_the_model_needs_no_ipywidgets():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["2", "1", "Sum"]
+
+
+# -- what the viewer reads -----------------------------------------------------------------------------------
+def test_chain_lines_and_problem_titles():
+    stepper = viz.StepperModel(lecture5())
+    assert stepper.chain_lines(0) == []
+    assert stepper.chain_lines(2) == ["∂L/∂μ = 2(μ − y) ⊙ ∂L/∂s", "∂L/∂y = −2(μ − y) ⊙ ∂L/∂s"]
+    assert all(f"  {line}" in stepper.lines(2) for line in stepper.chain_lines(2))
+    forward = viz.StepperModel(lecture5(), direction="forward")
+    assert forward.chain_lines(2) == ["μ = 𝕀(z) = z"]
+    assert stepper.title(5) == "Squared (s)" and stepper.names.loss == "L"
+    failing = viz.StepperModel(branching_graph(), report=Report([]))
+    assert failing.problem_title(4) == "backward raised an exception" and failing.chain_lines(4) == []
+    assert failing.problem_title(1) is None
+    x = gad.Tensor(np.array([1.0, 2.0]), name="x")
+    nan = viz.StepperModel(Sum()(Squared()(NaNGrad()(Identity()(x)), np.zeros(2))), report=Report([]))
+    assert nan.problem_title(3) == "NaN / Inf"

@@ -58,7 +58,7 @@ from graphviz_autodiff.tensor import Tensor
 from ..drawing.builder import render
 from ..i18n import check_lang, tr
 from ..names import GraphNames
-from ..readable import Readability, fit_font_px
+from ..readable import Readability, fit_font_px, shape_rankdir
 from ..themes import get_theme
 from .errors import StepIndexError, UnknownNodeError
 from .formulas import chain_lines as step_chain_lines
@@ -75,6 +75,8 @@ __all__ = ["DIRECTIONS", "StepperModel"]
 
 DIRECTIONS = ("backward", "forward")
 # Render options the stepper sets itself, or that cannot follow a walk node by node.
+# Above this many nodes the direction is chosen from the graph's shape, without laying it out twice.
+_TRIAL_NODES = 300
 _NOT_OPTIONS = ("states", "collapse", "only_grad_path", "overlay", "max_nodes", "report")
 
 
@@ -205,7 +207,8 @@ class StepperModel(traitlets.HasTraits):
 
         Made on first use. Without a ``rankdir`` option the direction is chosen then
         (:attr:`readability`): the graph is laid out both ways and the direction whose value
-        text is biggest at fit to :attr:`width_px` is kept.
+        text is biggest at fit to :attr:`width_px` is kept (a graph of more than 300 nodes is laid
+        out once, in the direction of its shape: :func:`viz.readable.shape_rankdir`).
         """
         if self._frames is None:
             self.readability, self._frames = self._choose(self.width_px)
@@ -233,6 +236,9 @@ class StepperModel(traitlets.HasTraits):
         """The readability and frames of the direction whose values are biggest in a ``width`` × ``height`` box."""
         if "rankdir" in self.options:
             return None, self._frame_set(None)
+        if len(self.nodes) > _TRIAL_NODES:  # one layout only: the direction follows the graph's shape
+            rankdir = shape_rankdir(self.graph.nx.subgraph(self.nodes))
+            return Readability(rankdir, None, width), self._frame_set(rankdir)
         font = get_theme(self.options.get("theme", "lecture")).value_fontsize
         sizes = {}
         for rankdir in ("LR", "TB"):

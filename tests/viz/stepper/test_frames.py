@@ -149,3 +149,9 @@ def test_every_frame_is_readable_at_1400_px(make, least):
     assert max(value_font_px(left_to_right.svg(k), 1400) for k in range(left_to_right.n_steps + 1)) < least
     narrow = viz.StepperModel(make(), width_px=700)
     assert value_font_px(narrow.svg(0), 700) < min(sizes) and narrow.readability.width_px == 700
+
+
+def test_a_big_graph_is_laid_out_once_in_the_direction_of_its_shape():
+    stepper = viz.StepperModel(big_graph(400), timeout=0.001)
+    assert stepper.frames is stepper.frames  # made once
+    assert stepper.readability.font_px is None and stepper.readability.rankdir == "LR"  # 200 leaves side by side

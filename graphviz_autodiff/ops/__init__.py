@@ -19,7 +19,6 @@ from ._broadcast import unbroadcast
 from .activations import Exp, LeakyReLU, Log, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .clip import Clip, Maximum
 from .elementwise import Add, Div, Mul, Neg, Pow, Sub
-from .formula import Formula
 from .lecture import MSE, Identity, Linear, Squared
 from .linalg import MatMul, Transpose
 from .losses import BinaryCrossEntropy, CrossEntropy
@@ -37,7 +36,6 @@ __all__ = [
     "Div",
     "Dropout",
     "Exp",
-    "Formula",
     "Identity",
     "LeakyReLU",
     "Linear",

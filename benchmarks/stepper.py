@@ -18,6 +18,11 @@ Both are reported in milliseconds per step; the ratio is stepper / re-layout.
 The issue's targets, at 300 nodes: under 50 ms per step, and at least 10x
 faster than re-layout (ratio ≤ 0.1).
 
+A last case, :func:`bench_fallback`, steps through a graph too big to lay out
+in time (5,000 nodes, ``timeout`` seconds): the first frame falls back once to
+a summary frame, and every later step (``next()``, ``svg()`` and
+``describe()``) must take at most 50 ms.
+
 Run ``python -m benchmarks.stepper`` for a table.
 """
 
@@ -29,7 +34,7 @@ from typing import Any
 
 from ._timing import interleaved, ratio, row
 
-__all__ = ["bench_stepper"]
+__all__ = ["bench_fallback", "bench_stepper"]
 
 NAME = "stepper"
 BASE = "full re-layout"
@@ -151,6 +156,47 @@ def bench_stepper(
     return rows
 
 
+def bench_fallback(size: int = 5000, timeout: float = 30.0) -> list[dict[str, Any]]:
+    """A graph whose layout times out: seconds to the fallback frame, and the slowest of all later steps.
+
+    Returns
+    -------
+    list of dict
+        ``"<n> nodes: fallback first frame"`` (s) and ``"<n> nodes: fallback step"`` (ms, the slowest
+        step of the whole walk; target ≤ 50 ms).
+    """
+    import viz
+
+    from .render import tree_graph
+
+    model = viz.StepperModel(tree_graph(size), timeout=timeout)
+    start = time.perf_counter()
+    model.svg()
+    first = time.perf_counter() - start
+    if model.frames.fallback is None:
+        raise RuntimeError(f"stepper benchmark: {size} nodes were laid out within {timeout} s; no fallback to time")
+    steps = []
+    for _ in range(model.n_steps):
+        t = time.perf_counter()
+        model.next()
+        model.svg()
+        model.describe()
+        steps.append(time.perf_counter() - t)
+    worst = max(steps) * 1e3
+    note = f"{size} nodes, timeout={timeout:g} s; median step {sorted(steps)[len(steps) // 2] * 1e3:.2f} ms"
+    return [
+        row(NAME, f"{size} nodes: fallback first frame", value=first, unit="s", target=f"≈ {timeout:g} s", note=note),
+        row(
+            NAME,
+            f"{size} nodes: fallback step",
+            value=worst,
+            unit="ms (slowest)",
+            target=f"≤ {TARGET_MS:g} ms",
+            meets_target=worst <= TARGET_MS,
+        ),
+    ]
+
+
 def _table(rows: list[dict[str, Any]]) -> str:
     by_case: dict[str, dict[str, dict[str, Any]]] = {}
     for r in rows:
@@ -174,3 +220,5 @@ def _table(rows: list[dict[str, Any]]) -> str:
 
 if __name__ == "__main__":
     print(_table(bench_stepper()))
+    for r in bench_fallback():
+        print(f"{r['case']}: {r['value']:.2f} {r['unit']}" + (f" (target {r['target']})" if r["target"] else ""))

@@ -5,10 +5,14 @@
 * for multilayer networks: activations (ReLU, LeakyReLU, Sigmoid, Tanh, Exp, Log, Softmax, LogSoftmax),
   losses from logits (CrossEntropy, BinaryCrossEntropy), shapes (Reshape, Concat), Dropout, Maximum and Clip.
 
-Every op class documents its forward and backward formulas, and carries them
-in a ``formula`` class attribute, ``{"forward": str, "backward": {name: str}}``,
-keyed by the names of ``forward``'s arguments and then of the op's parameter
-attributes (what the stepper shows next to each gradient).
+Every op class carries its forward and backward formulas once, in a
+``formula`` class attribute (a :class:`~graphviz_autodiff.ops.formula.Formula`
+whose backward formulas are keyed by the names of ``forward``'s arguments and
+then of the op's parameter attributes), and the default name of its output in
+a ``symbol`` class attribute (``Linear``: ``z``, ``Identity``: ``μ``,
+``Squared``: ``s``, ``Sum``: ``L``). The stepper writes the formulas with the
+names shown on the graph; the op's docstring is generated from the same
+formula (:func:`~graphviz_autodiff.ops.formula.documented`).
 """
 
 from ._broadcast import unbroadcast

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..differentiable import Differentiable
+from .formula import Formula, documented
 
 __all__ = ["Exp", "LeakyReLU", "Log", "LogSoftmax", "ReLU", "Sigmoid", "Softmax", "Tanh"]
 
@@ -59,12 +60,9 @@ def _check_forward_axis(op: str, axis: int, x: np.ndarray) -> None:
         raise ValueError(f"{op}: axis={axis} is out of range for an input of shape {np.shape(x)}")
 
 
+@documented
 class ReLU(Differentiable):
-    r"""Rectified linear unit: y = max(x, 0), element-wise.
-
-    Forward: y = max(x, 0)
-
-    Backward: ∂L/∂x = ∂L/∂y ⊙ 𝟙[x > 0]  (0 at x = 0, as in PyTorch)
+    r"""Rectified linear unit, element-wise (the gradient is 0 at x = 0, as in PyTorch).
 
     Examples
     --------
@@ -72,10 +70,13 @@ class ReLU(Differentiable):
     array([0., 0., 3.])
     """
 
-    formula: ClassVar[dict[str, Any]] = {
-        "forward": "y = max(x, 0)",
-        "backward": {"x": "∂L/∂x = ∂L/∂y ⊙ 𝟙[x > 0]"},
-    }
+    symbol: ClassVar[str] = "h"
+    formula: ClassVar[Formula] = Formula(
+        "{out} = max({x}, 0)",
+        {
+            "x": "∂{L}/∂{x} = ∂{L}/∂{out} ⊙ 𝟙[{x} > 0]",
+        },
+    )
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.positive = np.asarray(x) > 0
@@ -85,12 +86,9 @@ class ReLU(Differentiable):
         return np.where(self.positive, upstream_grad, 0.0)
 
 
+@documented
 class LeakyReLU(Differentiable):
-    r"""Leaky ReLU: y = x for x > 0, else α·x.
-
-    Forward: y = x if x > 0 else α·x
-
-    Backward: ∂L/∂x = ∂L/∂y ⊙ (1 if x > 0 else α)
+    r"""Leaky ReLU: x where x > 0, else α·x.
 
     Parameters
     ----------
@@ -105,10 +103,13 @@ class LeakyReLU(Differentiable):
     array([-0.2,  3. ])
     """
 
-    formula: ClassVar[dict[str, Any]] = {
-        "forward": "y = x·𝟙[x > 0] + α·x·𝟙[x ≤ 0]",
-        "backward": {"x": "∂L/∂x = ∂L/∂y ⊙ (𝟙[x > 0] + α·𝟙[x ≤ 0])"},
-    }
+    symbol: ClassVar[str] = "h"
+    formula: ClassVar[Formula] = Formula(
+        "{out} = {x} ⊙ (𝟙[{x} > 0] + α·𝟙[{x} ≤ 0])",
+        {
+            "x": "∂{L}/∂{x} = ∂{L}/∂{out} ⊙ (𝟙[{x} > 0] + α·𝟙[{x} ≤ 0])",
+        },
+    )
 
     def __init__(self, negative_slope: float = 0.01, name: str | None = None) -> None:
         super().__init__(name)
@@ -124,12 +125,9 @@ class LeakyReLU(Differentiable):
         return upstream_grad * self.slope
 
 
+@documented
 class Sigmoid(Differentiable):
-    r"""Logistic sigmoid: y = σ(x) = 1 / (1 + e⁻ˣ), element-wise (overflow-free).
-
-    Forward: y = σ(x) = 1 / (1 + e⁻ˣ)
-
-    Backward: ∂L/∂x = ∂L/∂y ⊙ σ(x)(1 − σ(x)) = ∂L/∂y ⊙ y(1 − y)
+    r"""Logistic sigmoid, element-wise (computed without overflow).
 
     Examples
     --------
@@ -137,10 +135,13 @@ class Sigmoid(Differentiable):
     array([0.5])
     """
 
-    formula: ClassVar[dict[str, Any]] = {
-        "forward": "y = σ(x) = 1 / (1 + e⁻ˣ)",
-        "backward": {"x": "∂L/∂x = ∂L/∂y ⊙ σ(x)(1 − σ(x))"},
-    }
+    symbol: ClassVar[str] = "h"
+    formula: ClassVar[Formula] = Formula(
+        "{out} = σ({x}) = 1 / (1 + exp(−{x}))",
+        {
+            "x": "∂{L}/∂{x} = ∂{L}/∂{out} ⊙ {out}(1 − {out})",
+        },
+    )
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.y = sigmoid(x)
@@ -150,12 +151,9 @@ class Sigmoid(Differentiable):
         return upstream_grad * self.y * (1.0 - self.y)
 
 
+@documented
 class Tanh(Differentiable):
-    r"""Hyperbolic tangent: y = tanh(x), element-wise.
-
-    Forward: y = tanh(x)
-
-    Backward: ∂L/∂x = ∂L/∂y ⊙ (1 − tanh²(x)) = ∂L/∂y ⊙ (1 − y²)
+    r"""Hyperbolic tangent, element-wise.
 
     Examples
     --------
@@ -163,10 +161,13 @@ class Tanh(Differentiable):
     array([0.])
     """
 
-    formula: ClassVar[dict[str, Any]] = {
-        "forward": "y = tanh(x)",
-        "backward": {"x": "∂L/∂x = ∂L/∂y ⊙ (1 − tanh²(x))"},
-    }
+    symbol: ClassVar[str] = "h"
+    formula: ClassVar[Formula] = Formula(
+        "{out} = tanh({x})",
+        {
+            "x": "∂{L}/∂{x} = ∂{L}/∂{out} ⊙ (1 − {out}²)",
+        },
+    )
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.y = np.tanh(x)
@@ -176,12 +177,9 @@ class Tanh(Differentiable):
         return upstream_grad * (1.0 - self.y * self.y)
 
 
+@documented
 class Exp(Differentiable):
-    r"""Exponential: y = eˣ, element-wise.
-
-    Forward: y = eˣ
-
-    Backward: ∂L/∂x = ∂L/∂y ⊙ eˣ = ∂L/∂y ⊙ y
+    r"""Exponential, element-wise.
 
     Examples
     --------
@@ -189,10 +187,13 @@ class Exp(Differentiable):
     array([1.])
     """
 
-    formula: ClassVar[dict[str, Any]] = {
-        "forward": "y = eˣ",
-        "backward": {"x": "∂L/∂x = ∂L/∂y ⊙ eˣ"},
-    }
+    symbol: ClassVar[str] = "v"
+    formula: ClassVar[Formula] = Formula(
+        "{out} = exp({x})",
+        {
+            "x": "∂{L}/∂{x} = ∂{L}/∂{out} ⊙ {out}",
+        },
+    )
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.y = np.exp(x)
@@ -202,12 +203,9 @@ class Exp(Differentiable):
         return upstream_grad * self.y
 
 
+@documented
 class Log(Differentiable):
-    r"""Natural logarithm: y = ln x, element-wise (NaN for x < 0 and −∞ at 0, as in NumPy and PyTorch).
-
-    Forward: y = ln x
-
-    Backward: ∂L/∂x = ∂L/∂y / x
+    r"""Natural logarithm, element-wise (NaN for x < 0 and −∞ at 0, as in NumPy and PyTorch).
 
     Examples
     --------
@@ -215,10 +213,13 @@ class Log(Differentiable):
     array([0.])
     """
 
-    formula: ClassVar[dict[str, Any]] = {
-        "forward": "y = ln x",
-        "backward": {"x": "∂L/∂x = ∂L/∂y / x"},
-    }
+    symbol: ClassVar[str] = "v"
+    formula: ClassVar[Formula] = Formula(
+        "{out} = ln {x}",
+        {
+            "x": "∂{L}/∂{x} = ∂{L}/∂{out} / {x}",
+        },
+    )
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x
@@ -228,13 +229,12 @@ class Log(Differentiable):
         return upstream_grad / self.x
 
 
+@documented
 class Softmax(Differentiable):
-    r"""Softmax along an axis: yᵢ = e^{xᵢ} / Σⱼ e^{xⱼ} (stable: the maximum is subtracted first).
+    r"""Softmax along an axis (stable: the maximum is subtracted first).
 
-    Forward: yᵢ = exp(xᵢ − max x) / Σⱼ exp(xⱼ − max x)
-
-    Backward: ∂L/∂x = y ⊙ (∂L/∂y − Σⱼ ∂L/∂yⱼ·yⱼ), the sum along ``axis``
-    (the Jacobian ∂yᵢ/∂xⱼ = yᵢ(δᵢⱼ − yⱼ) applied to ∂L/∂y).
+    The sums run along ``axis``; the gradient is the Jacobian
+    ∂pᵢ/∂xⱼ = pᵢ(δᵢⱼ − pⱼ) applied to the upstream gradient.
 
     Parameters
     ----------
@@ -251,10 +251,13 @@ class Softmax(Differentiable):
            [1. , 0. ]])
     """
 
-    formula: ClassVar[dict[str, Any]] = {
-        "forward": "yᵢ = e^{xᵢ} / Σⱼ e^{xⱼ}",
-        "backward": {"x": "∂L/∂x = y ⊙ (∂L/∂y − Σⱼ ∂L/∂yⱼ·yⱼ)"},
-    }
+    symbol: ClassVar[str] = "p"
+    formula: ClassVar[Formula] = Formula(
+        "{out}ᵢ = exp({x}ᵢ) / Σⱼ exp({x}ⱼ)",
+        {
+            "x": "∂{L}/∂{x} = {out} ⊙ (∂{L}/∂{out} − Σⱼ ∂{L}/∂{out}ⱼ·{out}ⱼ)",
+        },
+    )
 
     def __init__(self, axis: int = -1, name: str | None = None) -> None:
         super().__init__(name)
@@ -270,12 +273,11 @@ class Softmax(Differentiable):
         return y * (upstream_grad - np.sum(upstream_grad * y, axis=self.axis, keepdims=True))
 
 
+@documented
 class LogSoftmax(Differentiable):
-    r"""Log of the softmax along an axis: yᵢ = xᵢ − log Σⱼ e^{xⱼ} (stable log-sum-exp).
+    r"""Log of the softmax along an axis (stable log-sum-exp: the maximum is subtracted first).
 
-    Forward: yᵢ = xᵢ − m − log Σⱼ exp(xⱼ − m), with m = max x
-
-    Backward: ∂L/∂x = ∂L/∂y − softmax(x) ⊙ Σⱼ ∂L/∂yⱼ, the sum along ``axis``.
+    The sums run along ``axis``.
 
     Parameters
     ----------
@@ -290,10 +292,13 @@ class LogSoftmax(Differentiable):
     array([    0., -2000.])
     """
 
-    formula: ClassVar[dict[str, Any]] = {
-        "forward": "yᵢ = xᵢ − log Σⱼ e^{xⱼ}",
-        "backward": {"x": "∂L/∂x = ∂L/∂y − softmax(x) ⊙ Σⱼ ∂L/∂yⱼ"},
-    }
+    symbol: ClassVar[str] = "v"
+    formula: ClassVar[Formula] = Formula(
+        "{out}ᵢ = {x}ᵢ − log Σⱼ exp({x}ⱼ)",
+        {
+            "x": "∂{L}/∂{x} = ∂{L}/∂{out} − softmax({x}) ⊙ Σⱼ ∂{L}/∂{out}ⱼ",
+        },
+    )
 
     def __init__(self, axis: int = -1, name: str | None = None) -> None:
         super().__init__(name)

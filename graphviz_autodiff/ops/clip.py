@@ -7,24 +7,23 @@ values tie.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
 from ..differentiable import Differentiable
 from ._broadcast import unbroadcast
+from .formula import Formula, documented
 
 __all__ = ["Clip", "Maximum"]
 
 
+@documented
 class Maximum(Differentiable):
-    r"""z = max(a, b), element-wise, with NumPy broadcasting (``torch.maximum``).
+    r"""The element-wise maximum, with NumPy broadcasting (``torch.maximum``).
 
-    Forward: z = max(a, b)
-
-    Backward: ∂L/∂a = ∂L/∂z ⊙ 𝟙[a > b], ∂L/∂b = ∂L/∂z ⊙ 𝟙[b > a]; where
-    a = b each gets half, ½·∂L/∂z (PyTorch's rule). Both are summed over
-    broadcast axes back to their argument's shape.
+    Where a = b each argument gets half the gradient (PyTorch's rule). Both
+    gradients are summed over broadcast axes back to their argument's shape.
 
     Examples
     --------
@@ -33,13 +32,14 @@ class Maximum(Differentiable):
     array([3., 5.])
     """
 
-    formula: ClassVar[dict[str, Any]] = {
-        "forward": "z = max(a, b)",
-        "backward": {
-            "a": "∂L/∂a = ∂L/∂z ⊙ (𝟙[a > b] + ½·𝟙[a = b])",
-            "b": "∂L/∂b = ∂L/∂z ⊙ (𝟙[b > a] + ½·𝟙[a = b])",
+    symbol: ClassVar[str] = "v"
+    formula: ClassVar[Formula] = Formula(
+        "{out} = max({a}, {b})",
+        {
+            "a": "∂{L}/∂{a} = ∂{L}/∂{out} ⊙ (𝟙[{a} > {b}] + ½·𝟙[{a} = {b}])",
+            "b": "∂{L}/∂{b} = ∂{L}/∂{out} ⊙ (𝟙[{b} > {a}] + ½·𝟙[{a} = {b}])",
         },
-    }
+    )
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.a_shape, self.b_shape = np.shape(a), np.shape(b)
@@ -54,13 +54,11 @@ class Maximum(Differentiable):
         )
 
 
+@documented
 class Clip(Differentiable):
-    r"""z = min(max(x, low), high), element-wise (``numpy.clip``, ``torch.clamp``).
+    r"""Clipping to [low, high], element-wise (``numpy.clip``, ``torch.clamp``).
 
-    Forward: z = min(max(x, low), high)
-
-    Backward: ∂L/∂x = ∂L/∂z ⊙ 𝟙[low ≤ x ≤ high] (the bounds included, as
-    in PyTorch; a missing bound is no constraint).
+    The bounds are included, as in PyTorch; a missing bound is no constraint.
 
     Parameters
     ----------
@@ -76,10 +74,13 @@ class Clip(Differentiable):
     array([-1. ,  0.5,  1. ])
     """
 
-    formula: ClassVar[dict[str, Any]] = {
-        "forward": "z = min(max(x, low), high)",
-        "backward": {"x": "∂L/∂x = ∂L/∂z ⊙ 𝟙[low ≤ x ≤ high]"},
-    }
+    symbol: ClassVar[str] = "v"
+    formula: ClassVar[Formula] = Formula(
+        "{out} = min(max({x}, a), b)",
+        {
+            "x": "∂{L}/∂{x} = ∂{L}/∂{out} ⊙ 𝟙[a ≤ {x} ≤ b]",
+        },
+    )
 
     def __init__(self, low: float | None = None, high: float | None = None, name: str | None = None) -> None:
         super().__init__(name)

@@ -7,31 +7,31 @@ shape (k,) gives ``b`` a gradient of shape (k,).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
 from ..differentiable import Differentiable
 from ._broadcast import unbroadcast
+from .formula import Formula, documented
 
 __all__ = ["Add", "Div", "Mul", "Neg", "Pow", "Sub"]
 
 _BOTH = (True, True)
 
 
+@documented
 class Add(Differentiable):
-    r"""z = a + b.
+    r"""Addition, element-wise with broadcasting (each gradient summed over broadcast axes)."""
 
-    Backward: ∂L/∂a = ∂L/∂z, ∂L/∂b = ∂L/∂z (each summed over broadcast axes).
-    """
-
-    formula: ClassVar[dict[str, Any]] = {
-        "forward": "z = a + b",
-        "backward": {
-            "a": "∂L/∂a = ∂L/∂z",
-            "b": "∂L/∂b = ∂L/∂z",
+    symbol: ClassVar[str] = "v"
+    formula: ClassVar[Formula] = Formula(
+        "{out} = {a} + {b}",
+        {
+            "a": "∂{L}/∂{a} = ∂{L}/∂{out}",
+            "b": "∂{L}/∂{b} = ∂{L}/∂{out}",
         },
-    }
+    )
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.a_shape, self.b_shape = np.shape(a), np.shape(b)
@@ -45,19 +45,18 @@ class Add(Differentiable):
         )
 
 
+@documented
 class Sub(Differentiable):
-    r"""z = a − b.
+    r"""Subtraction, element-wise with broadcasting (each gradient summed over broadcast axes)."""
 
-    Backward: ∂L/∂a = ∂L/∂z, ∂L/∂b = −∂L/∂z (each summed over broadcast axes).
-    """
-
-    formula: ClassVar[dict[str, Any]] = {
-        "forward": "z = a − b",
-        "backward": {
-            "a": "∂L/∂a = ∂L/∂z",
-            "b": "∂L/∂b = −∂L/∂z",
+    symbol: ClassVar[str] = "v"
+    formula: ClassVar[Formula] = Formula(
+        "{out} = {a} − {b}",
+        {
+            "a": "∂{L}/∂{a} = ∂{L}/∂{out}",
+            "b": "∂{L}/∂{b} = −∂{L}/∂{out}",
         },
-    }
+    )
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.a_shape, self.b_shape = np.shape(a), np.shape(b)
@@ -71,19 +70,18 @@ class Sub(Differentiable):
         )
 
 
+@documented
 class Mul(Differentiable):
-    r"""z = a ⊙ b (element-wise product).
+    r"""The element-wise product, with broadcasting."""
 
-    Backward: ∂L/∂a = ∂L/∂z ⊙ b, ∂L/∂b = ∂L/∂z ⊙ a.
-    """
-
-    formula: ClassVar[dict[str, Any]] = {
-        "forward": "z = a ⊙ b",
-        "backward": {
-            "a": "∂L/∂a = ∂L/∂z ⊙ b",
-            "b": "∂L/∂b = ∂L/∂z ⊙ a",
+    symbol: ClassVar[str] = "v"
+    formula: ClassVar[Formula] = Formula(
+        "{out} = {a} ⊙ {b}",
+        {
+            "a": "∂{L}/∂{a} = ∂{L}/∂{out} ⊙ {b}",
+            "b": "∂{L}/∂{b} = ∂{L}/∂{out} ⊙ {a}",
         },
-    }
+    )
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.a, self.b = a, b
@@ -97,19 +95,18 @@ class Mul(Differentiable):
         )
 
 
+@documented
 class Div(Differentiable):
-    r"""z = a / b (element-wise).
+    r"""Division, element-wise with broadcasting."""
 
-    Backward: ∂L/∂a = ∂L/∂z / b, ∂L/∂b = −∂L/∂z ⊙ a / b².
-    """
-
-    formula: ClassVar[dict[str, Any]] = {
-        "forward": "z = a / b",
-        "backward": {
-            "a": "∂L/∂a = ∂L/∂z / b",
-            "b": "∂L/∂b = −∂L/∂z ⊙ a / b²",
+    symbol: ClassVar[str] = "v"
+    formula: ClassVar[Formula] = Formula(
+        "{out} = {a} / {b}",
+        {
+            "a": "∂{L}/∂{a} = ∂{L}/∂{out} / {b}",
+            "b": "∂{L}/∂{b} = −∂{L}/∂{out} ⊙ {a} / {b}²",
         },
-    }
+    )
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.a, self.b = a, b
@@ -123,18 +120,17 @@ class Div(Differentiable):
         )
 
 
+@documented
 class Neg(Differentiable):
-    r"""z = −x.
+    r"""Negation."""
 
-    Backward: ∂L/∂x = −∂L/∂z.
-    """
-
-    formula: ClassVar[dict[str, Any]] = {
-        "forward": "z = −x",
-        "backward": {
-            "x": "∂L/∂x = −∂L/∂z",
+    symbol: ClassVar[str] = "v"
+    formula: ClassVar[Formula] = Formula(
+        "{out} = −{x}",
+        {
+            "x": "∂{L}/∂{x} = −∂{L}/∂{out}",
         },
-    }
+    )
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.negative(x)
@@ -143,21 +139,22 @@ class Neg(Differentiable):
         return -np.asarray(upstream_grad)
 
 
+@documented
 class Pow(Differentiable):
-    r"""z = a ** b (element-wise power).
+    r"""The element-wise power ``a ** b``.
 
-    Backward: ∂L/∂a = ∂L/∂z ⊙ b·a^(b−1), ∂L/∂b = ∂L/∂z ⊙ a^b·ln a (0 where
-    a = 0; NaN where a < 0, as in PyTorch). With a constant exponent
-    (``x ** 2``) the second gradient is not computed.
+    The gradient of the exponent is 0 where a = 0 and NaN where a < 0, as in
+    PyTorch. With a constant exponent (``x ** 2``) it is not computed.
     """
 
-    formula: ClassVar[dict[str, Any]] = {
-        "forward": "z = aᵇ",
-        "backward": {
-            "a": "∂L/∂a = ∂L/∂z ⊙ b·aᵇ⁻¹",
-            "b": "∂L/∂b = ∂L/∂z ⊙ aᵇ·ln a",
+    symbol: ClassVar[str] = "v"
+    formula: ClassVar[Formula] = Formula(
+        "{out} = {a}^{b}",
+        {
+            "a": "∂{L}/∂{a} = ∂{L}/∂{out} ⊙ {b}·{a}^({b} − 1)",
+            "b": "∂{L}/∂{b} = ∂{L}/∂{out} ⊙ {a}^{b}·ln {a}",
         },
-    }
+    )
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.a, self.b = a, b

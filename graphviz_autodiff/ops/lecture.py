@@ -8,7 +8,7 @@ The model is ``μ = Identity(Linear(X))`` with ``z = θᵀ·x`` for every row of
 from __future__ import annotations
 
 import warnings
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
@@ -18,19 +18,18 @@ from ..nn import Module
 from ..rng import default_rng
 from ..tensor import Parameter, Tensor
 from ._broadcast import unbroadcast
+from .formula import Formula, documented
 from .reduce import Mean, Sum
 
 __all__ = ["MSE", "Identity", "Linear", "Squared"]
 
 
+@documented
 class Linear(Differentiable):
-    r"""z = θᵀ·x for every row x of X, i.e. z = X @ θ (+ b).
+    r"""The linear layer: z = θᵀ·x for every row x of X.
 
-    Backward, with X of shape (n, d) and θ of shape (d,) or (d, k):
-
-    * ∂L/∂θ = Xᵀ · ∂L/∂z        (d,) or (d, k)
-    * ∂L/∂b = Σₙ ∂L/∂z           () or (k,)
-    * ∂L/∂X = ∂L/∂z · θᵀ         (n, d)  (skipped when X needs no gradient)
+    Shapes: X (n, d), θ (d,) or (d, k), b () or (k,); each gradient has the
+    shape of its value. ∂L/∂X is skipped when X needs no gradient.
 
     Parameters
     ----------
@@ -58,14 +57,19 @@ class Linear(Differentiable):
         b, named "b".
     """
 
-    formula: ClassVar[dict[str, Any]] = {
-        "forward": "z = X·θ + b",
-        "backward": {
-            "x": "∂L/∂X = ∂L/∂z·θᵀ",
-            "theta": "∂L/∂θ = Xᵀ·∂L/∂z",
-            "bias": "∂L/∂b = Σₙ ∂L/∂z",
+    symbol: ClassVar[str] = "z"
+    formula: ClassVar[Formula] = Formula(
+        (
+            "{out} = {x}·{theta} + {bias}",
+            "{out} = {x}·{theta}",
+        ),
+        {
+            "x": "∂{L}/∂{x} = ∂{L}/∂{out}·{theta}ᵀ",
+            "theta": "∂{L}/∂{theta} = {x}ᵀ·∂{L}/∂{out}",
+            "bias": "∂{L}/∂{bias} = Σₙ ∂{L}/∂{out}",
         },
-    }
+        symbols={"x": "X", "theta": "θ", "bias": "b"},
+    )
 
     def __init__(
         self,
@@ -115,18 +119,17 @@ class Linear(Differentiable):
         return np.multiply.outer(g, theta) if theta.ndim == 1 else g @ theta.T
 
 
+@documented
 class Identity(Differentiable):
-    r"""μ = 𝕀(z) = z, the activation of linear regression.
+    r"""The identity, the activation of linear regression: the upstream gradient passes through unchanged."""
 
-    Backward: ∂L/∂z = ∂L/∂μ (the upstream gradient passes through unchanged).
-    """
-
-    formula: ClassVar[dict[str, Any]] = {
-        "forward": "μ = 𝕀(z) = z",
-        "backward": {
-            "z": "∂L/∂z = ∂L/∂μ",
+    symbol: ClassVar[str] = "μ"
+    formula: ClassVar[Formula] = Formula(
+        "{out} = 𝕀({z}) = {z}",
+        {
+            "z": "∂{L}/∂{z} = ∂{L}/∂{out}",
         },
-    }
+    )
 
     def forward(self, z: np.ndarray) -> np.ndarray:
         return z
@@ -135,24 +138,26 @@ class Identity(Differentiable):
         return upstream_grad
 
 
+@documented
 class Squared(Differentiable):
-    r"""s = (μ − y)², element-wise.
+    r"""The squared difference, element-wise.
 
-    Backward: ∂L/∂μ = 2(μ − y) ⊙ ∂L/∂s and ∂L/∂y = −2(μ − y) ⊙ ∂L/∂s. The
-    lecture asks for both, although only ∂L/∂μ is used further.
+    The lecture asks for both gradients, although only ∂L/∂μ is used further.
 
     Warns with :class:`~graphviz_autodiff.errors.BroadcastWarning` when μ and
     y broadcast to a larger shape than either (μ of shape (n,) against y of
     shape (n, 1) gives an (n, n) result, almost always a bug).
     """
 
-    formula: ClassVar[dict[str, Any]] = {
-        "forward": "s = (μ − y)²",
-        "backward": {
-            "mu": "∂L/∂μ = 2(μ − y) ⊙ ∂L/∂s",
-            "y": "∂L/∂y = −2(μ − y) ⊙ ∂L/∂s",
+    symbol: ClassVar[str] = "s"
+    formula: ClassVar[Formula] = Formula(
+        "{out} = ({mu} − {y})²",
+        {
+            "mu": "∂{L}/∂{mu} = 2({mu} − {y}) ⊙ ∂{L}/∂{out}",
+            "y": "∂{L}/∂{y} = −2({mu} − {y}) ⊙ ∂{L}/∂{out}",
         },
-    }
+        symbols={"mu": "μ"},
+    )
 
     def forward(self, mu: np.ndarray, y: np.ndarray) -> np.ndarray:
         self.mu, self.y = mu, y

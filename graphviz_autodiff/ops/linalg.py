@@ -2,31 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
 from ..differentiable import Differentiable
 from ._broadcast import unbroadcast
+from .formula import Formula, documented
 
 __all__ = ["MatMul", "Transpose"]
 
 
+@documented
 class MatMul(Differentiable):
-    r"""z = a @ b (``numpy.matmul`` semantics, including 1-D and batched operands).
+    r"""The matrix product ``a @ b`` (``numpy.matmul`` semantics, including 1-D and batched operands).
 
-    Backward, for 2-D operands: ∂L/∂a = ∂L/∂z · bᵀ, ∂L/∂b = aᵀ · ∂L/∂z. A 1-D
-    operand is treated as a row (a) or column (b) vector and the extra axis
-    removed again; batch axes are summed back by broadcasting rules.
+    The gradients are written for 2-D operands. A 1-D operand is treated as a
+    row (a) or column (b) vector and the extra axis removed again; batch axes
+    are summed back by broadcasting rules.
     """
 
-    formula: ClassVar[dict[str, Any]] = {
-        "forward": "z = a·b",
-        "backward": {
-            "a": "∂L/∂a = ∂L/∂z·bᵀ",
-            "b": "∂L/∂b = aᵀ·∂L/∂z",
+    symbol: ClassVar[str] = "z"
+    formula: ClassVar[Formula] = Formula(
+        "{out} = {a}·{b}",
+        {
+            "a": "∂{L}/∂{a} = ∂{L}/∂{out}·{b}ᵀ",
+            "b": "∂{L}/∂{b} = {a}ᵀ·∂{L}/∂{out}",
         },
-    }
+    )
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.a, self.b = a, b
@@ -48,18 +51,17 @@ class MatMul(Differentiable):
         return grad_a, grad_b
 
 
+@documented
 class Transpose(Differentiable):
-    r"""z = xᵀ (axes reversed, or permuted by ``axes``).
+    r"""The transpose: axes reversed, or permuted by ``axes`` (the gradient is permuted back)."""
 
-    Backward: ∂L/∂x = (∂L/∂z) transposed back with the inverse permutation.
-    """
-
-    formula: ClassVar[dict[str, Any]] = {
-        "forward": "z = xᵀ",
-        "backward": {
-            "x": "∂L/∂x = (∂L/∂z)ᵀ",
+    symbol: ClassVar[str] = "v"
+    formula: ClassVar[Formula] = Formula(
+        "{out} = {x}ᵀ",
+        {
+            "x": "∂{L}/∂{x} = (∂{L}/∂{out})ᵀ",
         },
-    }
+    )
 
     def __init__(self, axes: tuple[int, ...] | None = None, name: str | None = None):
         super().__init__(name)

@@ -12,12 +12,13 @@ final loss).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
 from ..differentiable import Differentiable
 from .activations import log_softmax, sigmoid
+from .formula import Formula, documented
 
 __all__ = ["BinaryCrossEntropy", "CrossEntropy"]
 
@@ -44,18 +45,15 @@ def _scale(upstream_grad: np.ndarray, reduction: str, count: int) -> np.ndarray:
     return g / count if reduction == "mean" else g
 
 
+@documented
 class CrossEntropy(Differentiable):
     r"""Softmax cross-entropy from logits with integer labels, averaged over the batch.
 
     Called as ``CrossEntropy()(logits, labels)`` with logits of shape (n, C)
     and integer labels of shape (n,) in ``0 … C−1`` (PyTorch's
-    ``nn.CrossEntropyLoss()``).
-
-    Forward: ℓ = −(1/n) Σᵢ log softmax(zᵢ)[yᵢ], with the stable
-    log softmax(z) = z − m − log Σⱼ exp(zⱼ − m), m = max z.
-
-    Backward: ∂L/∂z = ∂L/∂ℓ · (softmax(z) − onehot(y)) / n; the labels are
-    integers and get no gradient (``None``).
+    ``nn.CrossEntropyLoss()``). The log softmax is the stable
+    z − m − log Σⱼ exp(zⱼ − m), m = max z. The labels are integers and get no
+    gradient (``None``).
 
     Parameters
     ----------
@@ -79,13 +77,14 @@ class CrossEntropy(Differentiable):
     0.6931471805599453
     """
 
-    formula: ClassVar[dict[str, Any]] = {
-        "forward": "ℓ = −(1/n) Σᵢ log softmax(zᵢ)[yᵢ]",
-        "backward": {
-            "logits": "∂L/∂z = ∂L/∂ℓ · (softmax(z) − onehot(y)) / n",
-            "labels": "∂L/∂y = — (y ∈ ℤ)",
+    symbol: ClassVar[str] = "ℓ"
+    formula: ClassVar[Formula] = Formula(
+        "{out} = −(1/n) Σᵢ log softmax({logits}ᵢ)[{labels}ᵢ]",
+        {
+            "logits": "∂{L}/∂{logits} = ∂{L}/∂{out} · (softmax({logits}) − onehot({labels})) / n",
         },
-    }
+        symbols={"logits": "z", "labels": "y"},
+    )
 
     def __init__(self, reduction: str = "mean", name: str | None = None) -> None:
         super().__init__(name)
@@ -136,18 +135,15 @@ class CrossEntropy(Differentiable):
             )
 
 
+@documented
 class BinaryCrossEntropy(Differentiable):
     r"""Binary cross-entropy from logits, averaged over all elements.
 
     Called as ``BinaryCrossEntropy()(logits, targets)`` with targets in
     [0, 1] of the logits' shape (PyTorch's ``nn.BCEWithLogitsLoss()``): the
-    sigmoid is part of the loss, so pass raw scores, not probabilities.
-
-    Forward: ℓ = (1/N) Σ [−t·log σ(z) − (1 − t)·log(1 − σ(z))]
-    = (1/N) Σ [max(z, 0) − z·t + log(1 + e^(−|z|))]   (the stable form)
-
-    Backward: ∂L/∂z = ∂L/∂ℓ · (σ(z) − t) / N and ∂L/∂t = −∂L/∂ℓ · z / N
-    (integer targets get no gradient).
+    sigmoid is part of the loss, so pass raw scores, not probabilities. The
+    formula is the stable form of (1/N) Σ [−t·log σ(z) − (1 − t)·log(1 − σ(z))];
+    integer targets get no gradient.
 
     Parameters
     ----------
@@ -169,13 +165,15 @@ class BinaryCrossEntropy(Differentiable):
     0.6931471805599453
     """
 
-    formula: ClassVar[dict[str, Any]] = {
-        "forward": "ℓ = (1/N) Σ [max(z, 0) − z·t + log(1 + e^(−|z|))]",
-        "backward": {
-            "logits": "∂L/∂z = ∂L/∂ℓ · (σ(z) − t) / N",
-            "targets": "∂L/∂t = −∂L/∂ℓ · z / N",
+    symbol: ClassVar[str] = "ℓ"
+    formula: ClassVar[Formula] = Formula(
+        "{out} = (1/N) Σ [max({logits}, 0) − {logits}·{targets} + log(1 + exp(−|{logits}|))]",
+        {
+            "logits": "∂{L}/∂{logits} = ∂{L}/∂{out} · (σ({logits}) − {targets}) / N",
+            "targets": "∂{L}/∂{targets} = −∂{L}/∂{out} · {logits} / N",
         },
-    }
+        symbols={"logits": "z", "targets": "t"},
+    )
 
     def __init__(self, reduction: str = "mean", name: str | None = None) -> None:
         super().__init__(name)

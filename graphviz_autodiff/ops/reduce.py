@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..differentiable import Differentiable
+from .formula import Formula, documented
 
 __all__ = ["Mean", "Sum"]
 
@@ -32,13 +33,12 @@ class _Reduction(Differentiable):
         self.keepdims = keepdims
 
 
+@documented
 class Sum(_Reduction):
-    r"""z = Σ x (over all elements, or over ``axis``).
+    r"""The sum of all elements, or over ``axis``.
 
-    The lecture's loss is ``Sum()(Squared()(mu, y))``.
-
-    Backward: ∂L/∂x = ∂L/∂z broadcast back to the shape of x (every element
-    of x contributed once to the sum, so each gets the same gradient).
+    The lecture's loss is ``Sum()(Squared()(mu, y))``. Every element of the
+    input contributed once to the sum, so each gets the same gradient.
 
     Parameters
     ----------
@@ -48,12 +48,14 @@ class Sum(_Reduction):
         Keep the summed axes with length 1.
     """
 
-    formula: ClassVar[dict[str, Any]] = {
-        "forward": "z = Σ x",
-        "backward": {
-            "x": "∂L/∂xᵢ = ∂L/∂z",
+    symbol: ClassVar[str] = "L"
+    formula: ClassVar[Formula] = Formula(
+        "{out} = Σ {x}",
+        {
+            "x": "∂{L}/∂{x} = ∂{L}/∂{out} · 𝟙",
         },
-    }
+        symbols={"x": "s"},
+    )
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x_shape = np.shape(x)
@@ -63,10 +65,9 @@ class Sum(_Reduction):
         return _expand(upstream_grad, self.x_shape, self.axis, self.keepdims)
 
 
+@documented
 class Mean(_Reduction):
-    r"""z = (1/N) Σ x (over all elements, or over ``axis``; N elements averaged).
-
-    Backward: ∂L/∂x = ∂L/∂z / N, broadcast back to the shape of x.
+    r"""The mean of all elements, or over ``axis`` (N elements averaged).
 
     Parameters
     ----------
@@ -76,12 +77,13 @@ class Mean(_Reduction):
         Keep the averaged axes with length 1.
     """
 
-    formula: ClassVar[dict[str, Any]] = {
-        "forward": "z = (1/N) Σ x",
-        "backward": {
-            "x": "∂L/∂xᵢ = ∂L/∂z / N",
+    symbol: ClassVar[str] = "m"
+    formula: ClassVar[Formula] = Formula(
+        "{out} = (1/N) Σ {x}",
+        {
+            "x": "∂{L}/∂{x} = ∂{L}/∂{out} · 𝟙 / N",
         },
-    }
+    )
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x_shape = np.shape(x)

@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
 from ..differentiable import Differentiable
 from ..rng import default_rng
+from .formula import Formula, documented
 
 __all__ = ["Dropout"]
 
 
+@documented
 class Dropout(Differentiable):
     r"""Inverted dropout: zero each element with probability p, scale the rest by 1/(1 − p).
 
     In training mode (the default) every call draws a new mask
     m ~ Bernoulli(1 − p); in evaluation mode (``model.eval()`` or
-    ``op.training = False``) the op is the identity. The expected output is x
-    in both modes, as in PyTorch's ``nn.Dropout``.
-
-    Forward: y = x ⊙ m / (1 − p) (training), y = x (evaluation)
-
-    Backward: ∂L/∂x = ∂L/∂y ⊙ m / (1 − p) (training), ∂L/∂x = ∂L/∂y (evaluation)
+    ``op.training = False``) the op is the identity (m / (1 − p) = 1). The
+    expected output is x in both modes, as in PyTorch's ``nn.Dropout``.
 
     Parameters
     ----------
@@ -53,10 +51,13 @@ class Dropout(Differentiable):
     array([1., 1., 1.])
     """
 
-    formula: ClassVar[dict[str, Any]] = {
-        "forward": "y = x ⊙ m / (1 − p), m ~ Bernoulli(1 − p)",
-        "backward": {"x": "∂L/∂x = ∂L/∂y ⊙ m / (1 − p)"},
-    }
+    symbol: ClassVar[str] = "v"
+    formula: ClassVar[Formula] = Formula(
+        "{out} = {x} ⊙ m / (1 − p)",
+        {
+            "x": "∂{L}/∂{x} = ∂{L}/∂{out} ⊙ m / (1 − p)",
+        },
+    )
 
     training: bool = True
 

@@ -6,21 +6,19 @@ the input's shape, Concat cuts it into the pieces each input contributed.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
 from ..differentiable import Differentiable
+from .formula import Formula, documented
 
 __all__ = ["Concat", "Reshape"]
 
 
+@documented
 class Reshape(Differentiable):
-    r"""z = x reshaped to ``shape`` (the same values, read in C order).
-
-    Forward: z = reshape(x, shape)
-
-    Backward: ∂L/∂x = reshape(∂L/∂z, shape of x)
+    r"""The same values with another ``shape``, read in C order.
 
     Parameters
     ----------
@@ -41,10 +39,13 @@ class Reshape(Differentiable):
     (2, 3)
     """
 
-    formula: ClassVar[dict[str, Any]] = {
-        "forward": "z = reshape(x, shape)",
-        "backward": {"x": "∂L/∂x = reshape(∂L/∂z, x.shape)"},
-    }
+    symbol: ClassVar[str] = "v"
+    formula: ClassVar[Formula] = Formula(
+        "{out} = reshape({x})",
+        {
+            "x": "∂{L}/∂{x} = reshape⁻¹(∂{L}/∂{out})",
+        },
+    )
 
     def __init__(self, shape: int | tuple[int, ...], name: str | None = None) -> None:
         super().__init__(name)
@@ -68,13 +69,12 @@ class Reshape(Differentiable):
         return np.reshape(upstream_grad, self.x_shape)
 
 
+@documented
 class Concat(Differentiable):
-    r"""z = [x₁, x₂, …] joined along ``axis`` (``numpy.concatenate``).
+    r"""Arguments joined along ``axis`` (``numpy.concatenate``).
 
-    Forward: z = concat(x₁, …, xₖ; axis)
-
-    Backward: ∂L/∂xᵢ = the slice of ∂L/∂z along ``axis`` where xᵢ was placed
-    (each input gets back exactly the gradient of its own entries).
+    Each input gets back exactly the gradient of its own entries: the i-th
+    block of the upstream gradient split along ``axis``.
 
     Called with any number of arguments (at least one): ``Concat(axis=1)(a, b)``.
 
@@ -97,10 +97,14 @@ class Concat(Differentiable):
     (2, 4)
     """
 
-    formula: ClassVar[dict[str, Any]] = {
-        "forward": "z = concat(x₁, …, xₖ; axis)",
-        "backward": {"xs": "∂L/∂xᵢ = split(∂L/∂z, axis)ᵢ"},
-    }
+    symbol: ClassVar[str] = "v"
+    formula: ClassVar[Formula] = Formula(
+        "{out} = concat({xs})",
+        {
+            "xs": "∂{L}/∂{xs} = split(∂{L}/∂{out})[{i}]",
+        },
+        symbols={"xs": "xᵢ", "i": "i"},
+    )
 
     def __init__(self, axis: int = 0, name: str | None = None) -> None:
         super().__init__(name)

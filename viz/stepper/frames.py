@@ -1,5 +1,9 @@
 """Fast frames for the stepper: one Graphviz layout, then every step's SVG by splicing.
 
+This module's one job is :class:`FrameSet`, the SVG of every frame of a
+:class:`~viz.stepper.timeline.Timeline`; the geometry is in
+:mod:`viz.stepper.layout`, the string work on SVG in :mod:`viz.stepper.svg`.
+
 Why
 ---
 Graphviz's layout (``dot``) is the slow part of a drawing: about 0.1 s for a
@@ -42,6 +46,7 @@ Examples
 --------
 >>> import numpy as np
 >>> from graphviz_autodiff.ops import Sum
+>>> from viz.stepper.timeline import NodeView, Timeline
 >>> L = Sum()(np.ones(3))
 >>> timeline = Timeline({0: NodeView("pending"), 1: NodeView("pending")})
 >>> timeline.append({1: NodeView("done", np.ones(()), state="current", current=True)})
@@ -52,110 +57,31 @@ Examples
 
 from __future__ import annotations
 
-import json
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import networkx as nx
 import numpy as np
 
 from graphviz_autodiff.graph import Graph
+from graphviz_autodiff.i18n import tr
 
-from ..dot import RenderError, run_dot
+from ..dot import RenderError, RenderTimeoutError, run_dot
 from ..drawing.builder import render
 from ..drawing.states import known_grad, status_state
+from .fallback import summary_svg
+from .layout import Layout, measured_source, merge_hidden
+from .svg import corner, mark_current, split_svg, translate
+from .timeline import NodeView, Scene, Timeline
 
-__all__ = ["FrameSet", "NodeView", "Scene", "Timeline", "without_current"]
+__all__ = ["FrameSet"]
 
 _ZERO = np.zeros(())
-_GAP_INCHES = 8.0 / 72.0  # Graphviz draws each extra periphery 4 points outside the previous one
-_ELEMENT = re.compile(r'<g id="([^"]+)" class="(?:node|edge)(?: [^"]*)?">')
-_G_TAG = re.compile(r"<g[\s>]|</g>")
-_CLASS = re.compile(r'class="node ([^"]*)"')
-
-
-@dataclass(frozen=True, slots=True)
-class NodeView:
-    """What one frame shows of one node: the inputs :func:`viz.render` reads.
-
-    Attributes
-    ----------
-    status : {"forward", "pending", "done", "failed", "skipped"}
-        The node's status (as the engine writes it into ``graph.nx``).
-    grad : numpy.ndarray or None
-        Its gradient so far (an op's is shown once it is ``done``).
-    error : str or None
-        A note drawn in red on the node (the exception of a failed backward,
-        or "no gradient from ...").
-    state : str or None
-        A state override for ``viz.render(states=...)`` (``"current"``).
-    hidden : bool
-        Forward stepping: the value does not exist yet, so the node shows its
-        name only.
-    current : bool
-        Add the class ``current`` to the node's SVG group (also when it is
-        drawn as failed or non-finite), so ``svg g.node.current`` finds it.
-    """
-
-    status: str = "pending"
-    grad: Any = None
-    error: str | None = None
-    state: str | None = None
-    hidden: bool = False
-    current: bool = False
-
-
-#: A whole scene: ``({node: NodeView}, {(u, v): edge gradient or None})``.
-Scene = tuple[dict[int, NodeView], dict[tuple[int, int], Any]]
-
-
-class Timeline:
-    """The frames of a walk, stored as changes: frame 0 is the initial scene, frame k applies change k.
-
-    Parameters
-    ----------
-    nodes : mapping
-        ``{node: NodeView}`` of frame 0, for every node that is drawn.
-    edges : mapping, optional
-        ``{(u, v): gradient}`` of frame 0 (missing edges carry no gradient).
-    """
-
-    def __init__(self, nodes: Mapping[int, NodeView], edges: Mapping[tuple[int, int], Any] | None = None) -> None:
-        self.nodes0 = dict(nodes)
-        self.edges0 = dict(edges or {})
-        self.changes: list[Scene] = []
-
-    def append(
-        self, nodes: Mapping[int, NodeView] | None = None, edges: Mapping[tuple[int, int], Any] | None = None
-    ) -> None:
-        """Add the next frame as the nodes and edges that change."""
-        self.changes.append((dict(nodes or {}), dict(edges or {})))
-
-    def __len__(self) -> int:
-        return len(self.changes) + 1
-
-    def scenes(self) -> Iterator[Scene]:
-        """Every frame's scene in order (fresh dicts for each frame)."""
-        nodes, edges = dict(self.nodes0), dict(self.edges0)
-        yield dict(nodes), dict(edges)
-        for node_changes, edge_changes in self.changes:
-            nodes.update(node_changes)
-            edges.update(edge_changes)
-            yield dict(nodes), dict(edges)
-
-    def scene(self, k: int) -> Scene:
-        """The scene of frame ``k`` (``0 <= k < len(self)``)."""
-        if not 0 <= k < len(self):
-            raise IndexError(f"Timeline: frame {k} does not exist (there are {len(self)} frames, 0 … {len(self) - 1})")
-        nodes, edges = dict(self.nodes0), dict(self.edges0)
-        for node_changes, edge_changes in self.changes[:k]:
-            nodes.update(node_changes)
-            edges.update(edge_changes)
-        return nodes, edges
+_PAD = re.compile(r'\bpad="?([\d.]+)')  # inches Graphviz adds around the bounding box (default 4 points)
 
 
 class _SceneGraph(Graph):
@@ -166,12 +92,14 @@ class _SceneGraph(Graph):
     never touched.
     """
 
-    def __init__(self, source: Graph, nodes: Sequence[int]) -> None:
+    def __init__(self, source: Graph, nodes: Sequence[int], names: Mapping[int, str] | None = None) -> None:
         super().__init__(name=source.name)
         G = source.nx
         H = nx.DiGraph()
         for n in sorted(nodes):
             H.add_node(n, **G.nodes[n])
+            if names is not None and H.nodes[n]["kind"] == "op":
+                H.nodes[n]["name"] = names[n]  # the output's name on the node, its default filled in
         for u, v in G.subgraph(nodes).edges:
             H.add_edge(u, v, **G.edges[u, v])
         self._scene_nx = H
@@ -207,221 +135,6 @@ class _SceneGraph(Graph):
         return states
 
 
-@dataclass(frozen=True)
-class _Layout:
-    """Positions from ``dot -Tjson``, as DOT attribute text to insert per node, edge and cluster."""
-
-    nodes: dict[str, str]
-    edges: dict[tuple[str, str], str]
-    clusters: dict[str, str]
-    anchors: str
-
-    @classmethod
-    def from_json(cls, data: bytes) -> _Layout:
-        layout = json.loads(data.decode("utf-8"))
-        objects = {o["_gvid"]: o for o in layout.get("objects", [])}
-        nodes, clusters = {}, {}
-        for o in objects.values():
-            name = o.get("name", "")
-            if "pos" in o:
-                extra = _GAP_INCHES * (int(o.get("peripheries", "1") or 1) - 1)
-                width = max(float(o["width"]) - extra, 0.01)
-                height = max(float(o["height"]) - extra, 0.01)
-                nodes[name] = f'pos="{o["pos"]}" width={width:.5g} height={height:.5g} fixedsize=shape '
-            elif name.startswith("cluster") and "bb" in o:
-                parts = [f'bb="{o["bb"]}"']
-                for key in ("lp", "lwidth", "lheight"):
-                    if key in o:
-                        parts.append(f'{key}="{o[key]}"')
-                clusters[name] = "graph [" + " ".join(parts) + "]"
-        edges = {}
-        for e in layout.get("edges", []):
-            key = (objects[e["tail"]]["name"], objects[e["head"]]["name"])
-            text = f'pos="{e["pos"]}" '
-            if "lp" in e:
-                text += f'lp="{e["lp"]}" '
-            edges[key] = text
-        x0, y0, x1, y1 = (float(v) for v in layout["bb"].split(","))
-        anchor = 'shape=point width=0 height=0 style=invis label=""'
-        anchors = f'\t_anchor0 [pos="{x0:g},{y0:g}" {anchor}]\n\t_anchor1 [pos="{x1:g},{y1:g}" {anchor}]\n'
-        return cls(nodes, edges, clusters, anchors)
-
-    def pin(self, source: str) -> str:
-        """``source`` (from :func:`viz.render`) with every position fixed, for ``neato -n2``."""
-
-        def node(m: re.Match) -> str:
-            return f"{m.group(1)}{m.group(2)} [{self.nodes.get(m.group(2), '')}"
-
-        def edge(m: re.Match) -> str:
-            return f"{m.group(1)}{m.group(2)} -> {m.group(3)} [{self.edges.get((m.group(2), m.group(3)), '')}"
-
-        def cluster(m: re.Match) -> str:
-            attrs = self.clusters.get(m.group(2))
-            return m.group(0) + (f"{m.group(1)}\t{attrs}\n" if attrs else "")
-
-        out = re.sub(r"^(\t+)(\w+) -> (\w+) \[", edge, source, flags=re.MULTILINE)
-        out = re.sub(r"^(\t+)(\w+) \[", node, out, flags=re.MULTILINE)
-        out = re.sub(r"^(\t+)subgraph (cluster_\w+) \{\n", cluster, out, flags=re.MULTILINE)
-        head, brace, rest = out.partition("{\n")
-        return head + brace + self.anchors + rest
-
-
-_STATEMENT = re.compile(r"^\t+(\w+(?: -> \w+)?) \[")
-
-
-_ATTR = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|[^\s\]]+)')
-
-
-_BRACKET = re.compile(r"[<>]")
-
-
-def _label_of(line: str) -> str:
-    """The ``label=<...>`` attribute of a DOT statement (an HTML-like label, brackets balanced)."""
-    start = line.find("label=<")
-    if start < 0:
-        return ""
-    depth = 0
-    for m in _BRACKET.finditer(line, start + 6):
-        depth += 1 if m.group() == "<" else -1
-        if depth == 0:
-            return line[start : m.end()]
-    return line[start:]
-
-
-def _largest(sources: list[str], timeout: float | None) -> str:
-    """A DOT source for the one layout: every node as big as its biggest label in ``sources``.
-
-    Labels are measured by Graphviz itself (``neato -n2 -Tjson`` on the
-    labels alone, every node at the origin: no layout, so it is fast). Each
-    node gets the largest width and height of its labels as a fixed size;
-    each edge keeps its label of the largest area. Lines other than node and
-    edge statements come from ``sources[0]``.
-    """
-    candidates: dict[str, dict[str, str]] = {}  # statement -> {label: a line with it}
-    for source in dict.fromkeys(sources):
-        for line in source.splitlines(keepends=True):
-            m = _STATEMENT.match(line)
-            if m:
-                candidates.setdefault(m.group(1), {}).setdefault(_label_of(line), line)
-    defaults = {"node": "", "edge": ""}
-    for line in sources[0].splitlines():
-        for kind in defaults:
-            if line.startswith(f"\t{kind} ["):
-                defaults[kind] = line.strip()
-    edge_font = " ".join(
-        f"{k}={v}" for k, v in _ATTR.findall(defaults["edge"]) if k in ("fontname", "fontsize", "fontcolor")
-    )
-    body, names = [], []
-    for key, lines in candidates.items():
-        for line in lines.values():
-            name = f"m{len(names)}"
-            names.append((key, line))
-            if " -> " in key:
-                head = f'\t{name} [pos="0,0" shape=plaintext margin=0 width=0 height=0 {edge_font} '
-            else:
-                head = f'\t{name} [pos="0,0" '
-            body.append(_STATEMENT.sub(lambda _, head=head: head, line, count=1).rstrip("\n"))
-    half = (len(body) + 1) // 2  # two halves, measured in parallel on two cores
-    measures = [
-        "digraph measure {\n\t" + defaults["node"] + "\n" + "\n".join(part) + "\n}\n"
-        for part in (body[:half], body[half:])
-        if part
-    ]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        outputs = list(pool.map(lambda m: run_dot(m, "json0", engine="neato", args=["-n2"], timeout=timeout), measures))
-    size = {}
-    for o in (o for out in outputs for o in json.loads(out).get("objects", [])):
-        extra = _GAP_INCHES * (int(o.get("peripheries", "1") or 1) - 1)
-        size[o["name"]] = (float(o["width"]) - extra, float(o["height"]) - extra)
-    best: dict[str, str] = {}
-    widest: dict[str, tuple[float, float]] = {}
-    for i, (key, line) in enumerate(names):
-        w, h = size[f"m{i}"]
-        if " -> " in key:
-            if key not in widest or w * h > widest[key][0] * widest[key][1]:
-                widest[key], best[key] = (w, h), line
-        else:
-            old = widest.get(key, (0.0, 0.0))
-            widest[key] = (max(old[0], w), max(old[1], h))
-    out = []
-    for line in sources[0].splitlines(keepends=True):
-        m = _STATEMENT.match(line)
-        if m is None:
-            out.append(line)
-        elif " -> " in m.group(1):
-            out.append(best[m.group(1)])
-        else:
-            w, h = widest[m.group(1)]
-            out.append(line.replace(" [", f" [width={w:.4f} height={h:.4f} fixedsize=shape ", 1))
-    return "".join(out)
-
-
-def _merge(normal: str, hidden_source: str, hidden: set[str]) -> str:
-    """``normal`` with the statements of ``hidden`` nodes, and of edges leaving them, from ``hidden_source``."""
-    replacements = {}
-    for line in hidden_source.splitlines(keepends=True):
-        m = _STATEMENT.match(line)
-        if m and m.group(1).split(" -> ")[0] in hidden:
-            replacements[m.group(1)] = line
-    out = []
-    for line in normal.splitlines(keepends=True):
-        m = _STATEMENT.match(line)
-        out.append(replacements.get(m.group(1), line) if m else line)
-    return "".join(out)
-
-
-def _split_svg(svg: str) -> tuple[str, list[tuple[str, str]], str]:
-    """``(prefix, [(element id, <g> text)], suffix)`` of a Graphviz SVG (node and edge groups)."""
-    svg = svg[svg.index("<svg") :]
-    items: list[tuple[str, str]] = []
-    first = last = None
-    position = 0
-    for m in _ELEMENT.finditer(svg):
-        if m.start() < position:
-            continue  # a group nested in the previous element
-        depth = 0
-        end = None
-        for tag in _G_TAG.finditer(svg, m.start()):
-            depth += -1 if tag.group().startswith("</") else 1
-            if depth == 0:
-                end = tag.end()
-                break
-        if end is None:
-            raise RenderError(f"viz.stepper.frames: unbalanced <g> in Graphviz's SVG at element {m.group(1)!r}")
-        items.append((m.group(1), svg[m.start() : end]))
-        if first is None:
-            first = m.start()
-        position = last = end
-    if first is None:
-        return svg, [], ""
-    return svg[:first], items, svg[last:]
-
-
-_CORNER = re.compile(r'(?:points|d)="M?(-?[\d.]+),(-?[\d.]+)')
-
-
-def _corner(snippet: str) -> tuple[float, float] | None:
-    """The first point of a node group's outline."""
-    m = _CORNER.search(snippet)
-    return (float(m.group(1)), float(m.group(2))) if m else None
-
-
-def _translate(snippet: str, shift: tuple[float, float]) -> str:
-    """Move a group by ``shift`` (a ``transform`` on its opening tag)."""
-    end = snippet.index(">")
-    return f'{snippet[:end]} transform="translate({shift[0]:g},{shift[1]:g})"{snippet[end:]}'
-
-
-def _mark_current(snippet: str) -> str:
-    """Add ``current`` to a node group's class (``class="node failed op current"``)."""
-
-    def add(m: re.Match) -> str:
-        classes = m.group(1).split()
-        return m.group(0) if "current" in classes else f'class="node {m.group(1)} current"'
-
-    return _CLASS.sub(add, snippet, count=1)
-
-
 class FrameSet:
     """The SVG frames of a :class:`Timeline`, with one Graphviz layout.
 
@@ -440,6 +153,9 @@ class FrameSet:
     hints : sequence of Scene
         Scenes that hold many of the variants the frames need, drawn first
         with frame 0 (default: the last frame).
+    names : mapping, optional
+        ``{node: name}`` of the op outputs (:func:`viz.names.default_names`):
+        drawn as each output's name instead of the graph's own (``None``, "out").
     options : mapping, optional
         Options of :func:`viz.render` (theme, rankdir, precision, legend, ...);
         not ``states``, ``collapse``, ``only_grad_path``, ``overlay`` or
@@ -460,6 +176,7 @@ class FrameSet:
         *,
         layout: Sequence[Scene] = (),
         hints: Sequence[Scene] = (),
+        names: Mapping[int, str] | None = None,
         options: Mapping[str, Any] | None = None,
     ) -> None:
         options = dict(options or {})
@@ -471,7 +188,7 @@ class FrameSet:
         self.timeline = timeline
         self._show_shapes = bool(options.get("show_shapes", True))
         self._timeout = options.get("timeout", 30.0)
-        self._graph = _SceneGraph(graph, nodes)
+        self._graph = _SceneGraph(graph, nodes, names)
         H = self._graph.nx
         self._kinds = {n: H.nodes[n]["kind"] for n in H}
         self._succ = {n: sorted(H.successors(n)) for n in H}
@@ -484,7 +201,7 @@ class FrameSet:
         self._edge_index = {e: offset + i for i, e in enumerate(self._edge_ids)}
         self._layout_scenes = list(layout)
         self._hints = list(hints)
-        self._layout: _Layout | None = None
+        self._layout: Layout | None = None
         self._rows: np.ndarray | None = None
         self._marks: list[tuple[int, ...]] = []
         self._variants: list[dict[tuple, int]] = []
@@ -493,28 +210,48 @@ class FrameSet:
         self._position: dict[int, int] = {}
         self._origin: dict[str, tuple[float, float] | None] = {}
         self._prefix = self._suffix = ""
+        self._names = dict(names or {})
+        self._current = [tuple(n for n, view in changes[0].items() if view.current) for changes in timeline.changes]
+        self.fallback: RenderTimeoutError | None = None
         self.stats: dict[str, float] = {}
+        self._deadline: _Deadline | None = None
+        self._sources: dict[int, str] = {}
+        self._first: Scene = ({}, {})
+        self._hint_scenes: list[Scene] = []
 
     def __len__(self) -> int:
         return len(self.timeline)
 
     # -- public ------------------------------------------------------------------------------------------
     def svg(self, k: int) -> str:
-        """The SVG text of frame ``k`` (standalone ``<svg>`` element, no XML prolog)."""
+        """The SVG text of frame ``k`` (standalone ``<svg>`` element, no XML prolog).
+
+        After a layout that timed out (:attr:`fallback`), a summary frame drawn without Graphviz.
+        """
         self.build()
         if not 0 <= k < len(self):
             raise IndexError(f"FrameSet: frame {k} does not exist (there are {len(self)} frames, 0 … {len(self) - 1})")
+        if self.fallback is not None:
+            return self._summary(k)
         row = self._rows[k].tolist()  # type: ignore[index]
         snippets = self._snippets
         parts = [snippets[e][row[e]] for e in self._order]
         for e in self._marks[k]:
             i = self._position[e]
-            parts[i] = _mark_current(parts[i])  # type: ignore[arg-type]
+            parts[i] = mark_current(parts[i])  # type: ignore[arg-type]
         return self._prefix + "\n".join(parts) + "\n" + self._suffix  # type: ignore[arg-type]
 
     def dot(self, k: int) -> str:
-        """The DOT source of frame ``k`` with every position pinned (draw it with ``neato -n2``)."""
+        """The DOT source of frame ``k`` with every position pinned (draw it with ``neato -n2``).
+
+        Raises
+        ------
+        RenderTimeoutError
+            The layout timed out (:attr:`fallback`): there are no positions to pin.
+        """
         self.build()
+        if self.fallback is not None:
+            raise self.fallback
         return self._source(self.timeline.scene(k))
 
     def full_svg(self, k: int) -> str:
@@ -528,33 +265,94 @@ class FrameSet:
         return svg[svg.index("<svg") :]
 
     def build(self) -> None:
-        """Lay the graph out and draw the variants (done once, on the first frame asked for)."""
-        if self._rows is not None:
+        """Lay the graph out and draw the variants (done once, on the first frame asked for).
+
+        All of it must finish within the ``timeout`` render option (seconds, default 30). If it
+        does not, the frame set falls back, once and for good, to summary frames drawn without
+        Graphviz (:attr:`fallback` holds the timeout error): a later frame never runs the failing
+        layout again.
+        """
+        if self._rows is not None or self.fallback is not None:
             return
-        start = time.perf_counter()
+        self._deadline = self._deadline or _Deadline(self._timeout)
+        try:
+            self._lay_out()
+            self._build(self._deadline)
+        except RenderTimeoutError as error:
+            self.fallback = error
+            self.stats["fallback_seconds"] = self._deadline.elapsed()
+            return
+        self.stats["build_seconds"] = self._deadline.elapsed()
+
+    def size(self) -> tuple[float, float] | None:
+        """``(width, height)`` of every frame in points (what Graphviz's SVG gives as its ``viewBox``).
+
+        Lays the graph out (the first half of :meth:`build`) without drawing anything yet;
+        ``None`` when the layout timed out (then the frames fall back, see :meth:`build`).
+        """
+        if self._layout is None and self.fallback is None:
+            self._deadline = self._deadline or _Deadline(self._timeout)
+            try:
+                self._lay_out()
+            except RenderTimeoutError as error:
+                self.fallback = error
+                self.stats["fallback_seconds"] = self._deadline.elapsed()
+        if self._layout is None:
+            return None
+        x0, y0, x1, y1 = self._layout.bb
+        m = _PAD.search(next(iter(self._sources.values()), ""))
+        pad = 72 * float(m.group(1)) if m else 4.0
+        return x1 - x0 + 2 * pad, y1 - y0 + 2 * pad
+
+    def _lay_out(self) -> None:
+        """The one layout: measure the labels of a few scenes, then ``dot`` with every box at its biggest size."""
+        if self._layout is not None:
+            return
+        deadline = self._deadline
         first = self.timeline.scene(0)
         last = [self.timeline.scene(len(self) - 1)]
-        hints = self._hints or last
-        scenes = [first, *(self._layout_scenes or last), *hints]
-        sources = {id(scene): self._source(scene, pinned=False) for scene in scenes}
-        source = _largest([sources[id(scene)] for scene in scenes], self._timeout)
-        self._layout = _Layout.from_json(run_dot(source, "json0", timeout=self._timeout))
-        self.stats["layout_seconds"] = time.perf_counter() - start
+        self._first, self._hint_scenes = first, self._hints or last
+        scenes = [first, *(self._layout_scenes or last), *self._hint_scenes]
+        sources: dict[int, str] = {}
+        for scene in scenes:
+            if id(scene) not in sources:
+                deadline.check()
+                sources[id(scene)] = self._source(scene, pinned=False)
+        source = measured_source([sources[id(scene)] for scene in scenes], deadline.remaining())
+        self._layout = Layout.from_json(run_dot(source, "json0", timeout=deadline.remaining()))
+        self._sources = sources
+        self.stats["layout_seconds"] = deadline.elapsed()
+
+    def _build(self, deadline: _Deadline) -> None:
+        first, hints = self._first, self._hint_scenes
         rows, marks = self._compute_rows()
         self._marks = marks
-        self._draw([first, *hints], first_round=True, sources=sources)
+        self._draw([first, *hints], deadline, first_round=True, sources=self._sources)
         rounds = 1 + len(hints)
         while True:
             missing = [(e, v) for e in self._order for v, s in enumerate(self._snippets[e]) if s is None]
             if not missing:
                 break
             k = min(int(np.argmax(rows[:, e] == v)) for e, v in missing)
-            self._draw([self.timeline.scene(k)])
+            self._draw([self.timeline.scene(k)], deadline)
             rounds += 1
         self._rows = rows
         self.stats["rounds"] = rounds
         self.stats["variants"] = sum(len(v) for v in self._variants)
-        self.stats["build_seconds"] = time.perf_counter() - start
+
+    def _summary(self, k: int) -> str:
+        """Frame ``k`` after a layout that timed out: the graph's size, why, what to do, the current node."""
+        lang = self.options.get("lang", "en")
+        H = self._graph.nx
+        lines = [
+            tr("fallback.size", lang, nodes=len(H), edges=len(self._edge_ids), timeout=self._timeout),
+            tr("fallback.hint", lang),
+        ]
+        for n in self._current[k - 1] if k else ():
+            label = H.nodes[n]["label"]
+            name = self._names.get(n) or H.nodes[n]["name"]
+            lines.append(tr("fallback.current", lang, k=k, node=n, label=f"{label} ({name})" if name else label))
+        return summary_svg(lines, title=tr("fallback.title", lang), theme=self.options.get("theme", "lecture"))
 
     # -- drawing ----------------------------------------------------------------------------------------
     def _render(self, scene: Scene, show_shapes: bool) -> str:
@@ -575,10 +373,16 @@ class FrameSet:
             source = self._render(scene, self._show_shapes)
         else:
             shown = ({n: replace(view, hidden=False) for n, view in nodes.items()}, edges)
-            source = _merge(self._render(shown, self._show_shapes), self._render(scene, False), hidden)
+            source = merge_hidden(self._render(shown, self._show_shapes), self._render(scene, False), hidden)
         return self._layout.pin(source) if pinned and self._layout is not None else source
 
-    def _draw(self, scenes: list[Scene], first_round: bool = False, sources: dict[int, str] | None = None) -> None:
+    def _draw(
+        self,
+        scenes: list[Scene],
+        deadline: _Deadline,
+        first_round: bool = False,
+        sources: dict[int, str] | None = None,
+    ) -> None:
         """Draw whole scenes with pinned positions; keep every needed variant they contain.
 
         ``sources`` maps ``id(scene)`` to the scene's DOT source already made (not pinned yet).
@@ -591,14 +395,14 @@ class FrameSet:
         with ThreadPoolExecutor(max_workers=2) as pool:
             svgs = list(
                 pool.map(
-                    lambda job: run_dot(job[0], "svg", engine="neato", args=["-n2"], timeout=self._timeout).decode(
-                        "utf-8"
-                    ),
+                    lambda job: run_dot(
+                        job[0], "svg", engine="neato", args=["-n2"], timeout=deadline.remaining()
+                    ).decode("utf-8"),
                     jobs,
                 )
             )
         for index, ((_, keys), svg) in enumerate(zip(jobs, svgs)):
-            prefix, items, suffix = _split_svg(svg)
+            prefix, items, suffix = split_svg(svg)
             if first_round and index == 0:
                 self._prefix, self._suffix = prefix, suffix
                 # Folded constants (and their edges) have no group of their own.
@@ -606,7 +410,7 @@ class FrameSet:
                 self._position = {e: i for i, e in enumerate(self._order)}
                 if len(set(self._order)) != len(self._order):
                     raise RenderError("viz.stepper.frames: the drawing has two groups with the same id")
-                self._origin = {name: _corner(text) for name, text in items if name.startswith("node")}
+                self._origin = {name: corner(text) for name, text in items if name.startswith("node")}
             shift = self._shift(items)
             for name, text in items:
                 e = self._element.get(name)
@@ -614,7 +418,7 @@ class FrameSet:
                     continue
                 v = self._variants[e].get(keys[e])
                 if v is not None and self._snippets[e][v] is None:
-                    self._snippets[e][v] = _translate(text, shift) if shift else text
+                    self._snippets[e][v] = translate(text, shift) if shift else text
 
     def _shift(self, items: list[tuple[str, str]]) -> tuple[float, float] | None:
         """How far this round's drawing is moved from the first round's (``None``: not at all).
@@ -625,9 +429,9 @@ class FrameSet:
         """
         for name, text in items:
             reference = self._origin.get(name)
-            corner = _corner(text) if reference is not None else None
-            if reference is not None and corner is not None:
-                dx, dy = reference[0] - corner[0], reference[1] - corner[1]
+            at = corner(text) if reference is not None else None
+            if reference is not None and at is not None:
+                dx, dy = reference[0] - at[0], reference[1] - at[1]
                 return (dx, dy) if abs(dx) > 0.01 or abs(dy) > 0.01 else None
         return None
 
@@ -652,7 +456,8 @@ class FrameSet:
         g = edges.get(e)
         only = False
         if g is not None:
-            known = known_grad(self._kinds[u], producer.status, producer.grad, [nodes[s].status for s in self._succ[u]])
+            successors = [nodes[s].status for s in self._succ[u]]
+            known = known_grad(self._kinds[u], producer.status, producer.grad, successors)
             if known is not None:
                 only = sum(1 for w in self._succ[u] if edges.get((u, w)) is not None) == 1
         return (self._show_shapes and not producer.hidden, None if g is None else id(g), only)
@@ -700,7 +505,29 @@ class FrameSet:
         return np.array(rows), marks
 
 
-def without_current(scene: Scene) -> Scene:
-    """``scene`` with no state override and no current mark (the plain look of every node)."""
-    nodes, edges = scene
-    return {n: replace(view, state=None, current=False) for n, view in nodes.items()}, dict(edges)
+class _Deadline:
+    """The time left for building frames: ``None`` (no limit) or seconds, raising once it is spent."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.start = time.perf_counter()
+        self.end = None if seconds is None else self.start + seconds
+
+    def elapsed(self) -> float:
+        """Seconds since the deadline was set."""
+        return time.perf_counter() - self.start
+
+    def remaining(self) -> float | None:
+        """Seconds left (at least a millisecond), ``None`` without a limit."""
+        if self.end is None:
+            return None
+        self.check()
+        return max(self.end - time.perf_counter(), 1e-3)
+
+    def check(self) -> None:
+        """Raise :class:`RenderTimeoutError` when the time is spent."""
+        if self.end is not None and time.perf_counter() >= self.end:
+            raise RenderTimeoutError(
+                f"viz.stepper: the frames were not drawn within timeout={self.seconds} s; draw less (step through "
+                "an intermediate tensor) or pass a larger timeout=..."
+            )

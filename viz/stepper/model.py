@@ -1,20 +1,19 @@
-"""The step debugger: walk the backward (or forward) pass one node at a time.
+"""The step debugger's model: walk the backward (or forward) pass one node at a time, no widgets.
 
-Two layers, as ipywidgets recommends:
+:class:`StepperModel` runs the backward pass once through
+:func:`graphviz_autodiff.iter_backward` (with ``on_error="record"``, so a
+student op that raises does not stop it), keeps every step's record, and
+moves between them with ``next() / back() / goto(k) / reset() / run_to(node)
+/ run_to_problem()``. Going back never runs student code again: every frame
+is a snapshot. It is made of parts that each receive what they need:
 
-* :class:`StepperModel`, plain Python (traitlets, no ipywidgets): runs the
-  backward pass once through :func:`graphviz_autodiff.iter_backward` (with
-  ``on_error="record"``, so a student op that raises does not stop it),
-  keeps every step's gradients, states and texts, and moves between them
-  with ``next() / back() / goto(k) / reset() / run_to(node) /
-  run_to_problem()``. Going back never runs student code again: every frame
-  is a snapshot.
-* :class:`Stepper`, the same API plus the widget: first / back / next / last
-  buttons, a ``Play`` control with its speed, a slider over the steps, "run
-  to" a node and "next problem", the picture (inline SVG in an
-  ``ipywidgets.HTML``, so the browser can select ``svg g.node.current``) and
-  the text panel. The widget observes the model's ``step_index`` trait; its
-  buttons only call model methods.
+* :mod:`viz.stepper.steps`: the :class:`~viz.stepper.steps.Step` records;
+* :mod:`viz.stepper.names`: the names of nodes in texts, formulas and frames;
+* :mod:`viz.stepper.problems`: what "run to next problem" stops at;
+* :mod:`viz.stepper.texts`: the text panel;
+* :mod:`viz.stepper.timeline` and :mod:`viz.stepper.frames`: the pictures.
+
+:class:`viz.stepper.Stepper` is this model plus its widget.
 
 Steps and frames
 ----------------
@@ -25,9 +24,9 @@ step is ``steps[k - 1]``: its node is highlighted, the nodes done before it
 show their gradients, the pending ones are greyed. A forward stepper walks the
 op calls in recording order instead, and values appear as they are computed.
 
-The picture comes from :mod:`viz.stepper.frames`: the graph is laid out once, and each
-frame is spliced together from pre-drawn node and edge variants, so a step
-costs about a millisecond even on graphs of hundreds of nodes.
+The graph is laid out once, and each frame is spliced together from
+pre-drawn node and edge variants, so a step costs about a millisecond even on
+graphs of hundreds of nodes.
 
 Examples
 --------
@@ -40,7 +39,7 @@ Examples
 >>> stepper.n_steps, stepper.next(), stepper.current.label
 (4, 1, 'Sum')
 >>> print(stepper.describe().splitlines()[0])
-Step 1 of 4 · backward pass · node 6: Sum
+Step 1 of 4 · backward pass · node 6: Sum (L)
 """
 
 from __future__ import annotations
@@ -56,39 +55,32 @@ import traitlets
 from graphviz_autodiff.graph import Graph
 from graphviz_autodiff.i18n import check_lang, tr
 from graphviz_autodiff.tensor import Tensor
-from graphviz_autodiff.util import describe_nonfinite, has_nonfinite
 
 from ..drawing.builder import render
+from ..names import GraphNames
+from ..readable import Readability, fit_font_px, shape_rankdir
+from ..themes import get_theme
+from .errors import StepIndexError, UnknownNodeError
+from .formulas import chain_lines as step_chain_lines
+from .formulas import forward_line
 from .frames import FrameSet
-from .steps import (
-    Problem,
-    Step,
-    StepIndexError,
-    StepperError,
-    UnknownNodeError,
-    _backward_steps,
-    _forward_steps,
-    _select,
-)
-from .texts import _StepTexts
-from .timeline import _Timelines
-from .view import _View
+from .problems import Problem, Problems, kind_name
+from .slides import picture_box, slide_svg, write_gif, write_mp4, write_pdf
+from .steps import Step, backward_steps, forward_steps, select_nodes
+from .texts import StepTexts
+from .timeline import backward_timeline, forward_timeline
 from .walkthrough import text_html
 
-__all__ = ["DIRECTIONS", "Step", "StepIndexError", "Stepper", "StepperError", "StepperModel", "UnknownNodeError"]
-
-# Defined in viz.stepper.steps; shown (tracebacks, help, pickles) as part of this public module, as before.
-for _public in (Step, Problem, StepperError, StepIndexError, UnknownNodeError):
-    _public.__module__ = __name__
-del _public
+__all__ = ["DIRECTIONS", "StepperModel"]
 
 DIRECTIONS = ("backward", "forward")
 # Render options the stepper sets itself, or that cannot follow a walk node by node.
+# Above this many nodes the direction is chosen from the graph's shape, without laying it out twice.
+_TRIAL_NODES = 300
 _NOT_OPTIONS = ("states", "collapse", "only_grad_path", "overlay", "max_nodes", "report")
 
 
-# -- the model ----------------------------------------------------------------------------------------------
-class StepperModel(_StepTexts, _Timelines, traitlets.HasTraits):
+class StepperModel(traitlets.HasTraits):
     """Step through the backward (or forward) pass of a recorded graph; no widgets, no browser.
 
     Parameters
@@ -108,6 +100,11 @@ class StepperModel(_StepTexts, _Timelines, traitlets.HasTraits):
         A gradient-check report (:func:`graphviz_autodiff.debug.check`) for
         :meth:`run_to_problem`; without one, the check runs the first time
         :meth:`run_to_problem` needs it.
+    width_px : float, default 1400
+        The width the picture will be shown in (CSS px). Without a
+        ``rankdir`` option the direction is chosen for it: the one whose
+        values are biggest at fit to width (both layouts are tried;
+        a long chain is drawn top to bottom; see :mod:`viz.readable`).
     **render_options
         Options of :func:`viz.render` for the picture (``theme``, ``rankdir``,
         ``precision``, ``max_array``, ``legend``, ``heatmap``, ...). Not
@@ -121,6 +118,14 @@ class StepperModel(_StepTexts, _Timelines, traitlets.HasTraits):
         ``model.observe(callback, names="step_index")``.
     steps : tuple of Step
         Every step of the walk.
+    graph : Graph
+        The recorded graph; ``nodes`` are the drawn nodes, ``root`` the loss tensor (or ``None``).
+    names : GraphNames
+        The names of the nodes in texts, formulas and frames.
+    frames : FrameSet
+        The pictures (made on first use, after the layout direction is chosen).
+    readability : Readability or None
+        How the direction was chosen (``None`` when ``rankdir`` was given), made with :attr:`frames`.
 
     Raises
     ------
@@ -151,6 +156,7 @@ class StepperModel(_StepTexts, _Timelines, traitlets.HasTraits):
         lang: str = "en",
         *,
         report: Any = None,
+        width_px: float = 1400.0,
         **render_options: Any,
     ) -> None:
         super().__init__()
@@ -159,26 +165,104 @@ class StepperModel(_StepTexts, _Timelines, traitlets.HasTraits):
         self.lang = check_lang(lang, "Stepper")
         self.direction = direction
         self.options = _check_options(render_options, lang)
-        self._precision = int(self.options.get("precision", 4))
-        self._max_array = int(self.options.get("max_array", 6))
-        self.graph, self.nodes, self.root = _select(tensor_or_graph)
-        if report is not None and not hasattr(report, "nodes"):
-            raise ValueError(
-                f"Stepper: report must have a .nodes list (from graphviz_autodiff.debug.check), got {report!r}"
-            )
-        self._report = report
-        self._G = self.graph.nx
+        self.graph, self.nodes, self.root = select_nodes(tensor_or_graph)
+        G = self.graph.nx
         if direction == "backward":
-            self.steps: tuple[Step, ...] = tuple(_backward_steps(self.graph, self.nodes, self.root, lang))
-            timeline, hints, layout = self._backward_timeline()
+            self.steps: tuple[Step, ...] = tuple(backward_steps(self.graph, self.nodes, self.root, lang))
+            walk = backward_timeline(G, self.nodes, self.steps, lang)
         else:
-            self.steps = tuple(_forward_steps(self.graph, self.nodes))
-            timeline, hints, layout = self._forward_timeline()
-        self.frames = FrameSet(
-            self.graph, self.nodes, timeline, layout=layout, hints=hints, options=dict(self.options, lang=lang)
-        )
+            self.steps = tuple(forward_steps(self.graph, self.nodes))
+            walk = forward_timeline(G, self.nodes, self.steps)
         self._step_of = {s.node: s.index + 1 for s in self.steps}
-        self._texts: dict[int, list[str]] = {}
+        self.names = GraphNames(G, self.nodes, root=self._root_node())
+        self._problems = Problems(
+            self.root if self.root is not None else self.graph,
+            lang,
+            self.names,
+            self._node_step,
+            report=report,
+            checkable=direction == "backward",
+        )
+        self._texts = StepTexts(
+            self.steps,
+            G,
+            self.names,
+            direction,
+            lang,
+            problems=self._problems.of,
+            nonfinite=self._problems.nonfinite,
+            precision=int(self.options.get("precision", 4)),
+            max_array=int(self.options.get("max_array", 6)),
+        )
+        self._lines: dict[int, list[str]] = {}
+        self._walk = walk
+        self.width_px = float(width_px)
+        self.readability: Readability | None = None
+        self._frames: FrameSet | None = None
+        self._frame_sets: dict[str, FrameSet] = {}
+
+    @property
+    def frames(self) -> FrameSet:
+        """The pictures of every step (:class:`~viz.stepper.frames.FrameSet`), one layout for all.
+
+        Made on first use. Without a ``rankdir`` option the direction is chosen then
+        (:attr:`readability`): the graph is laid out both ways and the direction whose value
+        text is biggest at fit to :attr:`width_px` is kept (a graph of more than 300 nodes is laid
+        out once, in the direction of its shape: :func:`viz.readable.shape_rankdir`).
+        """
+        if self._frames is None:
+            self.readability, self._frames = self._choose(self.width_px)
+        return self._frames
+
+    def _frame_set(self, rankdir: str | None) -> FrameSet:
+        """The frame set of a direction (``None``: the ``rankdir`` option), made once."""
+        key = rankdir or self.options.get("rankdir", "LR")
+        if key not in self._frame_sets:
+            walk = self._walk
+            self._frame_sets[key] = FrameSet(
+                self.graph,
+                self.nodes,
+                walk.timeline,
+                layout=walk.layout,
+                hints=walk.hints,
+                names=self.names.names,
+                options=dict(self.options, lang=self.lang, rankdir=key),
+            )
+        return self._frame_sets[key]
+
+    def _choose(
+        self, width: float, height: float | None = None, *, enlarge: bool = False
+    ) -> tuple[Readability | None, FrameSet]:
+        """The readability and frames of the direction whose values are biggest in a ``width`` × ``height`` box."""
+        if "rankdir" in self.options:
+            return None, self._frame_set(None)
+        if len(self.nodes) > _TRIAL_NODES:  # one layout only: the direction follows the graph's shape
+            rankdir = shape_rankdir(self.graph.nx.subgraph(self.nodes))
+            return Readability(rankdir, None, width), self._frame_set(rankdir)
+        font = get_theme(self.options.get("theme", "lecture")).value_fontsize
+        sizes = {}
+        for rankdir in ("LR", "TB"):
+            size = self._frame_set(rankdir).size()
+            if size is None:  # the layout timed out: these frames fall back; no other layout is tried
+                return Readability(rankdir, None, width), self._frame_set(rankdir)
+            sizes[rankdir] = fit_font_px(font, size, width, height, enlarge=enlarge)
+        best = max(sizes, key=lambda rd: (sizes[rd], rd == "LR"))
+        return Readability(best, sizes[best], width, sizes), self._frame_set(best)
+
+    def _slide_frames(self) -> FrameSet:
+        """The frames for 16:9 slides: the direction whose values are biggest in a slide's picture box."""
+        _, _, width, height = picture_box()
+        return self._choose(width, height, enlarge=True)[1]
+
+    def _root_node(self) -> int | None:
+        """The loss: the tensor given, or the node a backward pass started from, or a graph's one sink."""
+        if self.root is not None:
+            return self.root.node
+        if self.direction == "backward" and self.steps:
+            return self.steps[0].node
+        G = self.graph.nx
+        sinks = [n for n in self.nodes if G.nodes[n]["kind"] == "op" and not any(True for _ in G.successors(n))]
+        return sinks[0] if len(sinks) == 1 else None
 
     # -- stepping --------------------------------------------------------------------------------------
     @property
@@ -188,13 +272,15 @@ class StepperModel(_StepTexts, _Timelines, traitlets.HasTraits):
 
     @property
     def current(self) -> Step | None:
-        """The step at ``step_index`` (``None`` at step 0)."""
+        """The step at ``step_index`` (``None`` at step 0); ``current.error`` holds a raised exception."""
         k = self.step_index
         return self.steps[k - 1] if k else None
 
     @traitlets.validate("step_index")
     def _valid_index(self, proposal: Any) -> int:
-        k = proposal["value"]
+        return self._check_step(proposal["value"])
+
+    def _check_step(self, k: int) -> int:
         if not 0 <= k <= self.n_steps:
             raise StepIndexError(f"Stepper: step {k} does not exist; steps go from 0 to {self.n_steps}")
         return k
@@ -217,7 +303,7 @@ class StepperModel(_StepTexts, _Timelines, traitlets.HasTraits):
         return self.goto(min(self.step_index + 1, self.n_steps))
 
     def back(self) -> int:
-        """One step back (stays at 0); return the new step index."""
+        """One step back (stays at 0; nothing is recomputed); return the new step index."""
         return self.goto(max(self.step_index - 1, 0))
 
     def reset(self) -> int:
@@ -229,7 +315,7 @@ class StepperModel(_StepTexts, _Timelines, traitlets.HasTraits):
         return self.goto(self.n_steps)
 
     def step_of(self, target: Any) -> int:
-        """The step index at which ``target`` (node id, ``"n3"``, label, tensor name or Tensor) is reached.
+        """The step index at which ``target`` (node id, ``"n3"``, label, name or Tensor) is reached.
 
         For an op call, its own step; for a leaf, the step after which its
         gradient is complete (backward) or the step that first uses it
@@ -267,66 +353,27 @@ class StepperModel(_StepTexts, _Timelines, traitlets.HasTraits):
     @property
     def report(self) -> Any:
         """The gradient-check report given or computed so far (``None`` before it is needed)."""
-        return self._report
-
-    def _ensure_report(self) -> Any:
-        if self._report is None and self.direction == "backward":
-            try:
-                from graphviz_autodiff.debug import check
-            except ImportError:  # pragma: no cover - a core without the debugger
-                return None
-            self._report = check(self.root if self.root is not None else self.graph, lang=self.lang)
-            self._texts.clear()
-        return self._report
+        return self._problems.report
 
     def problems(self, k: int | None = None, *, check: bool = False) -> list[Problem]:
         """The problems of step ``k`` (default: the current one); ``check=True`` may run the gradient check."""
         k = self.step_index if k is None else k
         if not 1 <= k <= self.n_steps:
             return []
-        step = self.steps[k - 1]
-        found = []
-        if step.status == "failed":
-            found.append(Problem("failed"))
-        found.extend(self._nonfinite_problems(step))
-        if found or step.status == "failed":
-            return found
-        report = self._ensure_report() if check else self._report
-        if report is not None:
-            found.extend(self._check_problems(step, report))
+        before = self._problems.report
+        found = self._problems.of(self.steps[k - 1], check=check)
+        if self._problems.report is not before:
+            self._lines.clear()  # the texts now show the check's verdicts
         return found
 
-    def _nonfinite_problems(self, step: Step) -> list[Problem]:
-        lines = []
-        if has_nonfinite(step.value):
-            lines.append(tr("problem.nonfinite_value", self.lang, count=self._count(step.value)))
-        if has_nonfinite(step.upstream_grad):
-            lines.append(tr("problem.nonfinite_upstream", self.lang, count=self._count(step.upstream_grad)))
-        for name, g in self._returned(step):
-            if has_nonfinite(g):
-                lines.append(tr("problem.nonfinite_grad", self.lang, name=name, count=self._count(g)))
-        return [Problem("nonfinite", tuple(lines))] if lines else []
-
-    def _check_problems(self, step: Step, report: Any) -> list[Problem]:
-        found = []
-        for record in report.nodes:
-            kind = str(getattr(record, "kind", "ok"))
-            node = getattr(record, "node", None)
-            # inherits_wrong is not this node's own problem (the vizstep helper maps it to "inherited")
-            if kind in ("ok", "inherits_wrong") or node is None or self._node_step(node) != step.index + 1:
-                continue
-            name = tr(f"kind.{kind}", self.lang, default=kind)
-            message = str(getattr(record, "message", "") or "")
-            found.append(Problem(kind, (tr("problem.gradcheck", self.lang, kind=name, message=message),)))
-        return found
-
-    def _count(self, a: Any) -> str:
-        return describe_nonfinite(a, self.lang)
+    def problem_title(self, k: int | None = None, *, check: bool = True) -> str | None:
+        """The problems of step ``k`` in a few words (``"NaN / Inf"``, ``"wrong gradient"``), or ``None``."""
+        kinds = dict.fromkeys(p.kind for p in self.problems(k, check=check))
+        return ", ".join(kind_name(kind, self.lang) for kind in kinds) or None
 
     # -- nodes ----------------------------------------------------------------------------------------
     def _find(self, target: Any) -> list[int]:
-        G = self._G
-        selected = set(self.nodes)
+        G = self.graph.nx
         if isinstance(target, Tensor):
             found = [target.node] if target.graph is self.graph or target.graph is self.graph.resolve() else []
         elif isinstance(target, (int, np.integer)) and not isinstance(target, bool):
@@ -334,9 +381,10 @@ class StepperModel(_StepTexts, _Timelines, traitlets.HasTraits):
         elif isinstance(target, str) and re.fullmatch(r"n\d+", target):
             found = [int(target[1:])]
         elif isinstance(target, str):
-            found = [n for n in self.nodes if target in (G.nodes[n]["label"], G.nodes[n]["name"])]
+            found = [n for n in self.nodes if target in (G.nodes[n]["label"], G.nodes[n]["name"], self.names.name(n))]
         else:
             raise TypeError(f"Stepper.run_to: expected a node id, a label or a Tensor, got {type(target).__name__}")
+        selected = set(self.nodes)
         found = [n for n in found if n in selected]
         if not found:
             labels = sorted({str(G.nodes[n]["label"]) for n in self.nodes})
@@ -349,29 +397,14 @@ class StepperModel(_StepTexts, _Timelines, traitlets.HasTraits):
     def _node_step(self, node: int) -> int:
         if node in self._step_of:
             return self._step_of[node]
-        users = [self._step_of[v] for v in self._G.successors(node) if v in self._step_of]
+        users = [self._step_of[v] for v in self.graph.nx.successors(node) if v in self._step_of]
         if not users:
             return 0
         return max(users) if self.direction == "backward" else min(users)
 
-    def _var(self, node: int | None) -> str:
-        """The name of a node's value in formulas: the leaf's label, the output's name, or "out"."""
-        if node is None:
-            return "?"
-        attrs = self._G.nodes[node]
-        if attrs["kind"] != "op":
-            return str(attrs["label"])
-        return str(attrs["name"] or tr("label.out", self.lang))
-
-    def _ref(self, node: int) -> str:
-        """``Linear (node 2)``."""
-        return tr("step.ref", self.lang, label=self._G.nodes[node]["label"], node=node)
-
     def title(self, node: int) -> str:
-        """A node's title in texts: its label, and the output's name when it has one (``Linear (z)``)."""
-        attrs = self._G.nodes[node]
-        name = attrs["name"] if attrs["kind"] == "op" else None
-        return f"{attrs['label']} ({name})" if name else str(attrs["label"])
+        """A node's title in texts: its label, and the output's name (``Linear (z)``)."""
+        return self.names.title(node)
 
     # -- what is shown ------------------------------------------------------------------------------------
     def svg(self, k: int | None = None) -> str:
@@ -387,19 +420,33 @@ class StepperModel(_StepTexts, _Timelines, traitlets.HasTraits):
         For a backward step: the node, the upstream gradient it received
         (summed over its consumers, saying so when there are several), what its
         ``backward`` returned for each argument and parameter (shape and
-        values), the chain-rule formula of a built-in op, and any problem.
-        Lines that report an error start with ``✗``.
+        values), the chain-rule formula, and any problem. Lines that report an
+        error start with ``✗``.
         """
         return "\n".join(self.lines(k))
 
     def lines(self, k: int | None = None) -> list[str]:
         """:meth:`describe` as a list of lines."""
-        k = self.step_index if k is None else k
-        if not 0 <= k <= self.n_steps:
-            raise StepIndexError(f"Stepper: step {k} does not exist; steps go from 0 to {self.n_steps}")
-        if k not in self._texts:
-            self._texts[k] = self._make_lines(k)
-        return list(self._texts[k])
+        k = self._check_step(self.step_index if k is None else k)
+        if k not in self._lines:
+            self._lines[k] = self._texts.lines(k)
+        return list(self._lines[k])
+
+    def chain_lines(self, k: int | None = None) -> list[str]:
+        """The formulas of step ``k`` (default: the current one), written with the graph's names.
+
+        The chain rule of a backward step (``∂L/∂θ = Xᵀ·∂L/∂z``; the general form for an op without a
+        formula), the forward formula of a forward step; empty at step 0 and for a step whose
+        ``backward`` failed or was skipped.
+        """
+        k = self._check_step(self.step_index if k is None else k)
+        if k == 0:
+            return []
+        step = self.steps[k - 1]
+        if self.direction == "forward":
+            line = forward_line(step, self.names)
+            return [line] if line else []
+        return step_chain_lines(step, self.names) if step.status == "done" else []
 
     def describe_html(self, k: int | None = None) -> str:
         """:meth:`describe` as HTML (escaped; lines starting with ``✗`` in red)."""
@@ -421,6 +468,33 @@ class StepperModel(_StepTexts, _Timelines, traitlets.HasTraits):
 
         return save_frames(self.frames, directory, fmt, dpi=dpi)
 
+    def slide(self, k: int | None = None) -> str:
+        """Step ``k`` (default: the current step) as a 16:9 slide: the picture, the step's text under it.
+
+        The picture is laid out for the slide's wide box (left to right, usually) unless ``rankdir``
+        was given. See :func:`viz.stepper.slides.slide_svg`.
+        """
+        k = self._check_step(self.step_index if k is None else k)
+        return slide_svg(self._slide_frames().svg(k), self.lines(k), theme=self.options.get("theme", "lecture"))
+
+    def save_gif(self, path: str | os.PathLike, *, width: int = 960, seconds: float = 1.5) -> Path:
+        """Write the whole walk as an animated GIF of slides (``width`` pixels, 16:9, ``seconds`` per step).
+
+        One GIF frame per step, 0 … ``n_steps``; it loops. See :func:`viz.stepper.slides.write_gif`.
+        """
+        return write_gif(self._all_slides(), path, width=width, seconds=seconds)
+
+    def save_mp4(self, path: str | os.PathLike, *, width: int = 1280, seconds: float = 1.5) -> Path:
+        """Write the whole walk as an MP4 video of slides (H.264, one video frame per step, ``seconds`` each)."""
+        return write_mp4(self._all_slides(), path, width=width, seconds=seconds)
+
+    def save_pdf(self, path: str | os.PathLike) -> Path:
+        """Write the whole walk as one PDF, one 16:9 vector page per step (0 … ``n_steps``)."""
+        return write_pdf(self._all_slides(), path)
+
+    def _all_slides(self) -> list[str]:
+        return [self.slide(k) for k in range(self.n_steps + 1)]
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.direction}: step {self.step_index} of {self.n_steps}>"
 
@@ -438,144 +512,3 @@ def _check_options(options: dict[str, Any], lang: str) -> dict[str, Any]:
         raise ValueError("Stepper: pass lang= as the stepper's own argument")
     render(Graph(), lang=lang, **options)  # validates every option (and rejects unknown ones) on an empty graph
     return dict(options)
-
-
-class Stepper:
-    """The step debugger widget: ``display(stepper)``, or leave it as the last expression of a cell.
-
-    It has the whole API of :class:`StepperModel` (``next() back() goto(k)
-    reset() run_to(node) run_to_problem() n_steps step_index current
-    describe() svg() to_html(path) save_frames(dir, fmt)``), which works
-    without a browser; the widget (built on first display, or by
-    :attr:`widget`) shows the same frames and texts and observes the model.
-
-    Parameters
-    ----------
-    tensor_or_graph, direction, lang, report, **render_options
-        As for :class:`StepperModel`.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> import viz
-    >>> from graphviz_autodiff.ops import Identity, Linear, Squared, Sum
-    >>> L = Sum()(Squared()(Identity()(Linear(4)(np.eye(3, 4))), np.ones(3)))
-    >>> stepper = viz.Stepper(L, lang="ru")
-    >>> stepper.run_to("Identity"), stepper.current.label
-    (3, 'Identity')
-    >>> 'class="node current op"' in stepper.svg()
-    True
-    """
-
-    def __init__(
-        self,
-        tensor_or_graph: Tensor | Graph,
-        direction: str = "backward",
-        lang: str = "en",
-        *,
-        report: Any = None,
-        **render_options: Any,
-    ) -> None:
-        self.model = StepperModel(tensor_or_graph, direction, lang, report=report, **render_options)
-        self._view: _View | None = None
-
-    # -- the model's API ---------------------------------------------------------------------------------
-    @property
-    def n_steps(self) -> int:
-        """The number of steps (one per op call)."""
-        return self.model.n_steps
-
-    @property
-    def step_index(self) -> int:
-        """0 = nothing done … ``n_steps`` = all done (assigning it is :meth:`goto`)."""
-        return self.model.step_index
-
-    @step_index.setter
-    def step_index(self, k: int) -> None:
-        self.model.goto(k)
-
-    @property
-    def steps(self) -> tuple[Step, ...]:
-        """Every step of the walk."""
-        return self.model.steps
-
-    @property
-    def current(self) -> Step | None:
-        """The current step (``None`` at step 0); ``current.error`` holds a raised exception."""
-        return self.model.current
-
-    @property
-    def direction(self) -> str:
-        return self.model.direction
-
-    @property
-    def lang(self) -> str:
-        return self.model.lang
-
-    def next(self) -> int:
-        """One step forward; return the new step index."""
-        return self.model.next()
-
-    def back(self) -> int:
-        """One step back (nothing is recomputed); return the new step index."""
-        return self.model.back()
-
-    def goto(self, k: int) -> int:
-        """Go to step ``k``; return it."""
-        return self.model.goto(k)
-
-    def reset(self) -> int:
-        """Back to step 0."""
-        return self.model.reset()
-
-    def last(self) -> int:
-        """To the last step."""
-        return self.model.last()
-
-    def run_to(self, target: Any) -> int:
-        """Go to the step where a node (id, ``"n3"``, label, name or Tensor) is reached."""
-        return self.model.run_to(target)
-
-    def run_to_problem(self) -> int | None:
-        """Go to the next step with a problem (exception, NaN/Inf, failed gradient check), or return ``None``."""
-        return self.model.run_to_problem()
-
-    def describe(self, k: int | None = None) -> str:
-        """The text panel of step ``k`` (default: current)."""
-        return self.model.describe(k)
-
-    def svg(self, k: int | None = None) -> str:
-        """The SVG of step ``k`` (default: current): exactly what the widget shows."""
-        return self.model.svg(k)
-
-    def to_html(self, path: str | os.PathLike, *, title: str | None = None) -> Path:
-        """Write the walk as one self-contained HTML page."""
-        return self.model.to_html(path, title=title)
-
-    def save_frames(self, directory: str | os.PathLike, fmt: str = "svg", *, dpi: float | None = None) -> list[Path]:
-        """Write ``step_000.<fmt>`` … one file per step (svg, pdf or png)."""
-        return self.model.save_frames(directory, fmt, dpi=dpi)
-
-    # -- the widget ------------------------------------------------------------------------------------
-    @property
-    def view(self) -> _View:
-        """The widgets (``view.next``, ``view.slider``, ``view.picture``, ``view.text``, ...), built on first use."""
-        if self._view is None:
-            self._view = _View(self.model)
-        return self._view
-
-    @property
-    def widget(self) -> Any:
-        """The ``ipywidgets.VBox`` to display."""
-        return self.view.box
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return self.widget._repr_mimebundle_(include=include, exclude=exclude)
-
-    def __repr__(self) -> str:
-        return f"<Stepper {self.direction}: step {self.step_index} of {self.n_steps}>"

@@ -3,9 +3,8 @@
 This module's one job is to turn a graph (or the backward pass run from a
 loss tensor) into :class:`Step` records, one per op call, in walk order:
 which node, what it received and returned, its inputs and parameters, and,
-for a failed ``backward``, where in the student's code it raised. It also
-holds the stepper's error types and :class:`Problem`. :mod:`viz.stepper`
-re-exports the public names.
+for a failed ``backward``, where in the student's code it raised.
+:mod:`viz.stepper` re-exports :class:`Step`.
 """
 
 from __future__ import annotations
@@ -26,19 +25,9 @@ from graphviz_autodiff.graph import Graph
 from graphviz_autodiff.i18n import tr
 from graphviz_autodiff.tensor import Tensor
 
-from ..dot import VizError
+from .errors import StepperError
 
-
-class StepperError(VizError):
-    """Base class of the stepper's errors."""
-
-
-class StepIndexError(StepperError, IndexError):
-    """A step index outside ``0 … n_steps``."""
-
-
-class UnknownNodeError(StepperError, LookupError):
-    """``run_to`` was given a node that is not in the stepper's graph."""
+__all__ = ["Step", "backward_steps", "forward_steps", "select_nodes"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,16 +94,17 @@ class Step:
         return len(self.consumers)
 
 
-@dataclass(frozen=True)
-class Problem:
-    """Why "run to next problem" stops at a step: ``kind`` and the text lines that explain it."""
-
-    kind: str
-    lines: tuple[str, ...] = ()
-
-
 # -- selection and steps ----------------------------------------------------------------------------------
-def _select(tensor_or_graph: Tensor | Graph) -> tuple[Graph, list[int], Tensor | None]:
+def select_nodes(tensor_or_graph: Tensor | Graph) -> tuple[Graph, list[int], Tensor | None]:
+    """``(graph, the nodes to walk, the root tensor or None)`` of what the stepper was given.
+
+    Raises
+    ------
+    ValueError
+        A tensor that is not part of a recorded graph.
+    TypeError
+        Neither a Tensor nor a Graph.
+    """
     if isinstance(tensor_or_graph, Tensor):
         graph, node = tensor_or_graph.graph, tensor_or_graph.node
         if graph is None or node is None or node not in graph.nx:
@@ -160,8 +150,9 @@ def _student_line(error: BaseException, op: Any, lang: str) -> tuple[str | None,
         f = frames[-1]
         return _where(f.filename, f.lineno, lang), (f.line or "").strip() or None
     # A contract violation found by the engine after backward returned: point at the backward itself.
-    backward = getattr(type(op), "_raw_backward", None)
+    backward = getattr(type(op), "backward", None)
     try:
+        backward = inspect.unwrap(backward)  # type: ignore[arg-type]
         lines, start = inspect.getsourcelines(backward)  # type: ignore[arg-type]
         filename = inspect.getsourcefile(backward)  # type: ignore[arg-type]
     except (TypeError, OSError):
@@ -189,7 +180,7 @@ def _consumers(G: Any, node: int, selected: set[int]) -> tuple[int, ...]:
     return tuple(v for v in sorted(G.successors(node)) if v in selected and G.edges[node, v]["grad"] is not None)
 
 
-def _backward_steps(graph: Graph, nodes: list[int], root: Tensor | None, lang: str) -> list[Step]:
+def backward_steps(graph: Graph, nodes: list[int], root: Tensor | None, lang: str) -> list[Step]:
     """Run the backward pass (a tensor) or read a recorded one (a graph) into :class:`Step` records."""
     selected = set(nodes)
     if root is not None:
@@ -256,7 +247,8 @@ def _backward_steps(graph: Graph, nodes: list[int], root: Tensor | None, lang: s
     return steps
 
 
-def _forward_steps(graph: Graph, nodes: list[int]) -> list[Step]:
+def forward_steps(graph: Graph, nodes: list[int]) -> list[Step]:
+    """The op calls among ``nodes`` in recording order, as forward :class:`Step` records."""
     G = graph.nx
     selected = set(nodes)
     steps = []

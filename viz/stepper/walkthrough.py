@@ -35,10 +35,11 @@ from graphviz_autodiff.i18n import check_lang, tr
 
 from ..dot import run_dot
 
-__all__ = ["FRAME_FORMATS", "FrameSource", "frame_names", "save_frames", "text_html", "to_html"]
+__all__ = ["ERROR_STYLE", "FRAME_FORMATS", "FrameSource", "frame_names", "save_frames", "text_html", "to_html"]
 
 FRAME_FORMATS = ("svg", "pdf", "png")
-_ERROR_STYLE = "color:#c62828;font-weight:bold"
+#: How lines that report an error are drawn (red, bold), in the widget and in the page.
+ERROR_STYLE = "color:#c62828;font-weight:bold"
 _XML_PROLOG = '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
 
 
@@ -61,7 +62,7 @@ def text_html(lines: Sequence[str]) -> str:
     rows = []
     for line in lines:
         error = line.startswith("✗")
-        attrs = f' class="gad-line gad-error" style="{_ERROR_STYLE}"' if error else ' class="gad-line"'
+        attrs = f' class="gad-line gad-error" style="{ERROR_STYLE}"' if error else ' class="gad-line"'
         rows.append(f"<div{attrs}>{html.escape(line) or '&nbsp;'}</div>")
     return (
         '<div class="gad-stepper-text" style="white-space:pre-wrap;font-family:\'DejaVu Sans Mono\',monospace;'

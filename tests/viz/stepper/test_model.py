@@ -1,22 +1,18 @@
-"""viz.Stepper / viz.StepperModel without widgets: steps, order, time travel, forward mode, run-to, errors, texts."""
+"""viz.StepperModel without widgets: steps, order, time travel, forward mode, run-to, problems, errors."""
 
 from __future__ import annotations
 
 import inspect
-import re
 import subprocess
 import sys
-import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
 
 import graphviz_autodiff as gad
 import viz
-from graphviz_autodiff import Differentiable
 from graphviz_autodiff.errors import ShapeRuleError
-from graphviz_autodiff.i18n import tr
-from graphviz_autodiff.ops import Add, Identity, Linear, Squared, Sum
+from graphviz_autodiff.ops import Identity, Linear, Squared, Sum
 from tests.viz.conftest import (
     LECTURE_THETA,
     LECTURE_X,
@@ -28,104 +24,24 @@ from tests.viz.conftest import (
     svg_nodes,
     svg_text,
 )
-from viz.dot import run_dot
-from viz.drawing.labels import format_value
+from tests.viz.stepper.graphs import (
+    Broken,
+    CountingIdentity,
+    NaNGrad,
+    WrongShape,
+    WrongSign,
+    branching_graph,
+    current_nodes,
+    fmt,
+    lecture_numbers,
+    line_of,
+    node_classes,
+)
 from viz.stepper import StepIndexError, StepperError, UnknownNodeError
-from viz.stepper.frames import FrameSet, NodeView, Timeline, _corner, _mark_current, _split_svg, _translate
 from viz.themes import THEMES
 
 pytestmark = pytest.mark.filterwarnings("error::viz.GraphvizWarning")
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-def fmt(a) -> str:
-    return " ".join(format_value(np.asarray(a), 4, 6, "en"))
-
-
-def lecture_numbers() -> dict[str, np.ndarray]:
-    z = LECTURE_X @ LECTURE_THETA
-    r = z - LECTURE_Y
-    return {"dmu": 2 * r, "dtheta": LECTURE_X.T @ (2 * r), "dy": -2 * r}
-
-
-def current_nodes(svg: str) -> list[str]:
-    """Titles (``n3``) of the node groups whose class holds ``current``."""
-    return [title for title, g in svg_nodes(parse_svg(svg)).items() if "current" in g.get("class").split()]
-
-
-def node_classes(svg: str) -> dict[str, list[str]]:
-    return {title: g.get("class").split()[1:] for title, g in svg_nodes(parse_svg(svg)).items()}
-
-
-# -- student ops -------------------------------------------------------------------------------------------
-class Broken(Differentiable):
-    """An op whose backward raises, as a student's unfinished homework does."""
-
-    def forward(self, x):
-        self.x = x
-        return 2.0 * x
-
-    def backward(self, upstream_grad):
-        raise ValueError("student forgot to return the gradient")
-
-
-class WrongShape(Differentiable):
-    """Returns a gradient of the wrong shape (the engine's shape rule catches it)."""
-
-    def forward(self, x):
-        return 2.0 * x
-
-    def backward(self, upstream_grad):
-        return np.ones(7)
-
-
-class WrongSign(Differentiable):
-    """Runs, but its gradient has the wrong sign: only the gradient check finds it."""
-
-    def forward(self, x):
-        return 3.0 * x
-
-    def backward(self, upstream_grad):
-        return -3.0 * upstream_grad
-
-
-class NaNGrad(Differentiable):
-    def forward(self, x):
-        return x
-
-    def backward(self, upstream_grad):
-        return upstream_grad * np.nan
-
-
-class CountingIdentity(Differentiable):
-    calls = 0
-
-    def forward(self, z):
-        return z
-
-    def backward(self, upstream_grad):
-        type(self).calls += 1
-        return upstream_grad
-
-
-def branching_graph():
-    """x → Identity(a) → Broken(b); w → Identity(c); L = Sum(Add(b, c)). Nodes 0 x, 1 a, 2 b, 3 w, 4 c, 5 Add, 6 L."""
-    x = gad.Tensor(np.array([1.0, 2.0, 3.0]), name="x")
-    w = gad.Tensor(np.array([0.5, -1.0, 2.0]), name="w")
-    a = Identity()(x)
-    a.name = "a"
-    b = Broken()(a)
-    b.name = "b"
-    c = Identity()(w)
-    c.name = "c"
-    L = Sum()(Add()(b, c))
-    L.name = "L"
-    return L
-
-
-def line_of(cls, needle: str) -> int:
-    lines, start = inspect.getsourcelines(cls._raw_backward)
-    return start + next(i for i, line in enumerate(lines) if needle in line)
 
 
 # -- steps and order ------------------------------------------------------------------------------------
@@ -188,7 +104,7 @@ def test_frames_highlight_the_current_node_and_show_done_gradients():
     nodes = svg_nodes(parse_svg(stepper.svg()))
     assert nodes["n6"].get("class").split()[1] == "done"
     squared = " ".join(svg_text(nodes["n5"]).split())
-    assert "∂L/∂out = [1, 1, 1, 1, 1]" in squared  # the current node shows what it received
+    assert "∂L/∂s = [1, 1, 1, 1, 1]" in squared  # the current node shows what it received
     assert fmt(want["dy"]) in svg_text(nodes["n4"])  # y's only consumer is done: its gradient is shown
     theta = " ".join(svg_text(nodes["n1"]).split())
     assert "∂L/∂θ = —" in theta and nodes["n1"].get("class").split()[1] == "pending"
@@ -220,63 +136,6 @@ def test_going_back_restores_exactly_and_never_reruns_student_code():
     assert CountingIdentity.calls == 1
 
 
-# -- the text panel ---------------------------------------------------------------------------------------
-def test_describe_explains_each_step():
-    want = lecture_numbers()
-    stepper = viz.StepperModel(lecture5())
-    start = stepper.describe()
-    assert start.splitlines()[0] == "Step 0 of 4 · backward pass"
-    assert "node 6, Sum (L), starts the pass with ∂L/∂L = 1" in start
-    text = stepper.describe(1)
-    assert text.splitlines()[0] == "Step 1 of 4 · backward pass · node 6: Sum (L)"
-    assert "The pass starts here: ∂L/∂L = 1" in text
-    text = stepper.describe(2)
-    assert "Upstream gradient ∂L/∂out: (5,) = [1, 1, 1, 1, 1]" in text
-    assert "received from its consumer Sum (node 6)" in text
-    assert f"∂L/∂μ → node 3 (Identity), argument mu: (5,) = {fmt(want['dmu'])}" in text
-    assert f"∂L/∂y → node 4 (y), argument y: (5,) = {fmt(want['dy'])}" in text
-    assert "Chain rule:\n  ∂L/∂μ = 2(μ − y) ⊙ ∂L/∂s\n  ∂L/∂y = −2(μ − y) ⊙ ∂L/∂s" in text
-    text = stepper.describe(4)
-    assert f"∂L/∂θ (parameter theta → node 1): (4,) = {fmt(want['dtheta'])}" in text
-    assert "∂L/∂θ = Xᵀ·∂L/∂z" in text
-    assert text.splitlines()[-1] == "The backward pass is complete: all 4 steps are done."
-    with pytest.raises(StepIndexError):
-        stepper.describe(5)
-
-
-def test_fan_out_says_the_gradient_is_summed():
-    x = gad.Tensor(np.array([1.0, -2.0]), name="x")
-    h = Identity()(x)
-    h.name = "h"
-    L = Sum()(Add()(Squared()(h, np.zeros(2)), Identity()(h)))
-    stepper = viz.StepperModel(L)
-    step = next(s for s in stepper.steps if s.node == h.node)
-    assert step.n_consumers == 2
-    np.testing.assert_allclose(step.upstream_grad, 2 * x.data + 1)
-    text = stepper.describe(step.index + 1)
-    assert f"Upstream gradient ∂L/∂h: (2,) = {fmt(2 * x.data + 1)}" in text
-    assert re.search(r"summed over its 2 consumers: Squared \(node \d\), Identity \(node \d\)", text)
-
-
-def test_russian_texts():
-    stepper = viz.StepperModel(lecture5(), lang="ru")
-    assert stepper.describe().splitlines()[0] == "Шаг 0 из 4 · обратный проход"
-    text = stepper.describe(2)
-    assert text.splitlines()[0] == "Шаг 2 из 4 · обратный проход · узел 5: Squared"
-    assert "Градиент сверху (upstream_grad) ∂L/∂выход" in text and "получен от потребителя Sum (узел 6)" in text
-    assert "backward вернул:" in text and "Цепное правило:" in text
-    assert stepper.describe(4).splitlines()[-1] == "Обратный проход завершён: выполнены все шаги (4)."
-    forward = viz.StepperModel(lecture5(), direction="forward", lang="ru")
-    assert "Вычисляет μ = 𝕀(z) = z" in forward.describe(2)
-
-
-def test_both_languages_have_the_same_keys_and_fields():
-    # every catalogue has every key with the same fields: tests/graphviz_autodiff/i18n/test_catalogue.py
-    assert tr("button.next", "ru") == "вперёд ▶"
-    with pytest.raises(ValueError, match="lang must be one of 'en', 'ru'"):
-        tr("button.next", "de")
-
-
 @pytest.mark.dot
 def test_russian_picture():
     stepper = viz.StepperModel(lecture5(), lang="ru")
@@ -303,7 +162,7 @@ def test_forward_mode_steps_through_calls_in_recording_order():
         svg_text(g) for g in parse_svg(stepper.svg()).iter(f"{SVG}g") if "edge" in g.get("class", "")
     )
     text = stepper.describe(2)
-    assert "Computes μ = 𝕀(z) = z" in text and "argument z ← node 2 (Linear): (5,)" in text
+    assert "Computes μ = 𝕀(z) = z" in text and "argument z ← node 2 (z): (5,)" in text
     assert f"Output μ: (5,) = {fmt(LECTURE_X @ LECTURE_THETA)}" in text
 
 
@@ -354,7 +213,7 @@ def test_run_to_problem_stops_at_nonfinite_values():
     assert stepper.run_to_problem() == 3
     assert [p.kind for p in stepper.problems()] == ["nonfinite"]
     assert "✗ NaN / Inf: ∂L/∂x holds 2 NaN of 2 values" not in stepper.describe()
-    assert "✗ NaN / Inf: ∂L/∂out holds 2 NaN of 2 values" in stepper.describe()
+    assert "✗ NaN / Inf: ∂L/∂μ holds 2 NaN of 2 values" in stepper.describe()
     assert stepper.run_to_problem() == 4  # Identity received NaN
     assert "✗ NaN / Inf: the upstream gradient holds 2 NaN of 2 values" in stepper.describe()
     assert stepper.run_to_problem() is None and stepper.step_index == 4
@@ -396,7 +255,7 @@ def test_a_raising_backward_is_recorded_and_the_walk_goes_on():
     assert stepper.run_to_problem() == 4
     error = stepper.current.error
     assert isinstance(error, ValueError) and str(error) == "student forgot to return the gradient"
-    where = f"test_model.py:{line_of(Broken, 'raise ValueError')}"
+    where = f"graphs.py:{line_of(Broken, 'raise ValueError')}"
     assert stepper.current.where == where
     lines = stepper.describe().splitlines()
     assert "✗ backward raised ValueError: student forgot to return the gradient" in lines
@@ -421,7 +280,7 @@ def test_a_raising_backward_is_drawn_in_red_with_its_line():
     fills = [p.get("fill") for p in broken if p.tag in (f"{SVG}path", f"{SVG}polygon")]
     assert THEMES["lecture"].failed_fill in fills
     text = " ".join(svg_text(broken).split())
-    assert f"ValueError at test_model.py:{line_of(Broken, 'raise ValueError')}" in text
+    assert f"ValueError at graphs.py:{line_of(Broken, 'raise ValueError')}" in text
     assert "no gradient from Broken (node 2, failed)" in " ".join(svg_text(nodes["n1"]).split())
     assert "∂L/∂w = [1, 1, 1]" in " ".join(svg_text(nodes["n3"]).split())  # the other branch is done
     assert nodes["n3"].get("class").split()[1] == "done"
@@ -435,8 +294,8 @@ def test_a_shape_violation_points_at_the_students_backward():
     stepper = viz.StepperModel(L)
     step = stepper.steps[1]
     assert step.status == "failed" and isinstance(step.error, ShapeRuleError)
-    _, start = inspect.getsourcelines(WrongShape._raw_backward)
-    assert step.where == f"test_model.py:{start}" and step.code.startswith("def backward")
+    _, start = inspect.getsourcelines(WrongShape.backward)
+    assert step.where == f"graphs.py:{start}" and step.code.startswith("def backward")
     assert stepper.describe(2).splitlines()[3].startswith("✗ backward raised ShapeRuleError:")
     assert x.grad is None  # the engine commits no .grad after a failure
 
@@ -474,91 +333,6 @@ def test_bad_arguments():
         viz.StepperModel(unrecorded)
 
 
-# -- frames -------------------------------------------------------------------------------------------------
-def _elements(svg: str) -> dict[str, str]:
-    return dict(_split_svg(svg)[1])
-
-
-def mlp_loss():
-    from graphviz_autodiff.course.datasets import two_moons
-    from graphviz_autodiff.course.models import mlp
-    from graphviz_autodiff.ops import CrossEntropy
-
-    X, y = two_moons(8)
-    return CrossEntropy()(mlp(2, 4, 2)(X), y)
-
-
-def folded_constants():
-    x = gad.Tensor(np.array([1.0, -2.0]), name="x")
-    return Sum()(Squared()(x * 2.0 + 1.0, np.zeros(2)))
-
-
-@pytest.mark.dot
-@pytest.mark.parametrize(
-    "make",
-    [
-        lambda: viz.StepperModel(branching_graph(), theme="compact", legend=True),
-        lambda: viz.StepperModel(lecture5(), direction="forward", rankdir="TB"),
-        lambda: viz.StepperModel(mlp_loss(), lang="ru", heatmap=True),
-        lambda: viz.StepperModel(mlp_loss(), direction="forward", theme="dark"),
-        lambda: viz.StepperModel(folded_constants()),
-    ],
-    ids=["failing-compact-legend", "forward-TB", "mlp-ru-heatmap", "mlp-forward-dark", "constants"],
-)
-def test_spliced_frames_equal_frames_drawn_whole(make):
-    """Every spliced frame equals the same scene drawn in one piece with the same pinned positions."""
-    stepper = make()
-    for k in range(stepper.n_steps + 1):
-        spliced = _elements(stepper.svg(k))
-        whole = _elements(run_dot(stepper.frames.dot(k), "svg", engine="neato", args=["-n2"]).decode("utf-8"))
-        assert set(spliced) == set(whole)
-        for name, text in whole.items():
-            assert spliced[name].replace(' current"', '"') == text.replace(' current"', '"'), (k, name)
-        ET.fromstring(stepper.svg(k))  # valid XML on its own
-
-
-@pytest.mark.dot
-def test_boxes_never_move_between_frames():
-    stepper = viz.StepperModel(lecture5())
-
-    def outlines(svg: str) -> dict[str, str]:
-        out = {}
-        for title, g in svg_nodes(parse_svg(svg)).items():
-            shape = next(e for e in g if e.tag in (f"{SVG}path", f"{SVG}polygon"))
-            out[title] = shape.get("d") or shape.get("points")
-        return out
-
-    first = outlines(stepper.svg(0))
-    assert all(outlines(stepper.svg(k)) == first for k in range(1, 5))
-    assert stepper.frames.stats["rounds"] <= 4
-
-
-@pytest.mark.dot
-def test_frameset_on_its_own():
-    L = Sum()(np.ones(3))
-    timeline = Timeline({0: NodeView("pending"), 1: NodeView("pending")})
-    timeline.append({1: NodeView("done", np.ones(()), state="current", current=True)}, {(0, 1): np.ones(3)})
-    timeline.append({0: NodeView("done", np.ones(3)), 1: NodeView("done", np.ones(()))})
-    frames = FrameSet(L.graph, [0, 1], timeline)
-    assert len(frames) == 3 and len(list(timeline.scenes())) == 3
-    assert current_nodes(frames.svg(1)) == ["n1"] and current_nodes(frames.svg(2)) == []
-    assert "← ∂L/∂" in svg_text(parse_svg(frames.svg(2)))
-    with pytest.raises(IndexError):
-        frames.svg(3)
-    with pytest.raises(ValueError, match="overlay= cannot be used"):
-        FrameSet(L.graph, [0, 1], timeline, options={"overlay": "grad_norm"})
-
-
-def test_moving_and_marking_a_group():
-    group = '<g id="node3" class="node failed op">\n<path fill="#fde2e2" d="M12.5,-30C12.5,-30 40,-30"/>\n</g>'
-    assert _corner(group) == (12.5, -30.0)
-    moved = _translate(group, (9.0, -4.5))
-    assert moved.startswith('<g id="node3" class="node failed op" transform="translate(9,-4.5)">')
-    assert ET.fromstring(moved).get("transform") == "translate(9,-4.5)"
-    assert 'class="node failed op current"' in _mark_current(group)
-    assert _mark_current(_mark_current(group)).count("current") == 1
-
-
 def test_the_model_needs_no_ipywidgets():
     code = (
         "import sys; sys.modules['ipywidgets'] = None\n"  # any `import ipywidgets` now fails
@@ -570,3 +344,20 @@ def test_the_model_needs_no_ipywidgets():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["2", "1", "Sum"]
+
+
+# -- what the viewer reads -----------------------------------------------------------------------------------
+def test_chain_lines_and_problem_titles():
+    stepper = viz.StepperModel(lecture5())
+    assert stepper.chain_lines(0) == []
+    assert stepper.chain_lines(2) == ["∂L/∂μ = 2(μ − y) ⊙ ∂L/∂s", "∂L/∂y = −2(μ − y) ⊙ ∂L/∂s"]
+    assert all(f"  {line}" in stepper.lines(2) for line in stepper.chain_lines(2))
+    forward = viz.StepperModel(lecture5(), direction="forward")
+    assert forward.chain_lines(2) == ["μ = 𝕀(z) = z"]
+    assert stepper.title(5) == "Squared (s)" and stepper.names.loss == "L"
+    failing = viz.StepperModel(branching_graph(), report=Report([]))
+    assert failing.problem_title(4) == "backward raised an exception" and failing.chain_lines(4) == []
+    assert failing.problem_title(1) is None
+    x = gad.Tensor(np.array([1.0, 2.0]), name="x")
+    nan = viz.StepperModel(Sum()(Squared()(NaNGrad()(Identity()(x)), np.zeros(2))), report=Report([]))
+    assert nan.problem_title(3) == "NaN / Inf"

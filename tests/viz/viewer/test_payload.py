@@ -80,7 +80,7 @@ def test_problems_and_user_ops(broken_model: viz.StepperModel) -> None:
     payload = build_payload(broken_model)
     assert payload["problems"] == [None, None, None, "NaN / Inf", "backward raised an exception, NaN / Inf"]
     nodes = {n["title"]: n for n in payload["nodes"]}
-    assert nodes["NaNGrad"]["chain"] == ["no formula is recorded for NaNGrad (a user-defined op)."]
+    assert nodes["NaNGrad"]["chain"] == ["∂L/∂b = ∂L/∂v · ∂v/∂b"]  # the general chain rule, in the graph's names
     assert nodes["x"]["grad"] is None  # the broken backward sent nothing further
     assert any(line.startswith("✗") for line in payload["texts"][4])
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
+import weakref
+
 import numpy as np
 import pytest
 
@@ -34,7 +38,7 @@ def stepper():
 def test_buttons_move_the_model_and_the_picture(stepper):
     view = stepper.view
     assert view.picture.value == stepper.svg(0) and current_node(view.picture.value) == []
-    assert view.text.value == stepper.model.describe_html(0)
+    assert view.text.value == stepper.describe_html(0)
     pictures = [view.picture.value]
     for k in range(1, 5):
         view.next.click()
@@ -73,7 +77,7 @@ def test_run_to_and_next_problem_buttons():
     L = Sum()(Squared()(NaNGrad()(Identity()(x)), np.zeros(2)))
     stepper = viz.Stepper(L, report=type("EmptyReport", (), {"nodes": []})())
     view = stepper.view
-    assert [label for label, _ in view.target.options][:2] == ["Sum · 1", "Squared · 2"]
+    assert [label for label, _ in view.target.options][:2] == ["Sum (L) · 1", "Squared (s) · 2"]
     view.target.value = view.target.options[1][1]
     view.run_to.click()
     assert stepper.step_index == 2 and view.status.value == "Step 2: Squared (node 4)."
@@ -114,7 +118,7 @@ def test_an_error_in_a_button_is_shown_not_swallowed(stepper, monkeypatch):
     def broken() -> None:
         raise RuntimeError("the debugger is not there")
 
-    monkeypatch.setattr(stepper.model, "run_to_problem", broken)
+    monkeypatch.setattr(stepper, "run_to_problem", broken)
     view.problem.click()  # ipywidgets would only log the exception; the widget shows it
     assert "RuntimeError: the debugger is not there" in view.status.value
     assert "color:#c62828" in view.status.value
@@ -126,3 +130,55 @@ def test_a_drawing_error_is_shown_in_the_picture(monkeypatch):
     view = stepper.view
     assert "The picture could not be drawn: GraphvizNotFoundError" in view.picture.value
     assert "Step 0 of 4" in view.text.value  # the text panel still works
+
+
+# -- closing -------------------------------------------------------------------------------------------------
+def open_and_close(loss) -> None:
+    stepper = viz.Stepper(loss)
+    assert stepper.widget is not None
+    stepper.close()
+
+
+def test_close_releases_the_widgets_and_their_comms(stepper):
+    view = stepper.view
+    widgets = [view.box, view.next, view.next.layout, view.next.style, view.slider, view.picture, view.play]
+    assert all(w.comm is not None for w in widgets)
+    stepper.close()
+    assert all(w.comm is None for w in widgets)  # closed: the front end drops them
+    view.next.click()  # a closed button no longer moves the model
+    assert stepper.step_index == 0
+    stepper.next()  # the model still works, and no closed widget follows it
+    assert stepper.step_index == 1 and view.slider.value == 0
+    stepper.close()  # twice is fine
+    assert stepper.view is not view and stepper.view.slider.value == 1  # shown again: a new view
+
+
+def test_a_closed_stepper_is_freed():
+    ref = weakref.ref(viz.Stepper(lecture5()))
+    gc.collect()
+    assert ref() is None  # nothing keeps a stepper without a view alive
+    stepper = viz.Stepper(lecture5())
+    assert stepper.widget is not None
+    ref = weakref.ref(stepper)
+    stepper.close()
+    del stepper
+    gc.collect()
+    assert ref() is None  # the widgets no longer hold the model (and its frames)
+
+
+def test_200_steppers_opened_and_closed_keep_memory_flat(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")  # the widgets without the cost of 200 Graphviz layouts
+    loss = Sum()(gad.Tensor(np.ones(2), name="x"))
+    for _ in range(10):
+        open_and_close(loss)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(200):
+            open_and_close(loss)
+        gc.collect()
+        growth = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert growth / 200 < 8_000, f"{growth / 200:.0f} bytes kept per closed stepper"  # unclosed: about 180 kB

@@ -1,0 +1,210 @@
+"""A walk as slides and movies: 16:9 frames with the step's explanation under the graph; GIF, MP4, PDF.
+
+:func:`slide_svg` composes one slide: the step's picture fitted into the top
+of a 16:9 canvas (1920 × 1080 units) and the step's text under it, in a font
+large enough for a projector (it shrinks only when the text is long). The
+slides are rasterised with CairoSVG (:func:`rasterize`) and written as an
+animated GIF or an MP4 video with imageio (:func:`write_gif`,
+:func:`write_mp4`), or drawn as vector pages and joined into one PDF with
+pypdf (:func:`write_pdf`, one page per step). Everything is deterministic:
+the same walk gives the same files.
+
+Examples
+--------
+>>> frame = '<svg xmlns="http://www.w3.org/2000/svg" width="100pt" height="50pt" viewBox="0 0 100 50"></svg>'
+>>> slide = slide_svg(frame, ["Step 1 of 4", "∂L/∂s = 1"])
+>>> 'viewBox="0 0 1920 1080"' in slide and "∂L/∂s = 1" in slide
+True
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..themes import Theme, get_theme
+
+__all__ = ["SLIDE_SIZE", "picture_box", "rasterize", "slide_svg", "write_gif", "write_mp4", "write_pdf"]
+
+#: The slide canvas in SVG units (16:9).
+SLIDE_SIZE = (1920, 1080)
+_MARGIN = 48
+_TEXT_SHARE = 0.34  # the part of the height kept for the explanation
+_MAX_FONT = 30.0
+_MIN_FONT = 14.0
+_ROOT = re.compile(r"<svg\b[^>]*>", re.S)
+_ATTR = re.compile(r'\s(width|height|x|y|preserveAspectRatio)="[^"]*"')
+
+
+def _wrap(line: str, width: int) -> list[str]:
+    """Split one text line into pieces of at most ``width`` characters, at spaces when possible."""
+    indent = line[: len(line) - len(line.lstrip())]
+    pieces, current = [], ""
+    for word in line.split():
+        if current and len(current) + 1 + len(word) > width:
+            pieces.append(current)
+            current = indent + "    " + word
+        else:
+            current = f"{current} {word}" if current else indent + word
+    return [*pieces, current] if current or not pieces else pieces
+
+
+def _text_block(lines: Sequence[str], box: tuple[float, float, float, float], theme: Theme) -> list[str]:
+    """``<text>`` elements for ``lines`` in ``box`` (x, y, width, height): the largest font that fits."""
+    x, y, width, height = box
+    font = _MAX_FONT
+    while True:
+        per_line = max(int(width / (0.58 * font)), 20)
+        wrapped = [piece for line in lines for piece in _wrap(line, per_line)]
+        if len(wrapped) * font * 1.35 <= height or font <= _MIN_FONT:
+            break
+        font -= 1.0
+    keep = max(int(height / (font * 1.35)), 1)
+    if len(wrapped) > keep:
+        wrapped = [*wrapped[: keep - 1], "…"]
+    family = html.escape(theme.value_fontname, quote=True)
+    out = []
+    for i, line in enumerate(wrapped):
+        colour = "#c62828" if line.lstrip().startswith("✗") else theme.text
+        weight = ' font-weight="bold"' if i == 0 else ""
+        out.append(
+            f'<text x="{x:g}" y="{y + font * (1.1 + 1.35 * i):.1f}" font-family="{family}" font-size="{font:g}" '
+            f'fill="{colour}"{weight} xml:space="preserve">{html.escape(line)}</text>'
+        )
+    return out
+
+
+def picture_box(with_text: bool = True) -> tuple[float, float, float, float]:
+    """``(x, y, width, height)`` of the picture on a slide, in slide units (above the text, if any)."""
+    width, height = SLIDE_SIZE
+    text_height = (height - 2 * _MARGIN) * _TEXT_SHARE if with_text else 0.0
+    gap = _MARGIN / 2 if with_text else 0.0
+    return (_MARGIN, _MARGIN, width - 2 * _MARGIN, height - 2 * _MARGIN - text_height - gap)
+
+
+def slide_svg(frame: str, lines: Sequence[str], *, theme: str | Theme = "lecture") -> str:
+    """One 16:9 slide: the frame's SVG fitted into the top, the text ``lines`` under it.
+
+    Parameters
+    ----------
+    frame : str
+        A frame's SVG (``stepper.svg(k)``).
+    lines : sequence of str
+        The step's explanation (``stepper.lines(k)``); the first line is bold, lines starting with
+        ``✗`` red. Long lines are wrapped; the font shrinks (down to 14 units) to fit, and what still
+        does not fit ends with "…".
+    theme : str or Theme
+        Background, text colour and font.
+
+    Returns
+    -------
+    str
+        A standalone SVG of ``SLIDE_SIZE`` units.
+    """
+    t = get_theme(theme)
+    width, height = SLIDE_SIZE
+    start = frame.find("<svg")
+    m = _ROOT.search(frame, start)
+    if start < 0 or m is None:
+        raise ValueError("slide_svg: the frame must be SVG text containing an <svg> element")
+    picture = picture_box(bool(lines))
+    text_height = (height - 2 * _MARGIN) * _TEXT_SHARE if lines else 0.0
+    root = _ATTR.sub("", m.group(0))
+    root = root[:-1] + (
+        f' x="{picture[0]:g}" y="{picture[1]:g}" width="{picture[2]:g}" height="{picture[3]:g}" '
+        'preserveAspectRatio="xMidYMid meet">'
+    )
+    nested = root + frame[m.end() :].strip()
+    text_box = (_MARGIN, height - _MARGIN - text_height, width - 2 * _MARGIN, text_height)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
+        f'<rect width="{width}" height="{height}" fill="{t.background}"/>',
+        nested,
+        *(_text_block(lines, text_box, t) if lines else []),
+        "</svg>",
+    ]
+    return "\n".join(parts)
+
+
+def rasterize(svg: str, width: int) -> np.ndarray:
+    """An SVG drawn as an RGB image ``width`` pixels wide: a ``uint8`` array of shape (height, width, 3)."""
+    import cairosvg
+    import imageio.v3 as iio
+
+    png = cairosvg.svg2png(bytestring=svg.encode("utf-8"), output_width=width, background_color="white")
+    image = iio.imread(io.BytesIO(png), extension=".png")
+    return np.ascontiguousarray(image[..., :3])
+
+
+def _even(n: int) -> int:
+    return n + (n % 2)
+
+
+def write_gif(slides: Sequence[str], path: str | os.PathLike, *, width: int = 960, seconds: float = 1.5) -> Path:
+    """Write the slides as an animated GIF that loops, ``seconds`` per slide (the last one held twice as long)."""
+    import imageio.v3 as iio
+
+    _check(slides, width, seconds, "write_gif")
+    images = [rasterize(svg, width) for svg in slides]
+    durations = [int(seconds * 1000)] * len(images)
+    durations[-1] *= 2
+    path = _parent(path)
+    iio.imwrite(path, images, extension=".gif", duration=durations, loop=0)
+    return path
+
+
+def write_mp4(slides: Sequence[str], path: str | os.PathLike, *, width: int = 1280, seconds: float = 1.5) -> Path:
+    """Write the slides as an H.264 MP4 video, one video frame per slide shown for ``seconds`` each."""
+    import imageio.v2 as imageio
+
+    _check(slides, width, seconds, "write_mp4")
+    images = [rasterize(svg, _even(width)) for svg in slides]
+    path = _parent(path)
+    writer = imageio.get_writer(
+        path, format="FFMPEG", mode="I", fps=1.0 / seconds, codec="libx264", quality=8, macro_block_size=2,
+        ffmpeg_log_level="error", output_params=["-pix_fmt", "yuv420p"],
+    )  # fmt: skip
+    try:
+        for image in images:
+            writer.append_data(image[: image.shape[0] - image.shape[0] % 2])  # H.264 needs even sides
+    finally:
+        writer.close()
+    return path
+
+
+def write_pdf(slides: Sequence[str], path: str | os.PathLike) -> Path:
+    """Write the slides as one PDF, one vector page per slide (CairoSVG draws each, pypdf joins them)."""
+    import cairosvg
+    from pypdf import PdfWriter
+
+    if not slides:
+        raise ValueError("write_pdf: there must be at least one slide")
+    writer = PdfWriter()
+    for svg in slides:
+        writer.append(io.BytesIO(cairosvg.svg2pdf(bytestring=svg.encode("utf-8"))))
+    writer.add_metadata({"/Producer": "graphviz_autodiff viz.stepper.slides", "/CreationDate": "D:20000101000000Z"})
+    path = _parent(path)
+    with open(path, "wb") as out:
+        writer.write(out)
+    return path
+
+
+def _check(slides: Sequence[str], width: int, seconds: float, where: str) -> None:
+    if not slides:
+        raise ValueError(f"{where}: there must be at least one slide")
+    if isinstance(width, bool) or not isinstance(width, int) or width < 16:
+        raise ValueError(f"{where}: width must be an int of at least 16 pixels, got {width!r}")
+    if not seconds > 0:
+        raise ValueError(f"{where}: seconds must be positive, got {seconds!r}")
+
+
+def _parent(path: str | os.PathLike) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path

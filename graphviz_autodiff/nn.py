@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .context import get_mode
 from .differentiable import _collect_parameters
-from .graph import STATE, group
+from .graph import group
 from .tensor import Parameter, Tensor
 
 __all__ = ["Module", "Sequential"]
@@ -55,7 +56,7 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must implement forward(self, *inputs)")
 
     def __call__(self, *inputs: Any) -> Tensor:
-        if not STATE.recording:
+        if not get_mode().recording:
             return self.forward(*inputs)
         with group(self.name or type(self).__name__, kind=type(self).__name__, n_params=self.n_params()):
             return self.forward(*inputs)

@@ -124,7 +124,7 @@ def branching_graph():
 
 
 def line_of(cls, needle: str) -> int:
-    lines, start = inspect.getsourcelines(cls._raw_backward)
+    lines, start = inspect.getsourcelines(cls.raw_backward)
     return start + next(i for i, line in enumerate(lines) if needle in line)
 
 
@@ -437,7 +437,7 @@ def test_a_shape_violation_points_at_the_students_backward():
     stepper = viz.StepperModel(L)
     step = stepper.steps[1]
     assert step.status == "failed" and isinstance(step.error, ShapeRuleError)
-    _, start = inspect.getsourcelines(WrongShape._raw_backward)
+    _, start = inspect.getsourcelines(WrongShape.raw_backward)
     assert step.where == f"test_model.py:{start}" and step.code.startswith("def backward")
     assert stepper.describe(2).splitlines()[3].startswith("✗ backward raised ShapeRuleError:")
     assert x.grad is None  # the engine commits no .grad after a failure

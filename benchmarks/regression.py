@@ -24,13 +24,15 @@ from typing import Any
 
 import numpy as np
 
-from ._timing import NOT_INSTALLED, interleaved, peer, row
+from ._timing import NOT_INSTALLED, interleaved, peer, row, target_row
 
 __all__ = ["bench_regression", "make_data"]
 
 NAME = "regression"
 FLOOR = "hand-written NumPy"
 TARGETS = {"recording off": 1.5, "recording on": 2.0}
+#: Issue 12's targets, engine against itself: recording costs ≤ 1.3x, the engine ≤ 1.3x the bare ops.
+RELATIVE_TARGETS = (("recording on", "recording off", 1.3), ("recording off", "ops alone, no engine", 1.3))
 
 
 def make_data(n: int, d: int = 4, seed: int = 0) -> tuple[np.ndarray, np.ndarray, float]:
@@ -211,6 +213,9 @@ def bench_regression(
                 note=size,
             )
         )
+    for case, baseline, limit in RELATIVE_TARGETS:
+        extra = target_row(NAME, case, baseline, limit, timings, scale=1e6 / steps, unit="µs/step", note=size)
+        rows += [extra] if extra else []
     return rows
 
 

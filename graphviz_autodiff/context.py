@@ -12,10 +12,11 @@ here, and nowhere else:
   each thread, and each :func:`contextvars.copy_context`, sees only its own
   blocks -- as PyTorch's grad mode is per thread.
 * :class:`Local` -- changed on every backward call: the stack of ops whose
-  ``backward`` is running, with the ``needs_input_grad`` of each, and the
-  graph of the last recorded call (:func:`graphviz_autodiff.last_graph`).
-  One per thread, made on first use; a backward call runs to its end
-  without yielding, so contexts copied inside one thread may share it.
+  ``backward`` is running, with the ``needs_input_grad`` of each. One per
+  thread, made on first use; a backward call runs to its end without
+  yielding, so contexts copied inside one thread may share it.
+* the graph of the last recorded call (:func:`graphviz_autodiff.last_graph`),
+  a weak reference: :func:`get_last` and :func:`set_last`.
 
 Reading the mode costs one :meth:`contextvars.ContextVar.get` per op call.
 """
@@ -26,7 +27,7 @@ import weakref
 from contextvars import ContextVar
 from typing import Any, NamedTuple
 
-__all__ = ["DEFAULT_MODE", "Local", "Mode", "get_mode", "local", "reset_mode", "set_mode"]
+__all__ = ["DEFAULT_MODE", "Local", "Mode", "get_last", "get_mode", "local", "reset_mode", "set_last", "set_mode"]
 
 
 class Mode(NamedTuple):
@@ -75,15 +76,12 @@ class Local:
         The ops whose ``backward`` is running, innermost last, each with its
         ``needs_input_grad`` (what :attr:`Differentiable.needs_input_grad
         <graphviz_autodiff.Differentiable.needs_input_grad>` returns: the innermost's).
-    last : weakref.ref or None
-        The graph of the last recorded call.
     """
 
-    __slots__ = ("last", "running")
+    __slots__ = ("running",)
 
     def __init__(self) -> None:
         self.running: list[tuple[Any, tuple[bool, ...] | None]] = []
-        self.last: weakref.ref | None = None
 
 
 _LOCAL: ContextVar[Local] = ContextVar("graphviz_autodiff.local")
@@ -97,3 +95,11 @@ def local() -> Local:
         state = Local()
         _LOCAL.set(state)
         return state
+
+
+_LAST: ContextVar[weakref.ref | None] = ContextVar("graphviz_autodiff.last", default=None)
+
+#: A weak reference to the graph of the last recorded call in this context (or ``None``).
+get_last = _LAST.get
+#: Remember the graph of the last recorded call (a weak reference to it).
+set_last = _LAST.set

@@ -78,6 +78,7 @@ _NUMBER_TYPES = (int, float, complex, np.number, np.bool_, bool)
 _NUMERIC = "fciub"
 _OBJECT_SETATTR = object.__setattr__
 _REQUIRES_GRAD = operator.attrgetter("requires_grad")
+_NOWHERE = (None, None)
 # The ``backward`` wrappers made by ``Differentiable.__init_subclass__`` (never wrapped twice).
 _WRAPPERS: weakref.WeakSet = weakref.WeakSet()
 
@@ -158,40 +159,39 @@ class Differentiable:
         return self._finish_call(inputs, out, _named_parameters(self.__dict__), mode)
 
     def _call_recorded(self, inputs: tuple, mode: Mode) -> Tensor:
-        # Where each op-output input lives (following merges), and the graphs they come from.
-        located: list[Any] = []
+        # Where each tensor input lives now (following merges), and the graphs of the op outputs among them.
+        located = []
         graphs = []
         for x in inputs:
-            if type(x) is Tensor and x.call is not None:
+            if type(x) is Tensor:
                 where = x.locate()
-                if where[0] is not None:
-                    if where[0] not in graphs:
-                        graphs.append(where[0])
-                    located.append(where)
-                    continue
-            located.append(None)
+                if x.call is not None and where[0] is not None and where[0] not in graphs:
+                    graphs.append(where[0])
+                located.append(where)
+            else:
+                located.append(_NOWHERE)
         graph = graphs[0] if len(graphs) == 1 and not mode.graphs else Graph.for_inputs(graphs)
-        tensors = []
+        tensors: Any = inputs
         arg_nodes: list[int | None] = []
         for position, x in enumerate(inputs):
-            where = located[position]
-            if where is not None:
-                t = x
-                g, node = where
-                if g is not graph:
-                    g, node = x.locate()  # merged just now
-                    if g is not graph:
-                        node = None  # drawn without its history
+            where, node = located[position]
+            if where is graph:  # an op output of this graph, or a leaf already in it
+                arg_nodes.append(node)
             elif type(x) is Tensor:
-                t = x
-                node = _leaf_node(graph, x, position) if x.call is None else None
+                if x.call is not None:
+                    where, node = x.locate()  # its graph was merged into this one just now
+                    arg_nodes.append(node if where is graph else None)  # (else drawn without its history)
+                else:
+                    arg_nodes.append(_leaf_node(graph, x, position))
             elif isinstance(x, Parameter):
-                t = x
-                node = graph.add_leaf(x, "parameter", x.name or f"param{position}", x.data)
+                arg_nodes.append(graph.add_leaf(x, "parameter", x.name or f"param{position}", x.data))
             else:
-                t, node = _implicit_leaf(graph, self, position, x)
-            tensors.append(t)
-            arg_nodes.append(node)
+                if tensors is inputs:
+                    tensors = list(inputs)
+                tensors[position], node = _implicit_leaf(graph, self, position, x)
+                arg_nodes.append(node)
+        if tensors is not inputs:
+            tensors = tuple(tensors)
         out = self._forward([t.data for t in tensors])
         params = _named_parameters(self.__dict__)
         if params:
@@ -199,7 +199,7 @@ class Differentiable:
             node = graph.record_call(self, arg_nodes, param_nodes, out, mode)
         else:
             node = graph.record_call(self, arg_nodes, (), out, mode)
-        return self._finish_call(tuple(tensors), out, params, mode, graph, node)
+        return self._finish_call(tensors, out, params, mode, graph, node)
 
     def _forward(self, arrays: list) -> np.ndarray:
         try:
@@ -308,9 +308,6 @@ def _implicit_leaf(graph: Any, op: Differentiable, position: int, x: Any) -> tup
 
 def _leaf_node(graph: Any, leaf: Tensor, position: int) -> int:
     """The node of leaf tensor ``leaf`` in ``graph`` (named after the caller's variable on first use)."""
-    where, node = leaf.locate()
-    if where is graph:
-        return node  # type: ignore[return-value]
     found = graph.find_leaf(leaf)
     if found is not None and found[0] is leaf:
         node = found[1]

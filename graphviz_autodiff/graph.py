@@ -76,7 +76,7 @@ from typing import Any
 
 import networkx as nx
 
-from .context import Mode, get_mode, local, reset_mode, set_mode
+from .context import Mode, get_last, get_mode, reset_mode, set_last, set_mode
 from .errors import GraphCycleError
 
 __all__ = ["Graph", "group", "is_recording", "last_graph", "no_record"]
@@ -376,9 +376,8 @@ class Graph:
         if mode is None:
             mode = get_mode()
         rows.append(("op", op, value, args, tuple(param_nodes), mode.groups, _call_site() if mode.anomaly else None))
-        here = local()
-        if here.last is not self._ref:
-            here.last = self._ref
+        if get_last() is not self._ref:
+            set_last(self._ref)
         return node
 
     def add_leaf(self, leaf: Any, kind: str, label: str | None, value: Any, *, key: Any = None) -> int:
@@ -753,7 +752,7 @@ def is_recording() -> bool:
 
 def last_graph() -> Graph | None:
     """The graph of the most recent recorded op call in this thread, while it is alive."""
-    ref = local().last
+    ref = get_last()
     g = ref() if ref is not None else None
     return g.resolve() if g is not None else None
 

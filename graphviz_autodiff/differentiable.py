@@ -78,6 +78,7 @@ _NUMBER_TYPES = (int, float, complex, np.number, np.bool_, bool)
 _NUMERIC = "fciub"
 _OBJECT_SETATTR = object.__setattr__
 _REQUIRES_GRAD = operator.attrgetter("requires_grad")
+_DATA = operator.attrgetter("data")
 _NOWHERE = (None, None)
 # The ``backward`` wrappers made by ``Differentiable.__init_subclass__`` (never wrapped twice).
 _WRAPPERS: weakref.WeakSet = weakref.WeakSet()
@@ -147,84 +148,90 @@ class Differentiable:
 
     # -- the call: unwrap, forward, wrap, record ------------------------------
     def __call__(self, *inputs: Any) -> Tensor:
-        """Run ``forward`` on the inputs and record the call; return a :class:`Tensor`."""
+        """Run ``forward`` on the inputs and record the call; return a :class:`Tensor`.
+
+        Unwraps tensors and parameters to arrays (raw data becomes leaf
+        tensors), calls ``forward``, checks that it returned numbers, records
+        the call as a node of a graph (unless :func:`~graphviz_autodiff.no_record`
+        is on) and wraps the result in a tensor that keeps the call's context
+        (a :class:`~graphviz_autodiff.call.Call`).
+        """
         mode = get_mode()
+        graph = None
         if mode.recording:
-            return self._call_recorded(inputs, mode)
-        for x in inputs:
-            if type(x) is not Tensor and type(x) is not Parameter:
-                inputs = tuple([_as_input(self, position, x) for position, x in enumerate(inputs)])
-                break
-        out = self._forward([x.data for x in inputs])
-        return self._finish_call(inputs, out, _named_parameters(self.__dict__), mode)
-
-    def _call_recorded(self, inputs: tuple, mode: Mode) -> Tensor:
-        # Where each tensor input lives now (following merges), and the graphs of the op outputs among them.
-        located = []
-        graphs = []
-        for x in inputs:
-            if type(x) is Tensor:
-                where = x.locate()
-                if x.call is not None and where[0] is not None and where[0] not in graphs:
-                    graphs.append(where[0])
-                located.append(where)
-            else:
-                located.append(_NOWHERE)
-        graph = graphs[0] if len(graphs) == 1 and not mode.graphs else Graph.for_inputs(graphs)
-        tensors: Any = inputs
-        arg_nodes: list[int | None] = []
-        for position, x in enumerate(inputs):
-            where, node = located[position]
-            if where is graph:  # an op output of this graph, or a leaf already in it
-                arg_nodes.append(node)
-            elif type(x) is Tensor:
-                if x.call is not None:
-                    where, node = x.locate()  # its graph was merged into this one just now
-                    arg_nodes.append(node if where is graph else None)  # (else drawn without its history)
-                else:
-                    arg_nodes.append(_leaf_node(graph, x, position))
-            elif isinstance(x, Parameter):
-                arg_nodes.append(graph.add_leaf(x, "parameter", x.name or f"param{position}", x.data))
-            else:
-                if tensors is inputs:
-                    tensors = list(inputs)
-                tensors[position], node = _implicit_leaf(graph, self, position, x)
-                arg_nodes.append(node)
-        if tensors is not inputs:
-            tensors = tuple(tensors)
-        out = self._forward([t.data for t in tensors])
-        params = _named_parameters(self.__dict__)
-        if params:
-            param_nodes = [(attr, graph.add_leaf(p, "parameter", p.name or attr, p.data)) for attr, p in params]
-            node = graph.record_call(self, arg_nodes, param_nodes, out, mode)
+            graph, inputs, arg_nodes = _place_inputs(self, inputs, mode)
         else:
-            node = graph.record_call(self, arg_nodes, (), out, mode)
-        return self._finish_call(tensors, out, params, mode, graph, node)
-
-    def _forward(self, arrays: list) -> np.ndarray:
+            for x in inputs:
+                if type(x) is not Tensor and type(x) is not Parameter:
+                    inputs = tuple([_as_input(self, position, x) for position, x in enumerate(inputs)])
+                    break
+        arrays = list(map(_DATA, inputs))
         try:
             out = self.forward(*arrays)
         except Exception as error:
             shapes = ", ".join(str(np.shape(a)) for a in arrays)
             error.add_note(f"(raised in {op_label(self)}.forward, called with argument shapes {shapes})")
             raise
-        if type(out) is np.ndarray and out.dtype.kind in _NUMERIC:
-            return out
-        return _as_output(self, out)
-
-    def _finish_call(
-        self, tensors: tuple, out: np.ndarray, params: tuple, mode: Mode, graph: Any = None, node: int | None = None
-    ) -> Tensor:
-        """Wrap ``out`` into the call's tensor and keep the call's context (a :class:`Call`)."""
-        needs = tuple(map(_REQUIRES_GRAD, tensors))
+        if type(out) is not np.ndarray or out.dtype.kind not in _NUMERIC:
+            out = _as_output(self, out)
+        params: tuple = ()
+        for value in self.__dict__.values():
+            if type(value) is Parameter:
+                params = _named_parameters(self.__dict__)
+                break
+        node = None
+        if graph is not None:
+            param_nodes = [(attr, graph.add_leaf(p, "parameter", p.name or attr, p.data)) for attr, p in params]
+            node = graph.record_call(self, arg_nodes, param_nodes, out, mode)
+        needs = tuple(map(_REQUIRES_GRAD, inputs))
         requires_grad = (True in needs or bool(params)) and out.dtype.kind in "fc"
-        out_tensor = Tensor.from_call(out, None, requires_grad, graph, node)
-        out_tensor.call = Call(self, tensors, params, needs, out_tensor, graph)
+        output = Tensor.from_call(out, None, requires_grad, graph, node)
+        output.call = Call(self, inputs, params, needs, output, graph)
         if params and type(self).__setattr__ is _OBJECT_SETATTR:
             type(self).__setattr__ = _keep_parameters  # type: ignore[method-assign,assignment]
         if mode.anomaly:
-            engine.check_forward_finite(out_tensor)
-        return out_tensor
+            engine.check_forward_finite(output)
+        return output
+
+
+def _place_inputs(op: Differentiable, inputs: tuple, mode: Mode) -> tuple[Graph, tuple, list[int | None]]:
+    """The graph a call records into, its inputs as tensors, and the node feeding each of them.
+
+    The graph is the innermost ``with Graph():`` block's, else the one the
+    op-output inputs live in (merged if several), else a new one. Leaves get
+    their node on first use; raw data becomes a leaf tensor.
+    """
+    located = []
+    graphs = []
+    for x in inputs:
+        if type(x) is Tensor:
+            where = x.locate()
+            if x.call is not None and where[0] is not None and where[0] not in graphs:
+                graphs.append(where[0])
+            located.append(where)
+        else:
+            located.append(_NOWHERE)
+    graph = graphs[0] if len(graphs) == 1 and not mode.graphs else Graph.for_inputs(graphs)
+    tensors: Any = inputs
+    arg_nodes: list[int | None] = []
+    for position, x in enumerate(inputs):
+        where, node = located[position]
+        if where is graph:  # an op output of this graph, or a leaf already in it
+            arg_nodes.append(node)
+        elif type(x) is Tensor:
+            if x.call is not None:
+                where, node = x.locate()  # its graph was merged into this one just now
+                arg_nodes.append(node if where is graph else None)  # (else drawn without its history)
+            else:
+                arg_nodes.append(_leaf_node(graph, x, position))
+        elif isinstance(x, Parameter):
+            arg_nodes.append(graph.add_leaf(x, "parameter", x.name or f"param{position}", x.data))
+        else:
+            if tensors is inputs:
+                tensors = list(inputs)
+            tensors[position], node = _implicit_leaf(graph, op, position, x)
+            arg_nodes.append(node)
+    return graph, tuple(tensors), arg_nodes
 
 
 def _keep_parameters(op: Differentiable, name: str, value: Any) -> None:

@@ -130,34 +130,12 @@ def _shape_hint(expected: tuple, got: tuple) -> str:
 
 
 # -- the contract's checks ---------------------------------------------------------------
-def _validate(op: Any, inputs: tuple, result: Any) -> tuple:
-    """Check a ``backward`` result against the contract; return one entry per argument.
-
-    The common case (one float ndarray of the right shape, or ``None`` for an
-    argument that needs no gradient, per argument) costs one tuple comparison
-    and one dtype test per gradient; anything else goes through
-    :func:`_validate_slowly`, which converts what it can and explains what it cannot.
-    """
-    if type(result) is tuple:
-        if len(result) == len(inputs):
-            for g, inp in zip(result, inputs):
-                if type(g) is np.ndarray:
-                    if g.shape != inp.data.shape or g.dtype.kind != "f":
-                        break
-                elif g is not None or inp.requires_grad:
-                    break
-            else:
-                return result
-    elif len(inputs) == 1:
-        if type(result) is np.ndarray:
-            if result.shape == inputs[0].data.shape and result.dtype.kind == "f":
-                return (result,)
-        elif result is None and not inputs[0].requires_grad:
-            return (None,)
-    return _validate_slowly(op, inputs, result)
-
-
 def _validate_slowly(op: Any, inputs: tuple, result: Any) -> tuple:
+    """Check a ``backward`` result against the contract beyond the common case; one entry per argument.
+
+    Converts what it can (a list, a number, a Tensor, integers) and raises a
+    specific error, naming the op and the argument, for what it cannot.
+    """
     n = len(inputs)
     if type(result) is tuple or (type(result) is list and n != 1):
         seq = result
@@ -361,7 +339,21 @@ def _run(
             f"{op_label(op)}.backward changed parameter {changed}: backward computes gradients only. Update "
             f"parameters after loss.backward() (op.{changed} -= eta * op.{changed}.grad, or an optimizer's step())."
         )
-    grads = _validate(op, call.inputs, result)
+    # The contract's common case, inline: one float array of its argument's shape (or None where no
+    # gradient is needed) per argument. Anything else is converted or explained by _validate_slowly.
+    inputs = call.inputs
+    grads = result if type(result) is tuple else (result,)
+    if len(grads) == len(inputs):
+        for g, inp in zip(grads, inputs):
+            if type(g) is np.ndarray:
+                if g.shape != inp.data.shape or g.dtype.kind != "f":
+                    grads = _validate_slowly(op, inputs, result)
+                    break
+            elif g is not None or inp.requires_grad:
+                grads = _validate_slowly(op, inputs, result)
+                break
+    else:
+        grads = _validate_slowly(op, inputs, result)
     if anomaly:
         _check_backward_finite(t, grads, contributions)
     return grads, contributions, result

@@ -25,9 +25,11 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from .. import engine
+from ..differentiable import Differentiable
 from ..tensor import Tensor
 from .elementwise import Add, Div, Mul, Neg, Pow, Sub
 from .linalg import MatMul, Transpose
@@ -36,69 +38,80 @@ from .reduce import Mean, Sum
 __all__ = ["install"]
 
 
+def _maker(cls: type) -> Any:
+    """A constructor for ``cls`` without arguments: ``object.__new__`` when ``__init__`` would do nothing more.
+
+    (``Differentiable.__init__`` only stores a ``name``; skipping it saves a Python call per operator.)
+    """
+    return functools.partial(object.__new__, cls) if cls.__init__ is Differentiable.__init__ else cls
+
+
+_ADD, _SUB, _MUL, _DIV, _MATMUL, _POW, _NEG, _TRANSPOSE = map(_maker, (Add, Sub, Mul, Div, MatMul, Pow, Neg, Transpose))
+
+
 def add(a: Any, b: Any) -> Tensor:
     """``a + b`` (records :class:`Add`)."""
-    return Add()(a, b)
+    return _ADD()(a, b)
 
 
 def radd(a: Any, b: Any) -> Tensor:
     """``b + a`` with the tensor on the right (records :class:`Add`)."""
-    return Add()(b, a)
+    return _ADD()(b, a)
 
 
 def sub(a: Any, b: Any) -> Tensor:
     """``a - b`` (records :class:`Sub`)."""
-    return Sub()(a, b)
+    return _SUB()(a, b)
 
 
 def rsub(a: Any, b: Any) -> Tensor:
     """``b - a`` with the tensor on the right (records :class:`Sub`)."""
-    return Sub()(b, a)
+    return _SUB()(b, a)
 
 
 def mul(a: Any, b: Any) -> Tensor:
     """``a * b``, element-wise (records :class:`Mul`)."""
-    return Mul()(a, b)
+    return _MUL()(a, b)
 
 
 def rmul(a: Any, b: Any) -> Tensor:
     """``b * a`` with the tensor on the right (records :class:`Mul`)."""
-    return Mul()(b, a)
+    return _MUL()(b, a)
 
 
 def truediv(a: Any, b: Any) -> Tensor:
     """``a / b``, element-wise (records :class:`Div`)."""
-    return Div()(a, b)
+    return _DIV()(a, b)
 
 
 def rtruediv(a: Any, b: Any) -> Tensor:
     """``b / a`` with the tensor on the right (records :class:`Div`)."""
-    return Div()(b, a)
+    return _DIV()(b, a)
 
 
 def matmul(a: Any, b: Any) -> Tensor:
     """``a @ b`` (records :class:`MatMul`)."""
-    return MatMul()(a, b)
+    return _MATMUL()(a, b)
 
 
 def rmatmul(a: Any, b: Any) -> Tensor:
     """``b @ a`` with the tensor on the right (records :class:`MatMul`)."""
-    return MatMul()(b, a)
+    return _MATMUL()(b, a)
 
 
 def power(a: Any, b: Any) -> Tensor:
     """``a ** b``, element-wise (records :class:`Pow`)."""
-    return Pow()(a, b)
+    return _POW()(a, b)
 
 
 def rpower(a: Any, b: Any) -> Tensor:
     """``b ** a`` with the tensor on the right (records :class:`Pow`)."""
-    return Pow()(b, a)
+    return _POW()(b, a)
 
 
 def negative(a: Any) -> Tensor:
     """``-a`` (records :class:`Neg`)."""
-    return Neg()(a)
+    return _NEG()(a)
 
 
 def tensor_sum(a: Any, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
@@ -113,7 +126,7 @@ def tensor_mean(a: Any, axis: int | tuple[int, ...] | None = None, keepdims: boo
 
 def transpose(a: Any) -> Tensor:
     """The transpose (records a :class:`Transpose` call)."""
-    return Transpose()(a)
+    return _TRANSPOSE()(a)
 
 
 #: Tensor method name -> the function above it is.

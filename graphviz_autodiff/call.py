@@ -29,7 +29,8 @@ LINK = "_gad_call"
 
 # A global, increasing creation stamp. A call is always made after the calls
 # that produced its inputs, so sorting calls by stamp is a topological order.
-_STAMPS = itertools.count()
+_next_stamp = itertools.count().__next__
+_weak = weakref.ref
 
 
 class Call:
@@ -70,11 +71,11 @@ class Call:
         self.inputs = inputs
         self.params = params
         self.needs = needs
-        self.stamp = next(_STAMPS)
+        self.stamp = _next_stamp()
         self.previous: weakref.ref | None = None
         state = op.__dict__
         previous = state.get(LINK)
-        state[LINK] = weakref.ref(output)
+        state[LINK] = _weak(output)
         self.saved: dict[str, Any] = state.copy()
         if previous is not None:
             earlier = previous()

@@ -27,7 +27,18 @@ import weakref
 from contextvars import ContextVar
 from typing import Any, NamedTuple
 
-__all__ = ["DEFAULT_MODE", "Local", "Mode", "get_last", "get_mode", "local", "reset_mode", "set_last", "set_mode"]
+__all__ = [
+    "DEFAULT_MODE",
+    "Local",
+    "Mode",
+    "get_last",
+    "get_local",
+    "get_mode",
+    "local",
+    "reset_mode",
+    "set_last",
+    "set_mode",
+]
 
 
 class Mode(NamedTuple):
@@ -85,6 +96,10 @@ class Local:
 
 
 _LOCAL: ContextVar[Local] = ContextVar("graphviz_autodiff.local")
+
+
+#: This thread's :class:`Local` if it has one: ``get_local(None)`` (one ``ContextVar.get``, for hot paths).
+get_local = _LOCAL.get
 
 
 def local() -> Local:

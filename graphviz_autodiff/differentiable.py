@@ -65,7 +65,7 @@ import numpy as np
 
 from . import engine
 from .call import Call
-from .context import Mode, get_mode
+from .context import Mode, get_local, get_mode
 from .errors import ForwardOutputError
 from .graph import Graph, outside_frame
 from .tensor import Parameter, Tensor
@@ -124,7 +124,10 @@ class Differentiable:
         ``Tensor(X, requires_grad=False)``, for constants) and return ``None``
         for it.
         """
-        return engine.current_needs()
+        state = get_local(None)  # (inline: ops read this in every backward)
+        if state is None or not state.running:
+            return None
+        return state.running[-1][1]
 
     def parameters(self) -> list[Parameter]:
         """The op's parameters: :class:`Parameter` attributes, in definition order."""
@@ -181,7 +184,9 @@ class Differentiable:
                 break
         node = None
         if graph is not None:
-            param_nodes = [(attr, graph.add_leaf(p, "parameter", p.name or attr, p.data)) for attr, p in params]
+            param_nodes = (
+                [(a, graph.add_leaf(p, "parameter", p.name or a, p.data)) for a, p in params] if params else ()
+            )
             node = graph.record_call(self, arg_nodes, param_nodes, out, mode)
         needs = tuple(map(_REQUIRES_GRAD, inputs))
         requires_grad = (True in needs or bool(params)) and out.dtype.kind in "fc"

@@ -526,6 +526,9 @@ def _walk(tensor: Tensor, grad: Any, on_error: str, make_steps: bool) -> Iterato
     calls = calls_of(tensor)
     located = [t.locate() for t in calls]
     graphs = _begin_passes(located)
+    # Each step's results go to its graph at once when someone steps through the pass (iter_backward);
+    # Tensor.backward, which shows no step, hands each graph the list of its steps once, at the end.
+    unwritten: dict[Any, list] = {graph: [] for graph in graphs}
     state = local()
     anomaly = get_mode().anomaly
     pending: dict[Tensor, Any] = {tensor: root_grad}
@@ -551,7 +554,9 @@ def _walk(tensor: Tensor, grad: Any, on_error: str, make_steps: bool) -> Iterato
                 if step is not None:
                     step.status = "skipped"
                 if graph is not None:
-                    graph.write_step(node, None, None, {}, "skipped")
+                    unwritten[graph].append((node, None, None, {}, "skipped", None))
+                    if make_steps:
+                        _write_steps(unwritten)
                 yield step
                 continue
             upstreams[index] = upstream
@@ -561,7 +566,9 @@ def _walk(tensor: Tensor, grad: Any, on_error: str, make_steps: bool) -> Iterato
                 if not isinstance(error, AutodiffError):
                     error.add_note(f"(raised in {op_label(call.op)}.backward, graph node {node})")
                 if graph is not None:
-                    graph.write_step(node, upstream, None, {}, "failed", error)
+                    unwritten[graph].append((node, upstream, None, {}, "failed", f"{type(error).__name__}: {error}"))
+                    if make_steps:
+                        _write_steps(unwritten)
                 if on_error == "raise":
                     raise
                 failed = True
@@ -590,8 +597,11 @@ def _walk(tensor: Tensor, grad: Any, on_error: str, make_steps: bool) -> Iterato
                 step.grads = grads
                 step.param_grads = by_param
             if graph is not None:
-                graph.write_step(node, upstream, grads, by_param, "done")
+                unwritten[graph].append((node, upstream, grads, by_param, "done", None))
+                if make_steps:
+                    _write_steps(unwritten)
             yield step
+        _write_steps(unwritten)
         for graph, nodes in graphs.items():
             graph.finish_leaves(nodes)
         if not failed:
@@ -604,12 +614,27 @@ def _walk(tensor: Tensor, grad: Any, on_error: str, make_steps: bool) -> Iterato
             if skipped:
                 _clear_behind_cut(calls, located, skipped, leaf_grads, param_grads)
     finally:
+        _write_steps(unwritten)  # (after an error: what was done up to it, and the failed step)
         undo_restores(undo)
+
+
+def _write_steps(unwritten: dict[Any, list]) -> None:
+    """Hand each graph the steps not written yet (see :meth:`graphviz_autodiff.Graph.write_steps`)."""
+    for graph, steps in unwritten.items():
+        if steps:
+            graph.write_steps(steps)
+            unwritten[graph] = []
 
 
 def _begin_passes(located: list[tuple[Any, int | None]]) -> dict[Any, list[int]]:
     """Tell every graph involved that a pass over these nodes starts; return its nodes per graph."""
     graphs: dict[Any, list[int]] = {}
+    first = located[0][0]
+    if all(graph is first for graph, _ in located):  # the common case: one graph, or none
+        if first is not None:
+            graphs[first] = [node for _, node in located]
+            first.begin_pass(graphs[first])
+        return graphs
     for graph, node in located:
         if graph is not None:
             nodes = graphs.get(graph)
@@ -745,12 +770,6 @@ def _unrecorded_backward(op: Any, upstream: Any) -> Any:
 def is_running(op: Any) -> bool:
     """Whether ``op``'s ``backward`` is running in this thread (a nested call goes straight to the user's code)."""
     return any(running is op for running, _ in local().running)
-
-
-def current_needs() -> tuple[bool, ...] | None:
-    """``needs_input_grad`` of the innermost ``backward`` running in this thread (``None`` outside)."""
-    running = local().running
-    return running[-1][1] if running else None
 
 
 # -- anomaly detection hooks (see graphviz_autodiff.anomaly) --------------------------

@@ -94,7 +94,7 @@ class _GroupFrame:
 
 
 # Kinds of the events a backward pass writes (kept in order until ``graph.nx`` is read).
-_BEGIN, _STEP, _LEAVES, _RESET, _SET = range(5)
+_BEGIN, _STEPS, _LEAVES, _RESET, _SET = range(5)
 
 # The node attributes a backward pass writes, as they are before a pass and inside one.
 _RESULT_KEYS = ("grad", "grads", "param_grads", "status", "error")
@@ -464,7 +464,15 @@ class Graph:
             Why the step failed.
         """
         text = None if error is None else f"{type(error).__name__}: {error}"
-        event = (_STEP, node, upstream, grads, param_grads, status, text)
+        self.write_steps([(node, upstream, grads, param_grads, status, text)])
+
+    def write_steps(self, steps: list[tuple]) -> None:
+        """Write backward steps in the order they ran, each ``(node, upstream, grads, param_grads, status, error)``.
+
+        As :meth:`write_step`, with ``error`` the text of the error (``"ValueError: ..."``) or ``None``.
+        The list is kept as given (do not change it afterwards).
+        """
+        event = (_STEPS, steps)
         if self._nx is None and len(self._log) < len(self._rows) + 64:
             self._log.append(event)  # the common case: nobody has read this graph (see _write)
         else:
@@ -589,22 +597,22 @@ class Graph:
         """Apply one backward event to the attribute dicts."""
         attrs, edges = self._attrs, self._edges
         kind = event[0]
-        if kind == _STEP:
-            _, node, upstream, grads, by_param, status, error = event
-            mine = attrs[node]
-            mine["grad"] = upstream
-            mine["grads"] = grads
-            mine["param_grads"] = by_param
-            mine["status"] = status
-            mine["error"] = error
-            if grads is None:
-                return
-            for u, edge in edges[node].items():
-                flow = _flow(edge, grads, by_param)
-                edge["grad"] = flow
-                if flow is not None:
-                    producer = attrs[u]
-                    producer["grad"] = flow if producer["grad"] is None else producer["grad"] + flow
+        if kind == _STEPS:
+            for node, upstream, grads, by_param, status, error in event[1]:
+                mine = attrs[node]
+                mine["grad"] = upstream
+                mine["grads"] = grads
+                mine["param_grads"] = by_param
+                mine["status"] = status
+                mine["error"] = error
+                if grads is None:
+                    continue
+                for u, edge in edges[node].items():
+                    flow = _flow(edge, grads, by_param)
+                    edge["grad"] = flow
+                    if flow is not None:
+                        producer = attrs[u]
+                        producer["grad"] = flow if producer["grad"] is None else producer["grad"] + flow
         elif kind == _BEGIN:
             for node in event[1]:
                 attrs[node].update(_PENDING)

@@ -61,10 +61,26 @@ class Mode(NamedTuple):
     groups: tuple = ()
     anomaly: bool = False
 
-    def but(self, **changes: Any) -> Mode:
-        """A copy of this mode with ``changes`` applied (``mode.but(recording=False)``)."""
-        return self._replace(**changes)
+    def but(
+        self,
+        *,
+        recording: bool | None = None,
+        graphs: tuple | None = None,
+        groups: tuple | None = None,
+        anomaly: bool | None = None,
+    ) -> Mode:
+        """A copy of this mode with the given fields changed (``mode.but(recording=False)``)."""
+        return _make_mode(
+            (
+                self.recording if recording is None else recording,
+                self.graphs if graphs is None else graphs,
+                self.groups if groups is None else groups,
+                self.anomaly if anomaly is None else anomaly,
+            )
+        )
 
+
+_make_mode = Mode._make
 
 #: What a thread starts with: recording on, no block entered.
 DEFAULT_MODE = Mode()

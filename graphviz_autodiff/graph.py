@@ -79,18 +79,27 @@ import networkx as nx
 from .context import Mode, get_last, get_mode, reset_mode, set_last, set_mode
 from .errors import GraphCycleError
 
-__all__ = ["Graph", "group", "is_recording", "last_graph", "no_record"]
+__all__ = ["Graph", "enter_group", "group", "is_recording", "last_graph", "leave_group", "no_record"]
 
 
 class _GroupFrame:
-    """One entered group (one call of a composite op or module)."""
+    """One entered group (one call of a composite op or module).
 
-    __slots__ = ("__weakref__", "kind", "label", "n_params")
+    A module's parameter count is taken from the module when the graph is
+    read (counting them on every call would cost more than recording it).
+    """
 
-    def __init__(self, label: str, kind: str, n_params: int) -> None:
+    __slots__ = ("__weakref__", "kind", "label", "module", "n_params")
+
+    def __init__(self, label: str, kind: str, n_params: int, module: Any = None) -> None:
         self.label = label
         self.kind = kind
         self.n_params = n_params
+        self.module = module
+
+    def count(self) -> int:
+        """The number of trainable numbers of the group."""
+        return self.n_params if self.module is None else self.module.n_params()
 
 
 # Kinds of the events a backward pass writes (kept in order until ``graph.nx`` is read).
@@ -586,7 +595,7 @@ class Graph:
                     "label": frame.label,
                     "kind": frame.kind,
                     "parent": parent,
-                    "n_params": frame.n_params,
+                    "n_params": frame.count(),
                 }
                 self._frame_keys[frame] = key
             keys.append(key)
@@ -771,9 +780,22 @@ def group(label: str, *, kind: str = "group", n_params: int = 0) -> Iterator[Non
 
     Composite ops and :class:`graphviz_autodiff.nn.Module` use it; you can too.
     """
-    mode = get_mode()
-    token = set_mode(mode.but(groups=(*mode.groups, _GroupFrame(str(label), kind, n_params))))
+    token = enter_group(str(label), kind, n_params)
     try:
         yield
     finally:
-        reset_mode(token)
+        leave_group(token)
+
+
+def enter_group(label: str, kind: str = "group", n_params: int = 0, *, module: Any = None) -> Any:
+    """Start a group (what :func:`group` does on entry); return the token :func:`leave_group` takes.
+
+    With ``module``, the group's parameter count is ``module.n_params()``,
+    asked when the graph is read.
+    """
+    mode = get_mode()
+    return set_mode(mode.but(groups=(*mode.groups, _GroupFrame(label, kind, n_params, module))))
+
+
+#: End the group that :func:`enter_group` started (give it the token).
+leave_group = reset_mode

@@ -13,7 +13,8 @@ and afterwards it puts the newer state back (:func:`undo_restores`).
 The op's own ``__dict__`` holds a weak link to the output of its latest call
 (under the key ``"_gad_call"``), which is how the lecture's manual chain
 (``sq.backward(d_sq)``) finds the call to record: :func:`latest_output`.
-This module is the only place that knows about that key.
+The key is :data:`LINK`; the engine reads it to skip :meth:`Call.restore`
+when the op's state is already this call's (the common case).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import itertools
 import weakref
 from typing import Any
 
-__all__ = ["Call", "forget_call", "latest_output", "undo_restores"]
+__all__ = ["LINK", "Call", "forget_call", "latest_output", "undo_restores"]
 
 #: The key of the op's ``__dict__`` that links the op to the output of its latest call.
 LINK = "_gad_call"
@@ -55,9 +56,12 @@ class Call:
         chain walks back through it).
     stamp : int
         Creation order (larger is later).
+    graph : Graph or None
+        The graph the call was recorded in (``None`` under ``no_record``); it
+        may since have been merged into another (see ``Tensor.locate``).
     """
 
-    __slots__ = ("inputs", "needs", "op", "params", "previous", "saved", "stamp")
+    __slots__ = ("graph", "inputs", "needs", "op", "params", "previous", "saved", "stamp")
 
     def __init__(self, op: Any, inputs: tuple, params: tuple, needs: tuple[bool, ...], output: Any, graph: Any) -> None:
         """Keep the context of a call that just ran ``forward`` and made ``output``.
@@ -68,6 +72,7 @@ class Call:
         the same graph.
         """
         self.op = op
+        self.graph = graph
         self.inputs = inputs
         self.params = params
         self.needs = needs

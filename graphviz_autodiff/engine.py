@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from .call import latest_output, undo_restores
+from .call import LINK, latest_output, undo_restores
 from .context import Local, get_mode, local
 from .errors import (
     AutodiffError,
@@ -301,9 +301,7 @@ def raw_backward(op: Any, upstream_grad: Any, needs: tuple[bool, ...] | None = N
         running.pop()
 
 
-def _run(
-    t: Tensor, upstream: np.ndarray, undo: dict | None, zeros: dict | None, state: Local, anomaly: bool
-) -> tuple[tuple, tuple, Any]:
+def _run(t: Tensor, upstream: np.ndarray, undo: dict | None, state: Local, anomaly: bool) -> tuple[tuple, tuple, Any]:
     """Run the backward of the call that produced ``t``, under the contract's checks.
 
     Restores the state the call's ``forward`` saved on the op first (keeping
@@ -315,10 +313,11 @@ def _run(
     """
     call = t.call
     op = call.op
-    call.restore(undo)
+    if op.__dict__.get(LINK) is not call.saved[LINK]:  # the op was called again since: Call.restore does the work
+        call.restore(undo)
     params = call.params
     if params:
-        kept, presets = _preset_params(params, zeros)
+        kept, presets = _preset_params(params)
     view = upstream.view()
     view.setflags(False)
     running = state.running
@@ -359,12 +358,11 @@ def _run(
     return grads, contributions, result
 
 
-def _preset_params(params: tuple, zeros: dict | None) -> tuple[list, list]:
+def _preset_params(params: tuple) -> tuple[list, list]:
     """Before a ``backward``: each parameter's ``.grad`` set to zeros (so ``+=`` works), its value locked.
 
-    Returns what to put back afterwards and the zero arrays given. ``zeros``
-    keeps one zero array per parameter for a whole pass (reused until a
-    ``backward`` writes into it).
+    Returns what to put back afterwards, and the zero arrays given (a new
+    one each time: ``np.zeros`` costs less than checking a kept one).
     """
     kept = []
     presets = []
@@ -374,12 +372,7 @@ def _preset_params(params: tuple, zeros: dict | None) -> tuple[list, list]:
         if locked:
             data.setflags(False)
         kept.append((attr, p, p.grad, data, locked))
-        zero = zeros.get(id(p)) if zeros is not None else None
-        if zero is None or zero.shape != data.shape or zero.dtype != data.dtype or zero.any():
-            zero = np.zeros_like(data)
-            if zeros is not None:
-                zeros[id(p)] = zero
-        p.grad = zero
+        p.grad = zero = np.zeros(data.shape, data.dtype)
         presets.append(zero)
     return kept, presets
 
@@ -414,6 +407,9 @@ def calls_of(root: Tensor) -> list[Tensor]:
 
 
 _STAMP = operator.attrgetter("call.stamp")
+_CALL_GRAPH = operator.attrgetter("call.graph")
+_UNRECORDED = {None}
+_NOWHERE = (None, None)
 
 
 def _root_grad(root: Tensor, grad: Any) -> np.ndarray:
@@ -524,8 +520,12 @@ def _walk(tensor: Tensor, grad: Any, on_error: str, make_steps: bool) -> Iterato
             tensor.grad = root_grad
         return
     calls = calls_of(tensor)
-    located = [t.locate() for t in calls]
-    graphs = _begin_passes(located)
+    if set(map(_CALL_GRAPH, calls)) == _UNRECORDED:  # every call made under no_record()
+        located: list[tuple[Any, int | None]] = [_NOWHERE] * len(calls)
+        graphs: dict[Any, list[int]] = {}
+    else:
+        located = [t.locate() for t in calls]
+        graphs = _begin_passes(located)
     # Each step's results go to its graph at once when someone steps through the pass (iter_backward);
     # Tensor.backward, which shows no step, hands each graph the list of its steps once, at the end.
     unwritten: dict[Any, list] = {graph: [] for graph in graphs}
@@ -537,7 +537,6 @@ def _walk(tensor: Tensor, grad: Any, on_error: str, make_steps: bool) -> Iterato
     param_grads: dict[Parameter, Any] = {}
     upstreams: list[Any] = [None] * len(calls)
     undo: dict[int, tuple[Any, dict]] = {}
-    zeros: dict[int, np.ndarray] = {}
     skipped: list[Tensor] = []
     step = None
     failed = False
@@ -561,7 +560,7 @@ def _walk(tensor: Tensor, grad: Any, on_error: str, make_steps: bool) -> Iterato
                 continue
             upstreams[index] = upstream
             try:
-                grads, contributions, _ = _run(t, upstream, undo, zeros, state, anomaly)
+                grads, contributions, _ = _run(t, upstream, undo, state, anomaly)
             except Exception as error:
                 if not isinstance(error, AutodiffError):
                     error.add_note(f"(raised in {op_label(call.op)}.backward, graph node {node})")
@@ -727,7 +726,7 @@ def manual_backward(op: Any, upstream: Any) -> Any:
     if graph is not None:
         graph.start_manual_step(node)
     try:
-        grads, contributions, result = _run(t, up, None, None, local(), get_mode().anomaly)
+        grads, contributions, result = _run(t, up, None, local(), get_mode().anomaly)
     except Exception as error:
         if not isinstance(error, AutodiffError):
             error.add_note(f"(raised in {op_label(op)}.backward, graph node {node})")

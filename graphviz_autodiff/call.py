@@ -84,8 +84,10 @@ class Call:
         self.saved: dict[str, Any] = state.copy()
         if previous is not None:
             earlier = previous()
-            if earlier is not None and earlier.graph is graph:
-                self.previous = previous
+            if earlier is not None:
+                where = earlier.call.graph
+                if where is graph or (where is not None and where.resolve() is graph):
+                    self.previous = previous
 
     def restore(self, undo: dict[int, tuple[Any, dict]] | None = None) -> None:
         """Put the state ``forward`` saved on the op for this call back, if the op was called since.

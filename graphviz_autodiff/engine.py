@@ -503,12 +503,12 @@ def backward(tensor: Tensor, grad: Any = None) -> None:
         pass
 
 
-def _walk(tensor: Tensor, grad: Any, on_error: str, make_steps: bool) -> Iterator[BackwardStep | None]:
+def _walk(tensor: Tensor, grad: Any, on_error: str, make_steps: bool) -> Iterator[BackwardStep]:
     """The one backward engine: :func:`iter_backward` and :func:`backward` both drain it.
 
     With ``make_steps=False`` (``Tensor.backward``, which looks at no step)
-    it yields ``None`` instead of building a :class:`BackwardStep` and its
-    ``inputs``; everything else (results in the graph, ``.grad``) is the same.
+    it builds no :class:`BackwardStep` and yields nothing (the whole pass runs
+    in one go); everything else (results in the graph, ``.grad``) is the same.
     """
     if on_error not in ("raise", "record"):
         raise ValueError(f"on_error must be 'raise' or 'record', got {on_error!r}")
@@ -556,7 +556,8 @@ def _walk(tensor: Tensor, grad: Any, on_error: str, make_steps: bool) -> Iterato
                     unwritten[graph].append((node, None, None, {}, "skipped", None))
                     if make_steps:
                         _write_steps(unwritten)
-                yield step
+                if make_steps:
+                    yield step
                 continue
             upstreams[index] = upstream
             try:
@@ -574,7 +575,8 @@ def _walk(tensor: Tensor, grad: Any, on_error: str, make_steps: bool) -> Iterato
                 if step is not None:
                     step.status = "failed"
                     step.error = error
-                yield step
+                if make_steps:
+                    yield step
                 continue
             for inp, g in zip(call.inputs, grads):
                 if g is None or not inp.requires_grad:
@@ -599,8 +601,10 @@ def _walk(tensor: Tensor, grad: Any, on_error: str, make_steps: bool) -> Iterato
                 unwritten[graph].append((node, upstream, grads, by_param, "done", None))
                 if make_steps:
                     _write_steps(unwritten)
-            yield step
-        _write_steps(unwritten)
+            if make_steps:
+                yield step
+        if unwritten:
+            _write_steps(unwritten)
         for graph, nodes in graphs.items():
             graph.finish_leaves(nodes)
         if not failed:
@@ -613,8 +617,10 @@ def _walk(tensor: Tensor, grad: Any, on_error: str, make_steps: bool) -> Iterato
             if skipped:
                 _clear_behind_cut(calls, located, skipped, leaf_grads, param_grads)
     finally:
-        _write_steps(unwritten)  # (after an error: what was done up to it, and the failed step)
-        undo_restores(undo)
+        if unwritten:
+            _write_steps(unwritten)  # (after an error: what was done up to it, and the failed step)
+        if undo:
+            undo_restores(undo)
 
 
 def _write_steps(unwritten: dict[Any, list]) -> None:

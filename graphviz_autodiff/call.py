@@ -58,21 +58,27 @@ class Call:
         Creation order (larger is later).
     graph : Graph or None
         The graph the call was recorded in (``None`` under ``no_record``); it
-        may since have been merged into another (see ``Tensor.locate``).
+        may since have been merged into another (see ``Tensor.locate``). The
+        call's output keeps it alive.
+    node : int or None
+        The call's node in :attr:`graph`.
     """
 
-    __slots__ = ("graph", "inputs", "needs", "op", "params", "previous", "saved", "stamp")
+    __slots__ = ("graph", "inputs", "needs", "node", "op", "params", "previous", "saved", "stamp")
 
-    def __init__(self, op: Any, inputs: tuple, params: tuple, needs: tuple[bool, ...], output: Any, graph: Any) -> None:
+    def __init__(
+        self, op: Any, inputs: tuple, params: tuple, needs: tuple[bool, ...], output: Any, graph: Any, node: int | None
+    ) -> None:
         """Keep the context of a call that just ran ``forward`` and made ``output``.
 
         Snapshots the op's state and makes ``output`` the op's latest call.
-        ``graph`` is the graph the call was recorded in (``None`` if not
-        recorded): the op's previous call is remembered only if it lives in
-        the same graph.
+        ``graph`` and ``node`` say where the call was recorded (``None`` if
+        not recorded): the op's previous call is remembered only if it lives
+        in the same graph.
         """
         self.op = op
         self.graph = graph
+        self.node = node
         self.inputs = inputs
         self.params = params
         self.needs = needs

@@ -190,8 +190,8 @@ class Differentiable:
             node = graph.record_call(self, arg_nodes, param_nodes, out, mode)
         needs = tuple(map(_REQUIRES_GRAD, inputs))
         requires_grad = (True in needs or bool(params)) and out.dtype.kind in "fc"
-        output = Tensor.from_call(out, None, requires_grad, graph, node)
-        output.call = Call(self, inputs, params, needs, output, graph)
+        output = Tensor.from_call(out, requires_grad)
+        output.call = Call(self, inputs, params, needs, output, graph, node)
         if params and type(self).__setattr__ is _OBJECT_SETATTR:
             type(self).__setattr__ = _keep_parameters  # type: ignore[method-assign,assignment]
         if mode.anomaly:
@@ -210,8 +210,13 @@ def _place_inputs(op: Differentiable, inputs: tuple, mode: Mode) -> tuple[Graph,
     graphs = []
     for x in inputs:
         if type(x) is Tensor:
-            where = x.locate()
-            if x.call is not None and where[0] is not None and where[0] not in graphs:
+            call = x.call
+            if call is None:  # a leaf: where it was last used
+                located.append(x.locate())
+                continue
+            home = call.graph
+            where = (home, call.node) if home is None or home.merged_into is None else x.locate()
+            if where[0] is not None and where[0] not in graphs:
                 graphs.append(where[0])
             located.append(where)
         else:

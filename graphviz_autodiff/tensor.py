@@ -96,40 +96,31 @@ class Tensor(_ArrayView):
         self._name = name
         self.requires_grad = bool(requires_grad) and self.data.dtype.kind in "fc"
         self.call: Call | None = None
-        self._graph: Graph | weakref.ref | None = None
+        self._graph: weakref.ref | None = None  # (a leaf's: see locate)
         self._node: int | None = None
 
     @classmethod
-    def from_call(
-        cls,
-        data: np.ndarray,
-        call: Call | None,
-        requires_grad: bool,
-        graph: Graph | None = None,
-        node: int | None = None,
-    ) -> Tensor:
+    def from_call(cls, data: np.ndarray, requires_grad: bool) -> Tensor:
         """The output of an op call (what ``Differentiable.__call__`` returns; no checks).
+
+        Its :attr:`call` is set right after (a :class:`~graphviz_autodiff.call.Call`
+        links to its output); where it was recorded is the call's.
 
         Parameters
         ----------
         data : numpy.ndarray
             The value ``forward`` returned.
-        call : Call or None
-            The call that made it (or ``None``, to set ``.call`` right after:
-            a :class:`Call` links to its output).
         requires_grad : bool
             Whether a gradient flows back through it.
-        graph, node : Graph and int, optional
-            Where the call was recorded (the tensor keeps its graph alive).
         """
         t: Tensor = cls.__new__(cls)
         t.data = data
         t.grad = None
         t._name = None
         t.requires_grad = requires_grad
-        t.call = call
-        t._graph = graph
-        t._node = node
+        t.call = None
+        t._graph = None
+        t._node = None
         return t
 
     # -- identity in the graph ---------------------------------------------
@@ -162,20 +153,23 @@ class Tensor(_ArrayView):
     def locate(self) -> tuple[Graph | None, int | None]:
         """``(graph, node)`` where this tensor lives now, following graph merges (``(None, None)`` if nowhere).
 
-        The tensor keeps pointing at the graph it was recorded in; a merged
-        graph forwards to the one that absorbed it (so a leaf's weak reference
-        to it stays valid while any tensor of that graph lives).
+        An op output lives where its call was recorded (``call.graph``,
+        ``call.node``); a leaf remembers, weakly, the graph it was last used in.
+        A merged graph forwards to the one that absorbed it (so a leaf's weak
+        reference to it stays valid while any tensor of that graph lives).
         """
-        g = self._graph
+        call = self.call
+        if call is not None:
+            g = call.graph
+            node = call.node
+        else:
+            g = self._graph() if self._graph is not None else None
+            node = self._node
         if g is None:
             return None, None
-        if type(g) is weakref.ref:
-            g = g()
-            if g is None:
-                return None, None
         if g.merged_into is None:
-            return g, self._node
-        return g.locate(self._node)
+            return g, node
+        return g.locate(node)
 
     def mark_leaf(self, graph: Graph, node: int) -> None:
         """Remember that this leaf is node ``node`` of ``graph`` (weakly: a leaf keeps no graph alive)."""

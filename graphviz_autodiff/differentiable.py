@@ -79,7 +79,6 @@ _NUMERIC = "fciub"
 _OBJECT_SETATTR = object.__setattr__
 _REQUIRES_GRAD = operator.attrgetter("requires_grad")
 _DATA = operator.attrgetter("data")
-_NOWHERE = (None, None)
 # The ``backward`` wrappers made by ``Differentiable.__init_subclass__`` (never wrapped twice).
 _WRAPPERS: weakref.WeakSet = weakref.WeakSet()
 
@@ -206,32 +205,29 @@ def _place_inputs(op: Differentiable, inputs: tuple, mode: Mode) -> tuple[Graph,
     op-output inputs live in (merged if several), else a new one. Leaves get
     their node on first use; raw data becomes a leaf tensor.
     """
-    located = []
     graphs = []
     for x in inputs:
-        if type(x) is Tensor:
-            call = x.call
-            if call is None:  # a leaf: where it was last used
-                located.append(x.locate())
-                continue
-            home = call.graph
-            where = (home, call.node) if home is None or home.merged_into is None else x.locate()
-            if where[0] is not None and where[0] not in graphs:
-                graphs.append(where[0])
-            located.append(where)
-        else:
-            located.append(_NOWHERE)
+        if type(x) is Tensor and x.call is not None:
+            home = x.call.graph
+            if home is not None:
+                if home.merged_into is not None:
+                    home = home.resolve()
+                if home not in graphs:
+                    graphs.append(home)
     graph = graphs[0] if len(graphs) == 1 and not mode.graphs else Graph.for_inputs(graphs)
     tensors: Any = inputs
     arg_nodes: list[int | None] = []
     for position, x in enumerate(inputs):
-        where, node = located[position]
-        if where is graph:  # an op output of this graph, or a leaf already in it
-            arg_nodes.append(node)
-        elif type(x) is Tensor:
-            if x.call is not None:
-                where, node = x.locate()  # its graph was merged into this one just now
-                arg_nodes.append(node if where is graph else None)  # (else drawn without its history)
+        if type(x) is Tensor:
+            call = x.call
+            if call is not None and call.graph is graph:  # the common case: an op output of this graph
+                arg_nodes.append(call.node)
+                continue
+            where, node = x.locate()  # (an op output of a graph merged into this one, or a leaf)
+            if where is graph:
+                arg_nodes.append(node)
+            elif call is not None:
+                arg_nodes.append(None)  # an unrecorded op output: drawn without its history
             else:
                 arg_nodes.append(_leaf_node(graph, x, position))
         elif isinstance(x, Parameter):

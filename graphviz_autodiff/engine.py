@@ -407,9 +407,10 @@ def calls_of(root: Tensor) -> list[Tensor]:
 
 
 _STAMP = operator.attrgetter("call.stamp")
-_CALL_GRAPH = operator.attrgetter("call.graph")
+_PLACE = operator.attrgetter("call.graph", "call.node")
+_GRAPH_OF = operator.itemgetter(0)
+_NODE_OF = operator.itemgetter(1)
 _UNRECORDED = {None}
-_NOWHERE = (None, None)
 
 
 def _root_grad(root: Tensor, grad: Any) -> np.ndarray:
@@ -520,12 +521,7 @@ def _walk(tensor: Tensor, grad: Any, on_error: str, make_steps: bool) -> Iterato
             tensor.grad = root_grad
         return
     calls = calls_of(tensor)
-    if set(map(_CALL_GRAPH, calls)) == _UNRECORDED:  # every call made under no_record()
-        located: list[tuple[Any, int | None]] = [_NOWHERE] * len(calls)
-        graphs: dict[Any, list[int]] = {}
-    else:
-        located = [t.locate() for t in calls]
-        graphs = _begin_passes(located)
+    located, graphs = _begin_passes(calls)
     # Each step's results go to its graph at once when someone steps through the pass (iter_backward);
     # Tensor.backward, which shows no step, hands each graph the list of its steps once, at the end.
     unwritten: dict[Any, list] = {graph: [] for graph in graphs}
@@ -631,25 +627,26 @@ def _write_steps(unwritten: dict[Any, list]) -> None:
             unwritten[graph] = []
 
 
-def _begin_passes(located: list[tuple[Any, int | None]]) -> dict[Any, list[int]]:
-    """Tell every graph involved that a pass over these nodes starts; return its nodes per graph."""
+def _begin_passes(calls: list[Tensor]) -> tuple[list[tuple[Any, int | None]], dict[Any, list[int]]]:
+    """Where each call lives (graph, node), and each graph's nodes, told that a pass over them starts."""
+    located = list(map(_PLACE, calls))  # (call.graph, call.node), without a Python call per tensor
+    homes = set(map(_GRAPH_OF, located))
+    if homes == _UNRECORDED:  # every call made under no_record()
+        return located, {}
+    if any(g is not None and g.merged_into is not None for g in homes):
+        located = [t.locate() for t in calls]  # follow merges
+        homes = set(map(_GRAPH_OF, located))
     graphs: dict[Any, list[int]] = {}
-    first = located[0][0]
-    if all(graph is first for graph, _ in located):  # the common case: one graph, or none
-        if first is not None:
-            graphs[first] = [node for _, node in located]
-            first.begin_pass(graphs[first])
-        return graphs
-    for graph, node in located:
-        if graph is not None:
-            nodes = graphs.get(graph)
-            if nodes is None:
-                graphs[graph] = [node]
-            else:
-                nodes.append(node)
+    if len(homes) == 1:  # the common case: one graph
+        (graph,) = homes
+        graphs[graph] = list(map(_NODE_OF, located))
+    else:
+        for graph, node in located:
+            if graph is not None:
+                graphs.setdefault(graph, []).append(node)  # type: ignore[arg-type]
     for graph, nodes in graphs.items():
         graph.begin_pass(nodes)
-    return graphs
+    return located, graphs
 
 
 def _clear_behind_cut(calls: list, located: list, skipped: list, leaf_grads: dict, param_grads: dict) -> None:

@@ -118,9 +118,7 @@ class Tensor(_ArrayView):
         t.grad = None
         t._name = None
         t.requires_grad = requires_grad
-        t.call = None
-        t._graph = None
-        t._node = None
+        t.call = None  # (_graph and _node are a leaf's: an op output's place is its call's)
         return t
 
     # -- identity in the graph ---------------------------------------------

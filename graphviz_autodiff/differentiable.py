@@ -57,7 +57,6 @@ Example: the lecture's ``Linear``, written as a student would::
 from __future__ import annotations
 
 import functools
-import operator
 import weakref
 from typing import Any
 
@@ -77,8 +76,6 @@ _NUMBER_TYPES = (int, float, complex, np.number, np.bool_, bool)
 # dtype kinds an op's output and arguments may have: numbers (bool, int, unsigned, float, complex).
 _NUMERIC = "fciub"
 _OBJECT_SETATTR = object.__setattr__
-_REQUIRES_GRAD = operator.attrgetter("requires_grad")
-_DATA = operator.attrgetter("data")
 # The ``backward`` wrappers made by ``Differentiable.__init_subclass__`` (never wrapped twice).
 _WRAPPERS: weakref.WeakSet = weakref.WeakSet()
 
@@ -167,7 +164,7 @@ class Differentiable:
                 if type(x) is not Tensor and type(x) is not Parameter:
                     inputs = tuple([_as_input(self, position, x) for position, x in enumerate(inputs)])
                     break
-        arrays = list(map(_DATA, inputs))
+        arrays = [t.data for t in inputs]
         try:
             out = self.forward(*arrays)
         except Exception as error:
@@ -187,7 +184,7 @@ class Differentiable:
                 [(a, graph.add_leaf(p, "parameter", p.name or a, p.data)) for a, p in params] if params else ()
             )
             node = graph.record_call(self, arg_nodes, param_nodes, out, mode)
-        needs = tuple(map(_REQUIRES_GRAD, inputs))
+        needs = tuple([t.requires_grad for t in inputs])  # (not tuple(map(...)): see benchmarks/PROFILE.md)
         requires_grad = (True in needs or bool(params)) and out.dtype.kind in "fc"
         output = Tensor.from_call(out, requires_grad)
         output.call = Call(self, inputs, params, needs, output, graph, node)

@@ -164,7 +164,7 @@ class Differentiable:
                 if type(x) is not Tensor and type(x) is not Parameter:
                     inputs = tuple([_as_input(self, position, x) for position, x in enumerate(inputs)])
                     break
-        arrays = [t.data for t in inputs]
+        arrays = [t.data for t in inputs] if len(inputs) != 1 else [inputs[0].data]
         try:
             out = self.forward(*arrays)
         except Exception as error:
@@ -173,18 +173,17 @@ class Differentiable:
             raise
         if type(out) is not np.ndarray or out.dtype.kind not in _NUMERIC:
             out = _as_output(self, out)
-        params: tuple = ()
-        for value in self.__dict__.values():
-            if type(value) is Parameter:
-                params = _named_parameters(self.__dict__)
-                break
+        params = _named_parameters(self.__dict__) if Parameter in map(type, self.__dict__.values()) else ()
         node = None
         if graph is not None:
             param_nodes = (
                 [(a, graph.add_leaf(p, "parameter", p.name or a, p.data)) for a, p in params] if params else ()
             )
             node = graph.record_call(self, arg_nodes, param_nodes, out, mode)
-        needs = tuple([t.requires_grad for t in inputs])  # (not tuple(map(...)): see benchmarks/PROFILE.md)
+        if len(inputs) == 1:
+            needs: tuple[bool, ...] = (inputs[0].requires_grad,)
+        else:
+            needs = tuple([t.requires_grad for t in inputs])  # (not tuple(map(...)): see benchmarks/PROFILE.md)
         requires_grad = (True in needs or bool(params)) and out.dtype.kind in "fc"
         output = Tensor.from_call(out, requires_grad)
         output.call = Call(self, inputs, params, needs, output, graph, node)
@@ -343,10 +342,7 @@ def _guess_name(obj: Any) -> str | None:
 
 def _named_parameters(state: dict) -> tuple[tuple[str, Parameter], ...]:
     """``(attribute, parameter)`` for the parameters an op holds directly."""
-    for value in state.values():
-        if type(value) is Parameter:
-            return tuple([(attr, value) for attr, value in state.items() if type(value) is Parameter])
-    return ()
+    return tuple([(attr, value) for attr, value in state.items() if type(value) is Parameter])
 
 
 def _collect_parameters(obj: Any, found: list[Parameter], seen: set[int]) -> list[Parameter]:

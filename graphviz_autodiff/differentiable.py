@@ -173,7 +173,11 @@ class Differentiable:
             raise
         if type(out) is not np.ndarray or out.dtype.kind not in _NUMERIC:
             out = _as_output(self, out)
-        params = _named_parameters(self.__dict__) if Parameter in map(type, self.__dict__.values()) else ()
+        params: tuple = ()
+        for value in self.__dict__.values():
+            if type(value) is Parameter:
+                params = _named_parameters(self.__dict__)
+                break
         node = None
         if graph is not None:
             param_nodes = (

@@ -17,8 +17,10 @@ for each call:
 
 Tensor and parameter ``.grad`` are committed only when the walk completes
 without error, so a failed backward leaves them (and the parameters) as they
-were. ``Tensor.backward()`` simply drains the generator; the stepper in ``viz``
-consumes it one step at a time.
+were. ``Tensor.backward()`` runs the same walk without building steps; the
+stepper in ``viz`` consumes :func:`iter_backward` one step at a time. The lecture's
+manual chain (``op.backward(g)`` called by hand) goes through
+:func:`manual_backward`, under the same checks.
 """
 
 from __future__ import annotations

@@ -721,12 +721,8 @@ _PACKAGE_DIR = __file__.rsplit("/", 1)[0]
 
 def _call_site() -> str | None:
     """``file:line`` of the first frame outside graphviz_autodiff."""
-    frame = inspect.currentframe()
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-        frame = frame.f_back
-    if frame is None:
-        return None
-    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+    frame = outside_frame()
+    return None if frame is None else f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
 
 def outside_frame() -> Any:

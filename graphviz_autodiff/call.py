@@ -62,6 +62,16 @@ class Call:
         call's output keeps it alive.
     node : int or None
         The call's node in :attr:`graph`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphviz_autodiff.ops import Squared
+    >>> sq = Squared()
+    >>> first = sq(np.array([1.0, 2.0]), np.zeros(2))
+    >>> second = sq(np.array([5.0]), np.zeros(1))      # overwrites sq.mu
+    >>> sq.mu, first.call.saved["mu"], first.call.needs
+    (array([5.]), array([1., 2.]), (True, True))
     """
 
     __slots__ = ("graph", "inputs", "needs", "node", "op", "params", "previous", "saved", "stamp")

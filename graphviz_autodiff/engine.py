@@ -292,8 +292,19 @@ def raw_backward(op: Any, upstream_grad: Any, needs: tuple[bool, ...] | None = N
 
     Returns
     -------
-    Whatever the user's ``backward`` returned. Tools (the debugger, the
-    benchmarks' "ops alone") use it; a backward pass uses :func:`iter_backward`.
+    Any
+        Whatever the user's ``backward`` returned. Tools (the debugger, the
+        benchmarks' "ops alone") use it; a backward pass uses :func:`iter_backward`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphviz_autodiff.ops import Squared
+    >>> sq = Squared()
+    >>> sq.forward(np.array([3.0]), np.array([1.0]))
+    array([4.])
+    >>> raw_backward(sq, np.array([1.0]), needs=(True, False))
+    (array([4.]), None)
     """
     running = local().running
     running.append((op, needs))

@@ -134,6 +134,22 @@ class Graph:
     name : str, optional
         A title for drawings.
 
+    Attributes
+    ----------
+    name : str or None
+        The title.
+    merged_into : Graph or None
+        The graph that absorbed this one when tensors of both met in one call
+        (this one is then empty and forwards there: see :meth:`resolve`).
+
+    Notes
+    -----
+    The write API (:meth:`record_call`, :meth:`add_leaf`, :meth:`add_constant`,
+    :meth:`set_name`, :meth:`begin_pass`, :meth:`write_step`,
+    :meth:`write_steps`, :meth:`finish_leaves` and the manual-chain methods)
+    is what ``Differentiable.__call__`` and the engine use; tools that build
+    graphs by hand may use it too.
+
     Examples
     --------
     >>> import numpy as np

@@ -32,20 +32,21 @@ from typing import TYPE_CHECKING, Any
 
 from .page import page_html, to_html
 from .payload import PAYLOAD_VERSION, StepSource, build_payload, chain_lines, summarize
-from .strings import LANGS, STRINGS
+from .strings import KEYS, LANGS, strings
 
 if TYPE_CHECKING:
     from .widget import Viewer
 
 __all__ = [
+    "KEYS",
     "LANGS",
     "PAYLOAD_VERSION",
-    "STRINGS",
     "StepSource",
     "Viewer",
     "build_payload",
     "chain_lines",
     "page_html",
+    "strings",
     "summarize",
     "to_html",
 ]

@@ -49,6 +49,7 @@ VARIABLE_KEYS = {
     "graphviz_autodiff/debug/diagnose.py": "msg.shape_* keys of a dict, and why.* keys",
     "graphviz_autodiff/util.py": "count.nan and count.inf, in a tuple",
     "graphviz_autodiff/cli/grade/reporters.py": "status.* of StudentResult/OpResult statuses and html.* literals",
+    "viz/viewer/strings.py": "KEYS, a tuple of literal keys",
 }
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import viz
-from viz.viewer import PAYLOAD_VERSION, STRINGS, build_payload, chain_lines, summarize
+from viz.viewer import PAYLOAD_VERSION, build_payload, chain_lines, strings, summarize
 from viz.viewer.splice import clean, expand
 
 from .graphs import lecture_loss
@@ -31,7 +31,7 @@ def test_schema_and_json(lecture: dict[str, Any], lecture_model: viz.StepperMode
     assert lecture["version"] == PAYLOAD_VERSION
     assert (lecture["lang"], lecture["direction"], lecture["n_steps"], lecture["start"]) == ("en", "backward", 4, 0)
     assert lecture["title"] == "Backpropagation step by step"
-    assert lecture["strings"] == STRINGS["en"]
+    assert lecture["strings"] == strings("en")
     assert json.loads(json.dumps(lecture, allow_nan=False)) == lecture  # JSON types only, no NaN
     for node in lecture["nodes"]:
         assert set(node) == NODE_KEYS
@@ -98,7 +98,7 @@ def test_a_forward_walk_shows_values_as_they_appear() -> None:
 def test_russian_payload(lecture_model: viz.StepperModel) -> None:
     model = viz.StepperModel(lecture_loss(), lang="ru")
     payload = build_payload(model, title="Лекция 5")
-    assert payload["lang"] == "ru" and payload["strings"] == STRINGS["ru"] and payload["title"] == "Лекция 5"
+    assert payload["lang"] == "ru" and payload["strings"] == strings("ru") and payload["title"] == "Лекция 5"
     assert payload["texts"][1][0].startswith("Шаг 1 из 4")
     assert {n["title"]: n["chain"] for n in payload["nodes"]}["θ"] == ["∂L/∂θ = Xᵀ·∂L/∂z"]
 

@@ -47,7 +47,8 @@ class Unit:
     kind: str
     header: str  # escaped HTML
     tag: str = ""  # escaped HTML, muted, after the header
-    var: str = ""  # the value's name in keys (z, θ, out)
+    var: str = ""  # the value's name in keys (z, θ, μ)
+    loss: str = "L"  # the loss's name in keys (∂L/∂z, ∂ℓ/∂z)
     value: Any = None
     grad: Any = None  # None: not computed yet
     shape: tuple | None = None
@@ -67,17 +68,17 @@ def node_unit(G: nx.DiGraph, n: int, path: tuple[str, ...], order: int, facts: N
     if kind == "op":
         header = escape(_op_header(G, n, label, attrs, facts.folded.get(n)))
         tag = tr("label.call", lang, n=attrs["call_index"] + 1) if attrs.get("call_index") else ""
-        var = attrs["name"] or tr("label.out", lang)
     else:
         header = escape(label)
         tag = tr(f"node.{kind}", lang) if kind in ("input", "parameter") else ""
-        var = label
+    var = facts.names.get(n, label)
     return Unit(
         name=f"n{n}",
         kind=kind,
         header=header,
         tag=escape(tag),
         var=str(var),
+        loss=facts.loss,
         value=attrs["value"],
         grad=facts.grads[n],
         shape=attrs["shape"],
@@ -196,7 +197,7 @@ def _value_rows(unit: Unit, opts: RenderOptions) -> list[str]:
     var = escape(short(unit.var))
     value_lines = format_value(unit.value, opts.precision, opts.max_array, opts.lang)
     rows = [_row(font(f"{var} =", colour=t.muted), value_lines, None, unit.value, opts)]
-    key = f"∂L/∂{var}"
+    key = f"∂{escape(short(unit.loss))}/∂{var}"
     if unit.grad is None:
         rows.append(_row(font(key + " =", colour=t.muted), [font("—", colour=t.muted)], None, None, opts))
     else:
@@ -273,7 +274,7 @@ def _edge_label(
             total = np.asarray(grads[0] if len(grads) == 1 else sum(grads[1:], grads[0]))
             consumers = [v for v in G.successors(u) if G.edges[u, v]["grad"] is not None]
             if producer is not None and producer.grad is not None and len(consumers) == len(items):
-                body = escape(f"∂L/∂{short(producer.var)}")  # the whole gradient of the producer
+                body = escape(f"∂{short(producer.loss)}/∂{short(producer.var)}")  # the producer's whole gradient
             elif total.size <= opts.max_array:
                 body = " ".join(format_value(total, opts.precision, opts.max_array, opts.lang))
             else:

@@ -5,7 +5,7 @@
 
 * ``steps``: the per-step records (:class:`Step`); ``errors``: the error types;
 * ``problems``: what "next problem" stops at; ``texts``: the text panel;
-  ``formulas``: a step's formulas with the graph's names (:mod:`viz.names`);
+  ``formulas``: a step's formulas with the graph's names (:mod:`viz.drawing.names`);
 * ``timeline``: what each frame shows; ``layout`` and ``svg``: the one
   Graphviz layout and SVG splicing; ``frames``: the frames
   (``fallback``: a summary frame when the layout times out);

@@ -154,7 +154,7 @@ class FrameSet:
         Scenes that hold many of the variants the frames need, drawn first
         with frame 0 (default: the last frame).
     names : mapping, optional
-        ``{node: name}`` of the op outputs (:func:`viz.names.default_names`):
+        ``{node: name}`` of the op outputs (:func:`viz.drawing.names.default_names`):
         drawn as each output's name instead of the graph's own (``None``, "out").
     options : mapping, optional
         Options of :func:`viz.render` (theme, rankdir, precision, legend, ...);

@@ -57,7 +57,7 @@ from graphviz_autodiff.i18n import check_lang, tr
 from graphviz_autodiff.tensor import Tensor
 
 from ..drawing.builder import render
-from ..names import GraphNames
+from ..drawing.names import GraphNames
 from ..readable import Readability, fit_font_px, shape_rankdir
 from ..themes import get_theme
 from .errors import StepIndexError, UnknownNodeError

@@ -7,7 +7,7 @@
   ``lecture5_backward_slide*``: the 16:9 slide picture (``preset="slide"``, 1920 × 1080 PNG);
 * ``figures/`` (and ``figures_ru/``): scatter grid, correlation heat map, loss history, true vs
   predicted, and the convergence comparison with and without the correlated feature;
-* ``walkthrough.html`` (and ``walkthrough_ru.html``): the backward pass step by step, a single
+* ``walkthrough.html`` (and ``walkthrough_ru.html``): the backward pass step by step in the viewer, a single
   self-contained page for slides or an LMS, plus ``frames/step_NNN.svg`` for slide decks;
 * ``debugging/``: the lecture graph built with a typical student mistake (``Squared`` without the
   factor 2), the debugger's report as text and the graph with the culprit drawn red (nodes that

@@ -20,11 +20,12 @@ import numpy as np
 
 from graphviz_autodiff.i18n import tr
 
+from ..themes import Theme
 from .labels import array_norm, clip, escape, font, format_scalar, format_value, grad_font, heatmap_table
 from .options import RenderOptions
 from .states import NodeFacts
 
-__all__ = ["Unit", "add_edges", "node_attrs", "node_label", "node_unit", "shape_text", "short"]
+__all__ = ["Unit", "add_edges", "node_attrs", "node_label", "node_unit", "shape_text", "short", "state_colours"]
 
 _PEN = {
     "forward": 1.0,
@@ -106,11 +107,17 @@ def _op_header(G: nx.DiGraph, n: int, label: str, attrs: dict, consts: list[tupl
     return f"{label}({', '.join(args)})"
 
 
-def node_attrs(unit: Unit, opts: RenderOptions, metric_colour: str | None) -> dict[str, str]:
-    """The DOT attributes of a unit (``metric_colour``: its overlay fill, if any)."""
-    t = opts.theme
-    state = unit.state
-    kind = unit.kind
+def state_colours(state: str, theme: Theme, kind: str = "op") -> tuple[str, str]:
+    """``(fill, border)`` of a node of ``kind`` drawn in ``state`` (the legend and the viewer use them too).
+
+    The states ``current``, ``failed``, ``nonfinite`` and ``inherited`` have a fill of their own; the
+    others keep the kind's fill and only colour the border.
+
+    >>> from viz.themes import get_theme
+    >>> state_colours("inherited", get_theme("lecture"))
+    ('#ffd3a6', '#e65100')
+    """
+    t = theme
     fill = {
         "input": t.input_fill,
         "parameter": t.parameter_fill,
@@ -124,6 +131,24 @@ def node_attrs(unit: Unit, opts: RenderOptions, metric_colour: str | None) -> di
         "nonfinite": t.nonfinite_fill,
         "inherited": t.inherited_fill,
     }.get(state, fill)
+    border = {
+        "forward": t.border,
+        "pending": t.pending,
+        "current": t.current,
+        "done": t.done,
+        "failed": t.failed,
+        "nonfinite": t.nonfinite,
+        "inherited": t.inherited,
+    }[state]
+    return fill, border
+
+
+def node_attrs(unit: Unit, opts: RenderOptions, metric_colour: str | None) -> dict[str, str]:
+    """The DOT attributes of a unit (``metric_colour``: its overlay fill, if any)."""
+    t = opts.theme
+    state = unit.state
+    kind = unit.kind
+    fill, colour = state_colours(state, t, kind)
     if metric_colour is not None:
         fill = metric_colour
     style = ["filled"]
@@ -133,15 +158,6 @@ def node_attrs(unit: Unit, opts: RenderOptions, metric_colour: str | None) -> di
         style.append("dashed")
     if state == "inherited":
         style.append("diagonals")  # marked corners: told apart without colour too
-    colour = {
-        "forward": t.border,
-        "pending": t.pending,
-        "current": t.current,
-        "done": t.done,
-        "failed": t.failed,
-        "nonfinite": t.nonfinite,
-        "inherited": t.inherited,
-    }[state]
     attrs = {
         "label": node_label(unit, opts),
         "id": f"node{unit.name[1:]}" if kind != "group" else f"group_{unit.name}",

@@ -8,12 +8,19 @@ moves between them with ``next() / back() / goto(k) / reset() / run_to(node)
 is a snapshot. It is made of parts that each receive what they need:
 
 * :mod:`viz.stepper.steps`: the :class:`~viz.stepper.steps.Step` records;
-* :mod:`viz.stepper.names`: the names of nodes in texts, formulas and frames;
+* :mod:`viz.drawing.names`: the names of nodes in texts, formulas and frames;
 * :mod:`viz.stepper.problems`: what "run to next problem" stops at;
 * :mod:`viz.stepper.texts`: the text panel;
-* :mod:`viz.stepper.timeline` and :mod:`viz.stepper.frames`: the pictures.
+* :mod:`viz.stepper.timeline` and :mod:`viz.stepper.frames`: the pictures;
+* :mod:`viz.stepper.slides`: files for slides (one per step, GIF, MP4, PDF);
+  :meth:`StepperModel.to_html` writes the viewer's page (:mod:`viz.viewer`).
 
-:class:`viz.stepper.Stepper` is this model plus its widget.
+:class:`viz.stepper.Stepper` is this model plus its widget, the viewer of :mod:`viz.viewer`.
+
+Once a gradient-check report is known (given as ``report=``, or run by
+:meth:`run_to_problem` or the viewer), the nodes it says only receive a wrong
+gradient (``inherits_wrong``) are drawn in the state ``inherited`` in every
+frame that shows their gradient, never as a green "done".
 
 Steps and frames
 ----------------
@@ -53,11 +60,12 @@ import numpy as np
 import traitlets
 
 from graphviz_autodiff.graph import Graph
-from graphviz_autodiff.i18n import check_lang, tr
+from graphviz_autodiff.i18n import check_lang
 from graphviz_autodiff.tensor import Tensor
 
 from ..drawing.builder import render
 from ..drawing.names import GraphNames
+from ..drawing.states import INHERITS_WRONG
 from ..readable import Readability, fit_font_px, shape_rankdir
 from ..themes import get_theme
 from .errors import StepIndexError, UnknownNodeError
@@ -65,11 +73,10 @@ from .formulas import chain_lines as step_chain_lines
 from .formulas import forward_line
 from .frames import FrameSet
 from .problems import Problem, Problems, kind_name
-from .slides import picture_box, slide_svg, write_gif, write_mp4, write_pdf
+from .slides import picture_box, save_frames, slide_svg, write_gif, write_mp4, write_pdf
 from .steps import Step, backward_steps, forward_steps, select_nodes
 from .texts import StepTexts
-from .timeline import backward_timeline, forward_timeline
-from .walkthrough import text_html
+from .timeline import Walk, backward_timeline, forward_timeline
 
 __all__ = ["DIRECTIONS", "StepperModel"]
 
@@ -169,10 +176,8 @@ class StepperModel(traitlets.HasTraits):
         G = self.graph.nx
         if direction == "backward":
             self.steps: tuple[Step, ...] = tuple(backward_steps(self.graph, self.nodes, self.root, lang))
-            walk = backward_timeline(G, self.nodes, self.steps, lang)
         else:
             self.steps = tuple(forward_steps(self.graph, self.nodes))
-            walk = forward_timeline(G, self.nodes, self.steps)
         self._step_of = {s.node: s.index + 1 for s in self.steps}
         self.names = GraphNames(G, self.nodes, root=self._root_node())
         self._problems = Problems(
@@ -195,11 +200,45 @@ class StepperModel(traitlets.HasTraits):
             max_array=int(self.options.get("max_array", 6)),
         )
         self._lines: dict[int, list[str]] = {}
-        self._walk = walk
         self.width_px = float(width_px)
         self.readability: Readability | None = None
         self._frames: FrameSet | None = None
         self._frame_sets: dict[str, FrameSet] = {}
+        self.inherited: frozenset[int] = self._inherited_nodes()
+        self._walk = self._make_walk()
+
+    def _inherited_nodes(self) -> frozenset[int]:
+        """The drawn nodes the report (once known) says receive a wrong gradient (``inherits_wrong``)."""
+        report = self._problems.report if self.direction == "backward" else None
+        selected = set(self.nodes)
+        return frozenset(
+            int(record.node)
+            for record in getattr(report, "nodes", None) or ()
+            if getattr(record, "kind", None) == INHERITS_WRONG and getattr(record, "node", None) in selected
+        )
+
+    def _make_walk(self) -> Walk:
+        G = self.graph.nx
+        if self.direction == "backward":
+            return backward_timeline(G, self.nodes, self.steps, self.lang, self.inherited)
+        return forward_timeline(G, self.nodes, self.steps)
+
+    def _report_arrived(self) -> None:
+        """The gradient check ran: the texts show its verdicts, the frames its ``inherited`` nodes.
+
+        Frames already drawn are drawn again (a new layout, once) only when some node inherits a wrong
+        gradient; after a layout that timed out, the fallback picture stays.
+        """
+        self._lines.clear()
+        inherited = self._inherited_nodes()
+        if inherited == self.inherited:
+            return
+        self.inherited = inherited
+        self._walk = self._make_walk()
+        if self._frames is not None and self._frames.fallback is not None:
+            return
+        self._frames, self.readability = None, None
+        self._frame_sets.clear()
 
     @property
     def frames(self) -> FrameSet:
@@ -219,6 +258,9 @@ class StepperModel(traitlets.HasTraits):
         key = rankdir or self.options.get("rankdir", "LR")
         if key not in self._frame_sets:
             walk = self._walk
+            options = dict(self.options, lang=self.lang, rankdir=key)
+            if self.inherited and options.get("legend") is True:
+                options["legend"] = "all"  # the standard legend, with the inherited state every frame may show
             self._frame_sets[key] = FrameSet(
                 self.graph,
                 self.nodes,
@@ -226,7 +268,7 @@ class StepperModel(traitlets.HasTraits):
                 layout=walk.layout,
                 hints=walk.hints,
                 names=self.names.names,
-                options=dict(self.options, lang=self.lang, rankdir=key),
+                options=options,
             )
         return self._frame_sets[key]
 
@@ -363,7 +405,7 @@ class StepperModel(traitlets.HasTraits):
         before = self._problems.report
         found = self._problems.of(self.steps[k - 1], check=check)
         if self._problems.report is not before:
-            self._lines.clear()  # the texts now show the check's verdicts
+            self._report_arrived()
         return found
 
     def problem_title(self, k: int | None = None, *, check: bool = True) -> str | None:
@@ -448,24 +490,29 @@ class StepperModel(traitlets.HasTraits):
             return [line] if line else []
         return step_chain_lines(step, self.names) if step.status == "done" else []
 
-    def describe_html(self, k: int | None = None) -> str:
-        """:meth:`describe` as HTML (escaped; lines starting with ``✗`` in red)."""
-        return text_html(self.lines(k))
-
     # -- export ----------------------------------------------------------------------------------------
-    def to_html(self, path: str | os.PathLike, *, title: str | None = None) -> Path:
-        """Write the whole walk as one self-contained HTML page (see :func:`viz.stepper.walkthrough.to_html`)."""
-        from .walkthrough import to_html
+    def to_html(self, path: str | os.PathLike, *, title: str | None = None, **payload_options: Any) -> Path:
+        """Write the whole walk as one self-contained HTML page with the viewer the widget shows.
 
-        frames = [self.svg(k) for k in range(self.n_steps + 1)]
-        texts = [self.describe(k) for k in range(self.n_steps + 1)]
-        title = title or tr(f"html.title_{self.direction}", self.lang)
-        return to_html(frames, texts, path, self.lang, title=title, start=self.step_index)
+        The same controls as the widget (first / back / next / last, Play and its speed, the slider, the
+        step list, run to, next problem, fit and zoom, pan, keys, hover cards), no Python and no network
+        needed; it opens at the current step. See :func:`viz.viewer.to_html`.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The ``.html`` file to write.
+        title : str, optional
+            The page's title (default: the walk's, in the stepper's language).
+        **payload_options
+            Passed to :func:`viz.viewer.build_payload` (``check``, ``min_font_px``, ...).
+        """
+        from ..viewer import build_payload, to_html
+
+        return to_html(build_payload(self, title=title, **payload_options), path)
 
     def save_frames(self, directory: str | os.PathLike, fmt: str = "svg", *, dpi: float | None = None) -> list[Path]:
-        """Write one file per step, ``step_000.<fmt>`` … (see :func:`viz.stepper.walkthrough.save_frames`)."""
-        from .walkthrough import save_frames
-
+        """Write one file per step, ``step_000.<fmt>`` … (see :func:`viz.stepper.slides.save_frames`)."""
         return save_frames(self.frames, directory, fmt, dpi=dpi)
 
     def slide(self, k: int | None = None) -> str:

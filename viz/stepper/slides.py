@@ -1,4 +1,10 @@
-"""A walk as slides and movies: 16:9 frames with the step's explanation under the graph; GIF, MP4, PDF.
+"""A walk for slides and movies: one file per step, 16:9 slides with the step's explanation; GIF, MP4, PDF.
+
+:func:`save_frames` writes one file per step, named in order
+(``step_000.svg``, ``step_001.svg``, ...), for slide decks (Beamer's
+``\\includegraphics``, PowerPoint). PDF and PNG are drawn by Graphviz
+(``neato -n2``) from each frame's DOT source with the positions of the one
+layout, so the boxes do not move from slide to slide.
 
 :func:`slide_svg` composes one slide: the step's picture fitted into the top
 of a 16:9 canvas (1920 × 1080 units) and the step's text under it, in a font
@@ -25,12 +31,29 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
+from ..dot import run_dot
 from ..themes import Theme, get_theme
 
-__all__ = ["SLIDE_SIZE", "picture_box", "rasterize", "slide_svg", "write_gif", "write_mp4", "write_pdf"]
+__all__ = [
+    "FRAME_FORMATS",
+    "SLIDE_SIZE",
+    "FrameSource",
+    "frame_names",
+    "picture_box",
+    "rasterize",
+    "save_frames",
+    "slide_svg",
+    "write_gif",
+    "write_mp4",
+    "write_pdf",
+]
+
+FRAME_FORMATS = ("svg", "pdf", "png")
+_XML_PROLOG = '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
 
 #: The slide canvas in SVG units (16:9).
 SLIDE_SIZE = (1920, 1080)
@@ -207,4 +230,87 @@ def _check(slides: Sequence[str], width: int, seconds: float, where: str) -> Non
 def _parent(path: str | os.PathLike) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# -- one file per step ---------------------------------------------------------------------------------------
+class FrameSource(Protocol):
+    """What :func:`save_frames` needs: a number of frames, each one's SVG and pinned DOT (a :class:`FrameSet`)."""
+
+    def __len__(self) -> int: ...
+
+    def svg(self, k: int) -> str: ...
+
+    def dot(self, k: int) -> str: ...
+
+
+def frame_names(n: int, fmt: str, stem: str = "step") -> list[str]:
+    """File names of ``n`` frames, in order: ``step_000.svg`` … (more digits past 1,000 frames).
+
+    >>> frame_names(3, "png")
+    ['step_000.png', 'step_001.png', 'step_002.png']
+    """
+    width = max(3, len(str(max(n - 1, 0))))
+    return [f"{stem}_{k:0{width}d}.{fmt}" for k in range(n)]
+
+
+def save_frames(
+    frames: FrameSource | Sequence[str],
+    directory: str | os.PathLike,
+    fmt: str = "svg",
+    *,
+    dpi: float | None = None,
+    timeout: float | None = 60.0,
+) -> list[Path]:
+    """Write one file per frame into ``directory``: ``step_000.<fmt>``, ``step_001.<fmt>``, ...
+
+    Parameters
+    ----------
+    frames : FrameSet or sequence of str
+        The frames (``stepper.frames``), or SVG texts (then only ``fmt="svg"``).
+    directory : str or path-like
+        Created if needed. Files of the same names are replaced; others are left alone.
+    fmt : {"svg", "pdf", "png"}
+        SVG is written as shown in the notebook; PDF and PNG are drawn by
+        Graphviz (``neato -n2``) from the frame's DOT with pinned positions.
+    dpi : float, optional
+        Resolution of PNG files (default 150).
+    timeout : float or None
+        Seconds Graphviz may take per frame.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The written files, in step order.
+    """
+    if fmt not in FRAME_FORMATS:
+        raise ValueError(f"save_frames: fmt must be one of {', '.join(map(repr, FRAME_FORMATS))}, got {fmt!r}")
+    if dpi is not None and fmt != "png":
+        raise ValueError(f"save_frames: dpi applies to PNG only, got dpi={dpi!r} for fmt={fmt!r}")
+    if dpi is not None and not dpi > 0:
+        raise ValueError(f"save_frames: dpi must be a positive number, got {dpi!r}")
+    directory = Path(directory)
+    n = len(frames)
+    names = frame_names(n, fmt)
+    texts = isinstance(frames, Sequence)
+    if texts and fmt != "svg":
+        raise ValueError("save_frames: PDF and PNG need the frames' DOT sources; pass stepper.frames, not SVG texts")
+    written = []
+    for k, name in enumerate(names):
+        if fmt == "svg":
+            svg: Any = frames[k] if texts else frames.svg(k)  # type: ignore[index, union-attr]
+            data = (_XML_PROLOG + svg[svg.index("<svg") :]).encode("utf-8")
+        else:
+            args = ["-n2", f"-Gdpi={dpi or 150:g}"] if fmt == "png" else ["-n2"]
+            data = run_dot(frames.dot(k), fmt, engine="neato", args=args, timeout=timeout)  # type: ignore[union-attr]
+        written.append(_write_bytes(directory / name, data))
+    return written
+
+
+def _write_bytes(path: Path, data: bytes) -> Path:
+    """Write ``data`` atomically (a temporary file in the same folder, then a rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
     return path

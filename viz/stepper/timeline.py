@@ -18,7 +18,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -50,7 +50,11 @@ class NodeView:
         name only.
     current : bool
         Add the class ``current`` to the node's SVG group (also when it is
-        drawn as failed or non-finite), so ``svg g.node.current`` finds it.
+        drawn as failed, non-finite or inherited), so ``svg g.node.current`` finds it.
+    inherited : bool
+        The gradient-check report says the node's own backward is right but the
+        gradient it received is wrong (verdict ``inherits_wrong``): once its
+        gradient is shown, it is drawn in the state ``inherited``, never as a green "done".
     """
 
     status: str = "pending"
@@ -59,6 +63,7 @@ class NodeView:
     state: str | None = None
     hidden: bool = False
     current: bool = False
+    inherited: bool = False
 
 
 #: A whole scene: ``({node: NodeView}, {(u, v): edge gradient or None})``.
@@ -136,12 +141,17 @@ def without_current(scene: Scene) -> Scene:
 
 
 def current_view(view: NodeView, value: Any) -> NodeView:
-    """The current node's look: highlighted, unless it failed or holds NaN/Inf (then red / purple)."""
-    natural = view.status == "failed" or has_nonfinite(value) or has_nonfinite(view.grad)
+    """The current node's look: highlighted, unless it failed, holds NaN/Inf or inherits a wrong gradient.
+
+    Those keep their own state (red, purple, orange) so that the current step never hides a problem.
+    """
+    natural = view.status == "failed" or view.inherited or has_nonfinite(value) or has_nonfinite(view.grad)
     return replace(view, state=None if natural else "current", current=True)
 
 
-def backward_timeline(G: Any, nodes: Sequence[int], steps: Sequence[Step], lang: str) -> Walk:
+def backward_timeline(
+    G: Any, nodes: Sequence[int], steps: Sequence[Step], lang: str, inherited: Collection[int] = ()
+) -> Walk:
     """The frames of a backward walk: the current node highlighted, gradients arriving step by step.
 
     Parameters
@@ -154,8 +164,13 @@ def backward_timeline(G: Any, nodes: Sequence[int], steps: Sequence[Step], lang:
         The walk's steps, in order.
     lang : {"en", "ru"}
         Language of the notes drawn on nodes.
+    inherited : collection of int
+        The nodes that receive a wrong gradient (the report's ``inherits_wrong``): an op call is drawn
+        ``inherited`` from its own step on, a leaf once its last consumer has sent it its gradient.
     """
     selected = set(nodes)
+    inherited = set(inherited) & selected
+    last_use = {u: i for i, step in enumerate(steps) for u in G.predecessors(step.node) if u in inherited}
     views = {n: NodeView("pending") for n in nodes}
     timeline = Timeline(views)
     running: dict[int, Any] = {}
@@ -166,7 +181,8 @@ def backward_timeline(G: Any, nodes: Sequence[int], steps: Sequence[Step], lang:
         edge_changes: dict[tuple[int, int], Any] = {}
         if previous is not None:
             changes[previous] = views[previous] = replace(views[previous], state=None, current=False)
-        view = NodeView(step.status, step.upstream_grad, _join(views[c].error, error_note(step, lang)))
+        error = _join(views[c].error, error_note(step, lang))
+        view = NodeView(step.status, step.upstream_grad, error, inherited=c in inherited)
         changes[c] = views[c] = current_view(view, step.value)
         for u in sorted(G.predecessors(c)):
             if u not in selected:
@@ -179,6 +195,8 @@ def backward_timeline(G: Any, nodes: Sequence[int], steps: Sequence[Step], lang:
             if step.status == "failed":
                 blocked = tr("note.no_gradient", lang, label=step.label, node=c)
                 changes[u] = views[u] = replace(views[u], error=_join(views[u].error, blocked))
+            if last_use.get(u) == step.index and G.nodes[u]["kind"] != "op":
+                changes[u] = views[u] = replace(views[u], inherited=True)
         timeline.append(changes, edge_changes)
         previous = c
     final: dict[int, NodeView] = {}

@@ -31,20 +31,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .page import page_html, to_html
-from .payload import PAYLOAD_VERSION, StepSource, build_payload, chain_lines, summarize
+from .payload import CHECK_LIMIT, PAYLOAD_VERSION, STATES_SHOWN, StepSource, build_payload, summarize
 from .strings import KEYS, LANGS, strings
 
 if TYPE_CHECKING:
     from .widget import Viewer
 
 __all__ = [
+    "CHECK_LIMIT",
     "KEYS",
     "LANGS",
     "PAYLOAD_VERSION",
+    "STATES_SHOWN",
     "StepSource",
     "Viewer",
     "build_payload",
-    "chain_lines",
     "page_html",
     "strings",
     "summarize",

@@ -1,4 +1,4 @@
-"""viz.stepper.slides: 16:9 slides with the step's text under the picture; the walk as GIF, MP4 and PDF."""
+"""viz.stepper.slides: one file per step; 16:9 slides with the step's text under the picture; GIF, MP4 and PDF."""
 
 from __future__ import annotations
 
@@ -14,7 +14,16 @@ import viz
 from tests.viz.conftest import lecture5
 from tests.viz.stepper.graphs import mlp_loss
 from viz.readable import value_font_px
-from viz.stepper.slides import SLIDE_SIZE, picture_box, rasterize, slide_svg, write_gif, write_pdf
+from viz.stepper.slides import (
+    SLIDE_SIZE,
+    frame_names,
+    picture_box,
+    rasterize,
+    save_frames,
+    slide_svg,
+    write_gif,
+    write_pdf,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 FRAME = '<svg xmlns="http://www.w3.org/2000/svg" width="200pt" height="100pt" viewBox="0 0 200 100"><g/></svg>'
@@ -113,3 +122,37 @@ def test_russian_mlp_slides_and_bad_arguments(tmp_path):
         write_gif([], tmp_path / "x.gif")
     with pytest.raises(ValueError, match="at least one slide"):
         write_pdf([], tmp_path / "x.pdf")
+
+
+# -- one file per step ---------------------------------------------------------------------------------------
+@pytest.mark.dot
+def test_save_frames_writes_one_file_per_step(tmp_path):
+    stepper = viz.Stepper(lecture5())
+    paths = stepper.save_frames(tmp_path / "svg")
+    assert [p.name for p in paths] == [f"step_{k:03d}.svg" for k in range(stepper.n_steps + 1)]
+    for k, path in enumerate(paths):
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith("<?xml") and text.endswith(stepper.svg(k))
+        ET.fromstring(text.encode("utf-8"))
+    pdfs = stepper.save_frames(tmp_path / "pdf", "pdf")
+    assert len(pdfs) == 5 and all(p.read_bytes().startswith(b"%PDF") for p in pdfs)
+    pngs = stepper.save_frames(tmp_path / "png", "png", dpi=50)
+    assert len(pngs) == 5 and all(p.read_bytes().startswith(b"\x89PNG") for p in pngs)
+    assert len({p.read_bytes() for p in pngs}) == 5  # every step looks different
+
+
+def test_save_frames_checks_its_arguments(tmp_path):
+    svg = '<svg xmlns="http://www.w3.org/2000/svg"/>'
+    with pytest.raises(ValueError, match="fmt must be one of 'svg', 'pdf', 'png'"):
+        save_frames([svg], tmp_path, "gif")
+    with pytest.raises(ValueError, match="dpi applies to PNG only"):
+        save_frames([svg], tmp_path, "svg", dpi=100)
+    with pytest.raises(ValueError, match=r"pass stepper\.frames"):
+        save_frames([svg], tmp_path, "pdf")
+    assert [p.name for p in save_frames([svg, svg], tmp_path)] == ["step_000.svg", "step_001.svg"]
+
+
+def test_frame_names_keep_their_order():
+    assert frame_names(2, "svg") == ["step_000.svg", "step_001.svg"]
+    names = frame_names(1001, "png")
+    assert names[0] == "step_0000.png" and names[-1] == "step_1000.png" and sorted(names) == names

@@ -130,8 +130,8 @@ class _SceneGraph(Graph):
                 attrs["shape"], attrs["value"] = self._forward[n]
             if view.state is not None:
                 states[n] = view.state
-            elif view.inherited:
-                states[n] = "inherited"
+            elif view.verdict is not None:
+                states[n] = view.verdict
         for e, attrs in H.edges.items():
             attrs["grad"] = edges.get(e)
         return states
@@ -453,7 +453,7 @@ class FrameSet:
             None if known is None else id(known),
             view.error,
             view.state,
-            view.inherited,
+            view.verdict,
         )
 
     def _edge_key(self, e: tuple[int, int], scene: Scene) -> tuple:

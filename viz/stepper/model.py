@@ -18,9 +18,11 @@ is a snapshot. It is made of parts that each receive what they need:
 :class:`viz.stepper.Stepper` is this model plus its widget, the viewer of :mod:`viz.viewer`.
 
 Once a gradient-check report is known (given as ``report=``, or run by
-:meth:`run_to_problem` or the viewer), the nodes it says only receive a wrong
-gradient (``inherits_wrong``) are drawn in the state ``inherited`` in every
-frame that shows their gradient, never as a green "done".
+:meth:`run_to_problem` or the viewer), every frame that shows a node's
+gradient draws the node in the state of its verdict: the culprit ``failed``,
+the nodes that only receive its wrong gradient (``inherits_wrong``)
+``inherited`` (orange), never as a green "done". "Run to next problem" stops
+at the culprit, not at the nodes that inherit from it.
 
 Steps and frames
 ----------------
@@ -65,7 +67,7 @@ from graphviz_autodiff.tensor import Tensor
 
 from ..drawing.builder import render
 from ..drawing.names import GraphNames
-from ..drawing.states import INHERITS_WRONG
+from ..drawing.states import verdict_state
 from ..readable import Readability, fit_font_px, shape_rankdir
 from ..themes import get_theme
 from .errors import StepIndexError, UnknownNodeError
@@ -133,6 +135,9 @@ class StepperModel(traitlets.HasTraits):
         The pictures (made on first use, after the layout direction is chosen).
     readability : Readability or None
         How the direction was chosen (``None`` when ``rankdir`` was given), made with :attr:`frames`.
+    verdicts : dict
+        ``{node: state}`` of the nodes the report (once known) finds wrong (``"failed"``, ``"nonfinite"``)
+        or only receiving a wrong gradient (``"inherited"``); empty before the check and when all pass.
 
     Raises
     ------
@@ -204,36 +209,43 @@ class StepperModel(traitlets.HasTraits):
         self.readability: Readability | None = None
         self._frames: FrameSet | None = None
         self._frame_sets: dict[str, FrameSet] = {}
-        self.inherited: frozenset[int] = self._inherited_nodes()
+        self.verdicts: dict[int, str] = self._verdicts()
         self._walk = self._make_walk()
 
-    def _inherited_nodes(self) -> frozenset[int]:
-        """The drawn nodes the report (once known) says receive a wrong gradient (``inherits_wrong``)."""
+    @property
+    def inherited(self) -> frozenset[int]:
+        """The nodes the report says only receive a wrong gradient (``inherits_wrong``; drawn ``inherited``)."""
+        return frozenset(n for n, state in self.verdicts.items() if state == "inherited")
+
+    def _verdicts(self) -> dict[int, str]:
+        """``{node: state}`` the report (once known) gives the drawn nodes that are not "ok"."""
         report = self._problems.report if self.direction == "backward" else None
         selected = set(self.nodes)
-        return frozenset(
-            int(record.node)
-            for record in getattr(report, "nodes", None) or ()
-            if getattr(record, "kind", None) == INHERITS_WRONG and getattr(record, "node", None) in selected
-        )
+        out = {}
+        for record in getattr(report, "nodes", None) or ():
+            node = getattr(record, "node", None)
+            state = verdict_state(str(getattr(record, "kind", "ok")))
+            if state is not None and node in selected:
+                out[int(node)] = state
+        return dict(sorted(out.items()))
 
     def _make_walk(self) -> Walk:
         G = self.graph.nx
         if self.direction == "backward":
-            return backward_timeline(G, self.nodes, self.steps, self.lang, self.inherited)
+            return backward_timeline(G, self.nodes, self.steps, self.lang, self.verdicts)
         return forward_timeline(G, self.nodes, self.steps)
 
     def _report_arrived(self) -> None:
-        """The gradient check ran: the texts show its verdicts, the frames its ``inherited`` nodes.
+        """The gradient check ran: the texts show its verdicts, the frames its failing and ``inherited`` nodes.
 
-        Frames already drawn are drawn again (a new layout, once) only when some node inherits a wrong
-        gradient; after a layout that timed out, the fallback picture stays.
+        Frames already drawn are drawn again (a new layout, once) only when some node is not "ok";
+        after a layout that timed out, the fallback picture stays.
         """
         self._lines.clear()
-        inherited = self._inherited_nodes()
-        if inherited == self.inherited:
+        verdicts = self._verdicts()
+        if verdicts == self.verdicts:
             return
-        self.inherited = inherited
+        self.verdicts = verdicts
         self._walk = self._make_walk()
         if self._frames is not None and self._frames.fallback is not None:
             return

@@ -18,7 +18,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -51,10 +51,11 @@ class NodeView:
     current : bool
         Add the class ``current`` to the node's SVG group (also when it is
         drawn as failed, non-finite or inherited), so ``svg g.node.current`` finds it.
-    inherited : bool
-        The gradient-check report says the node's own backward is right but the
-        gradient it received is wrong (verdict ``inherits_wrong``): once its
-        gradient is shown, it is drawn in the state ``inherited``, never as a green "done".
+    verdict : str or None
+        The state a gradient-check report gives the node once its gradient is
+        shown (:func:`viz.drawing.states.verdict_state`): ``"failed"`` for a
+        culprit, ``"inherited"`` for a node whose own backward is right but
+        whose received gradient is wrong (never a green "done"), ``"nonfinite"``.
     """
 
     status: str = "pending"
@@ -63,7 +64,7 @@ class NodeView:
     state: str | None = None
     hidden: bool = False
     current: bool = False
-    inherited: bool = False
+    verdict: str | None = None
 
 
 #: A whole scene: ``({node: NodeView}, {(u, v): edge gradient or None})``.
@@ -141,16 +142,16 @@ def without_current(scene: Scene) -> Scene:
 
 
 def current_view(view: NodeView, value: Any) -> NodeView:
-    """The current node's look: highlighted, unless it failed, holds NaN/Inf or inherits a wrong gradient.
+    """The current node's look: highlighted, unless it failed, holds NaN/Inf or has a verdict of the report.
 
     Those keep their own state (red, purple, orange) so that the current step never hides a problem.
     """
-    natural = view.status == "failed" or view.inherited or has_nonfinite(value) or has_nonfinite(view.grad)
+    natural = view.status == "failed" or view.verdict is not None or has_nonfinite(value) or has_nonfinite(view.grad)
     return replace(view, state=None if natural else "current", current=True)
 
 
 def backward_timeline(
-    G: Any, nodes: Sequence[int], steps: Sequence[Step], lang: str, inherited: Collection[int] = ()
+    G: Any, nodes: Sequence[int], steps: Sequence[Step], lang: str, verdicts: Mapping[int, str] | None = None
 ) -> Walk:
     """The frames of a backward walk: the current node highlighted, gradients arriving step by step.
 
@@ -164,13 +165,13 @@ def backward_timeline(
         The walk's steps, in order.
     lang : {"en", "ru"}
         Language of the notes drawn on nodes.
-    inherited : collection of int
-        The nodes that receive a wrong gradient (the report's ``inherits_wrong``): an op call is drawn
-        ``inherited`` from its own step on, a leaf once its last consumer has sent it its gradient.
+    verdicts : mapping, optional
+        ``{node: state}`` from a gradient-check report (``"failed"``, ``"inherited"``, ``"nonfinite"``):
+        an op call is drawn so from its own step on, a leaf once its last consumer has sent it its gradient.
     """
     selected = set(nodes)
-    inherited = set(inherited) & selected
-    last_use = {u: i for i, step in enumerate(steps) for u in G.predecessors(step.node) if u in inherited}
+    verdicts = {n: state for n, state in (verdicts or {}).items() if n in selected}
+    last_use = {u: i for i, step in enumerate(steps) for u in G.predecessors(step.node) if u in verdicts}
     views = {n: NodeView("pending") for n in nodes}
     timeline = Timeline(views)
     running: dict[int, Any] = {}
@@ -182,7 +183,7 @@ def backward_timeline(
         if previous is not None:
             changes[previous] = views[previous] = replace(views[previous], state=None, current=False)
         error = _join(views[c].error, error_note(step, lang))
-        view = NodeView(step.status, step.upstream_grad, error, inherited=c in inherited)
+        view = NodeView(step.status, step.upstream_grad, error, verdict=verdicts.get(c))
         changes[c] = views[c] = current_view(view, step.value)
         for u in sorted(G.predecessors(c)):
             if u not in selected:
@@ -196,7 +197,7 @@ def backward_timeline(
                 blocked = tr("note.no_gradient", lang, label=step.label, node=c)
                 changes[u] = views[u] = replace(views[u], error=_join(views[u].error, blocked))
             if last_use.get(u) == step.index and G.nodes[u]["kind"] != "op":
-                changes[u] = views[u] = replace(views[u], inherited=True)
+                changes[u] = views[u] = replace(views[u], verdict=verdicts[u])
         timeline.append(changes, edge_changes)
         previous = c
     final: dict[int, NodeView] = {}

@@ -137,3 +137,12 @@ def inherited_graph():
     y = gad.Tensor(np.ones(3), name="y")
     z = Linear(4, theta=np.array([0.5, -0.25, 0.1, 0.3]))(X)
     return Sum()(Squared()(MissingHalf()(Identity()(z)), y))
+
+
+def big_graph(size: int = 5000):
+    """A balanced sum of size/2 leaf vectors: ``size`` nodes, ``size/2`` backward steps (as benchmarks/render.py)."""
+    level = [gad.Tensor(np.full(3, float(i)), name=f"x{i}") for i in range(size // 2)]
+    while len(level) > 1:
+        pairs = [level[i] + level[i + 1] for i in range(0, len(level) - 1, 2)]
+        level = pairs + (level[-1:] if len(level) % 2 else [])
+    return level[0].sum()

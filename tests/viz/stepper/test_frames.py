@@ -7,7 +7,6 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-import graphviz_autodiff as gad
 import viz
 from graphviz_autodiff.i18n import tr
 from graphviz_autodiff.ops import Sum
@@ -18,6 +17,7 @@ from tests.viz.conftest import (
     svg_text,
 )
 from tests.viz.stepper.graphs import (
+    big_graph,
     branching_graph,
     current_nodes,
     folded_constants,
@@ -98,15 +98,6 @@ def test_frameset_on_its_own():
 
 
 # -- a graph too big to lay out in time --------------------------------------------------------------------
-def big_graph(size: int = 5000):
-    """A balanced sum of size/2 leaf vectors: ``size`` nodes, ``size/2`` backward steps (as benchmarks/render.py)."""
-    level = [gad.Tensor(np.full(3, float(i)), name=f"x{i}") for i in range(size // 2)]
-    while len(level) > 1:
-        pairs = [level[i] + level[i + 1] for i in range(0, len(level) - 1, 2)]
-        level = pairs + (level[-1:] if len(level) % 2 else [])
-    return level[0].sum()
-
-
 @pytest.mark.dot
 def test_a_layout_that_times_out_falls_back_once_and_is_never_run_again(monkeypatch):
     calls = []

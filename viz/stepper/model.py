@@ -205,6 +205,8 @@ class StepperModel(traitlets.HasTraits):
             max_array=int(self.options.get("max_array", 6)),
         )
         self._lines: dict[int, list[str]] = {}
+        self._chains: dict[int, list[str]] = {}
+        self._selected = frozenset(self.nodes)
         self.width_px = float(width_px)
         self.readability: Readability | None = None
         self._frames: FrameSet | None = None
@@ -438,7 +440,7 @@ class StepperModel(traitlets.HasTraits):
             found = [n for n in self.nodes if target in (G.nodes[n]["label"], G.nodes[n]["name"], self.names.name(n))]
         else:
             raise TypeError(f"Stepper.run_to: expected a node id, a label or a Tensor, got {type(target).__name__}")
-        selected = set(self.nodes)
+        selected = self._selected
         found = [n for n in found if n in selected]
         if not found:
             labels = sorted({str(G.nodes[n]["label"]) for n in self.nodes})
@@ -494,6 +496,11 @@ class StepperModel(traitlets.HasTraits):
         ``backward`` failed or was skipped.
         """
         k = self._check_step(self.step_index if k is None else k)
+        if k not in self._chains:
+            self._chains[k] = self._chain_lines(k)
+        return list(self._chains[k])
+
+    def _chain_lines(self, k: int) -> list[str]:
         if k == 0:
             return []
         step = self.steps[k - 1]

@@ -37,6 +37,7 @@ Schema (``PAYLOAD_VERSION`` 2)
     each is known; ``grad_step`` is ``None`` in a forward walk), ``step`` (the step ``run to`` goes to for
     this node), ``chain`` (the chain-rule lines that give this node's gradient, possibly empty),
     ``inherited_from`` (the title of the node whose wrong gradient this one receives, or ``None``).
+    With fallback frames (no node to hover) ``value``, ``grad`` are ``None`` and ``chain`` is empty.
 ``legend`` : list of dict
     The node states some frame shows, in the drawing's order: ``state``, ``label`` (in ``lang``), ``fill``
     and ``border`` (``#rrggbb``, the drawing's own colours).
@@ -263,7 +264,8 @@ def _inherited(model: StepSource) -> dict[int, str]:
     return out
 
 
-def _nodes(model: StepSource) -> list[dict[str, Any]]:
+def _nodes(model: StepSource, cards: bool = True) -> list[dict[str, Any]]:
+    """Every drawn node's entry; without ``cards`` (fallback frames: no node to hover) no values or formulas."""
     G = model.graph.nx
     step_nodes = {int(s.node): i + 1 for i, s in enumerate(model.steps)}
     backward = model.direction == "backward"
@@ -284,12 +286,12 @@ def _nodes(model: StepSource) -> list[dict[str, Any]]:
                 "op": attrs.get("op_class") if kind == "op" else None,
                 "shape": [int(d) for d in (attrs.get("shape") or ())],
                 "dtype": None if attrs.get("dtype") is None else str(attrs["dtype"]),
-                "value": summarize(attrs.get("value")),
-                "grad": summarize(attrs.get("grad")) if backward else None,
+                "value": summarize(attrs.get("value")) if cards else None,
+                "grad": summarize(attrs.get("grad")) if backward and cards else None,
                 "value_step": 0 if backward or kind != "op" else step,
                 "grad_step": step if backward else None,
                 "step": step,
-                "chain": _node_chain(model, node, step_nodes),
+                "chain": _node_chain(model, node, step_nodes) if cards else [],
                 "inherited_from": inherited.get(node),
             }
         )
@@ -410,6 +412,7 @@ def build_payload(
     svg = _frames(model, n)
     steps = [{"node": int(s.node), "element": f"node{int(s.node)}", "title": model.title(s.node)} for s in model.steps]
     ids = {element for element, _ in svg["elements"]}
+    fallback = svg["format"] == "splice" and any(step["element"] not in ids for step in steps)
     background = _background(svg)
     return {
         "version": PAYLOAD_VERSION,
@@ -423,7 +426,7 @@ def build_payload(
         "steps": steps,
         "texts": [[str(line) for line in model.lines(k)] for k in range(n + 1)],
         "problems": problems,
-        "nodes": _nodes(model),
+        "nodes": _nodes(model, cards=not fallback),
         "legend": _legend(svg, model.options.get("theme", "lecture"), lang),
         "view": {
             "text_size": _text_size(svg),
@@ -433,6 +436,6 @@ def build_payload(
             "min_height_px": min_height_px,
             "background": background,
             "picture": _tone(background),
-            "fallback": svg["format"] == "splice" and any(step["element"] not in ids for step in steps),
+            "fallback": fallback,
         },
     }

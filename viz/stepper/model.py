@@ -75,7 +75,7 @@ from .formulas import chain_lines as step_chain_lines
 from .formulas import forward_line
 from .frames import FrameSet
 from .problems import Problem, Problems, kind_name
-from .slides import picture_box, save_frames, slide_svg, write_gif, write_mp4, write_pdf
+from .slides import arrangement, save_frames, slide_svg, write_gif, write_mp4, write_pdf
 from .steps import Step, backward_steps, forward_steps, select_nodes
 from .texts import StepTexts
 from .timeline import Walk, backward_timeline, forward_timeline
@@ -306,9 +306,18 @@ class StepperModel(traitlets.HasTraits):
         return Readability(best, sizes[best], width, sizes), self._frame_set(best)
 
     def _slide_frames(self) -> FrameSet:
-        """The frames for 16:9 slides: the direction whose values are biggest in a slide's picture box."""
-        _, _, width, height = picture_box()
-        return self._choose(width, height, enlarge=True)[1]
+        """The frames for 16:9 slides: the direction drawn largest, with the text under or beside the picture."""
+        if "rankdir" in self.options:
+            return self._frame_set(None)
+        if len(self.nodes) > _TRIAL_NODES:
+            return self._frame_set(shape_rankdir(self.graph.nx.subgraph(self.nodes)))
+        scales = {}
+        for rankdir in ("LR", "TB"):
+            size = self._frame_set(rankdir).size()
+            if size is None:  # the layout timed out: these frames fall back
+                return self._frame_set(rankdir)
+            scales[rankdir] = arrangement(size)[1]
+        return self._frame_set(max(scales, key=lambda rd: (scales[rd], rd == "LR")))
 
     def _root_node(self) -> int | None:
         """The loss: the tensor given, or the node a backward pass started from, or a graph's one sink."""
@@ -537,8 +546,9 @@ class StepperModel(traitlets.HasTraits):
     def slide(self, k: int | None = None) -> str:
         """Step ``k`` (default: the current step) as a 16:9 slide: the picture, the step's text under it.
 
-        The picture is laid out for the slide's wide box (left to right, usually) unless ``rankdir``
-        was given. See :func:`viz.stepper.slides.slide_svg`.
+        The picture is laid out in the direction drawn largest on the slide, with the text under it or
+        beside it (:func:`viz.stepper.slides.arrangement`), unless ``rankdir`` was given. See
+        :func:`viz.stepper.slides.slide_svg`.
         """
         k = self._check_step(self.step_index if k is None else k)
         return slide_svg(self._slide_frames().svg(k), self.lines(k), theme=self.options.get("theme", "lecture"))

@@ -6,9 +6,10 @@
 (``neato -n2``) from each frame's DOT source with the positions of the one
 layout, so the boxes do not move from slide to slide.
 
-:func:`slide_svg` composes one slide: the step's picture fitted into the top
-of a 16:9 canvas (1920 × 1080 units) and the step's text under it, in a font
-large enough for a projector (it shrinks only when the text is long). The
+:func:`slide_svg` composes one slide: the step's picture fitted into a 16:9
+canvas (1920 × 1080 units) and the step's text under it, or beside it when
+the picture is tall (whichever shows the picture larger, :func:`arrangement`),
+in a font large enough for a projector (it shrinks only when the text is long). The
 slides are rasterised with CairoSVG (:func:`rasterize`) and written as an
 animated GIF or an MP4 video with imageio (:func:`write_gif`,
 :func:`write_mp4`), or drawn as vector pages and joined into one PDF with
@@ -42,11 +43,13 @@ __all__ = [
     "FRAME_FORMATS",
     "SLIDE_SIZE",
     "FrameSource",
+    "arrangement",
     "frame_names",
     "picture_box",
     "rasterize",
     "save_frames",
     "slide_svg",
+    "text_box",
     "write_gif",
     "write_mp4",
     "write_pdf",
@@ -58,9 +61,11 @@ _XML_PROLOG = '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
 #: The slide canvas in SVG units (16:9).
 SLIDE_SIZE = (1920, 1080)
 _MARGIN = 48
-_TEXT_SHARE = 0.34  # the part of the height kept for the explanation
+_TEXT_SHARE = 0.34  # the part of the height kept for the explanation under the picture
+_SIDE_SHARE = 0.36  # the part of the width kept for the explanation beside a tall picture
 _MAX_FONT = 30.0
 _MIN_FONT = 14.0
+_NARROW_FONT = 22.0
 _ROOT = re.compile(r"<svg\b[^>]*>", re.S)
 _ATTR = re.compile(r'\s(width|height|x|y|preserveAspectRatio)="[^"]*"')
 
@@ -78,14 +83,22 @@ def _wrap(line: str, width: int) -> list[str]:
     return [*pieces, current] if current or not pieces else pieces
 
 
-def _text_block(lines: Sequence[str], box: tuple[float, float, float, float], theme: Theme) -> list[str]:
-    """``<text>`` elements for ``lines`` in ``box`` (x, y, width, height): the largest font that fits."""
+def _text_block(
+    lines: Sequence[str], box: tuple[float, float, float, float], theme: Theme, *, narrow: bool = False
+) -> list[str]:
+    """``<text>`` elements for ``lines`` in ``box`` (x, y, width, height): the largest font that fits.
+
+    In a ``narrow`` box (beside the picture) the font also shrinks, down to :data:`_NARROW_FONT`, while
+    wrapping would add more than a quarter to the number of lines.
+    """
     x, y, width, height = box
     font = _MAX_FONT
     while True:
         per_line = max(int(width / (0.58 * font)), 20)
         wrapped = [piece for line in lines for piece in _wrap(line, per_line)]
-        if len(wrapped) * font * 1.35 <= height or font <= _MIN_FONT:
+        fits = len(wrapped) * font * 1.35 <= height
+        short = not narrow or len(wrapped) <= 1.25 * len(lines) or font <= _NARROW_FONT
+        if (fits and short) or font <= _MIN_FONT:
             break
         font -= 1.0
     keep = max(int(height / (font * 1.35)), 1)
@@ -103,16 +116,52 @@ def _text_block(lines: Sequence[str], box: tuple[float, float, float, float], th
     return out
 
 
-def picture_box(with_text: bool = True) -> tuple[float, float, float, float]:
-    """``(x, y, width, height)`` of the picture on a slide, in slide units (above the text, if any)."""
+def picture_box(with_text: bool = True, *, beside: bool = False) -> tuple[float, float, float, float]:
+    """``(x, y, width, height)`` of the picture on a slide, in slide units: above the text, or left of it."""
     width, height = SLIDE_SIZE
-    text_height = (height - 2 * _MARGIN) * _TEXT_SHARE if with_text else 0.0
-    gap = _MARGIN / 2 if with_text else 0.0
-    return (_MARGIN, _MARGIN, width - 2 * _MARGIN, height - 2 * _MARGIN - text_height - gap)
+    if not with_text:
+        return (_MARGIN, _MARGIN, width - 2 * _MARGIN, height - 2 * _MARGIN)
+    if beside:
+        text_width = (width - 2 * _MARGIN) * _SIDE_SHARE
+        return (_MARGIN, _MARGIN, width - 2 * _MARGIN - text_width - _MARGIN / 2, height - 2 * _MARGIN)
+    text_height = (height - 2 * _MARGIN) * _TEXT_SHARE
+    return (_MARGIN, _MARGIN, width - 2 * _MARGIN, height - 2 * _MARGIN - text_height - _MARGIN / 2)
 
 
-def slide_svg(frame: str, lines: Sequence[str], *, theme: str | Theme = "lecture") -> str:
-    """One 16:9 slide: the frame's SVG fitted into the top, the text ``lines`` under it.
+def text_box(*, beside: bool = False, picture_width: float | None = None) -> tuple[float, float, float, float]:
+    """``(x, y, width, height)`` of the step's text on a slide: under the picture, or right of it.
+
+    Beside a picture drawn ``picture_width`` units wide (narrower than its box), the text takes the rest.
+    """
+    width, height = SLIDE_SIZE
+    if beside:
+        box = picture_box(beside=True)
+        used = box[2] if picture_width is None else min(box[2], picture_width)
+        left = _MARGIN + used + _MARGIN
+        return (left, _MARGIN, width - _MARGIN - left, height - 2 * _MARGIN)
+    text_height = (height - 2 * _MARGIN) * _TEXT_SHARE
+    return (_MARGIN, height - _MARGIN - text_height, width - 2 * _MARGIN, text_height)
+
+
+def arrangement(size: tuple[float, float]) -> tuple[bool, float]:
+    """``(beside, scale)``: where a picture of ``size`` (width, height) is drawn largest, and how large.
+
+    ``beside`` is ``False`` for the text under the picture (a wide picture), ``True`` for the text right of
+    it (a tall one); ``scale`` is slide units per picture unit. Ties go to the text under the picture.
+
+    >>> arrangement((2000, 300))[0], arrangement((600, 900))[0]
+    (False, True)
+    """
+    scales = {}
+    for beside in (False, True):
+        _, _, width, height = picture_box(beside=beside)
+        scales[beside] = min(width / size[0], height / size[1])
+    beside = scales[True] > scales[False]
+    return beside, scales[beside]
+
+
+def slide_svg(frame: str, lines: Sequence[str], *, theme: str | Theme = "lecture", beside: bool | None = None) -> str:
+    """One 16:9 slide: the frame's SVG fitted into the slide, the text ``lines`` under it or beside it.
 
     Parameters
     ----------
@@ -124,6 +173,9 @@ def slide_svg(frame: str, lines: Sequence[str], *, theme: str | Theme = "lecture
         does not fit ends with "…".
     theme : str or Theme
         Background, text colour and font.
+    beside : bool, optional
+        Put the text right of the picture (``True``) or under it (``False``); default: where the picture
+        is drawn larger (:func:`arrangement` of the frame's ``viewBox``).
 
     Returns
     -------
@@ -136,23 +188,40 @@ def slide_svg(frame: str, lines: Sequence[str], *, theme: str | Theme = "lecture
     m = _ROOT.search(frame, start)
     if start < 0 or m is None:
         raise ValueError("slide_svg: the frame must be SVG text containing an <svg> element")
-    picture = picture_box(bool(lines))
-    text_height = (height - 2 * _MARGIN) * _TEXT_SHARE if lines else 0.0
+    size = _view_size(m.group(0))
+    if beside is None:
+        beside = bool(lines) and arrangement(size)[0]
+    picture = picture_box(bool(lines), beside=beside)
+    if beside:  # the picture on the left at its fitted width; the text takes the rest
+        drawn = size[0] * min(picture[2] / size[0], picture[3] / size[1])
+        picture = (picture[0], picture[1], min(picture[2], drawn), picture[3])
     root = _ATTR.sub("", m.group(0))
     root = root[:-1] + (
         f' x="{picture[0]:g}" y="{picture[1]:g}" width="{picture[2]:g}" height="{picture[3]:g}" '
         'preserveAspectRatio="xMidYMid meet">'
     )
     nested = root + frame[m.end() :].strip()
-    text_box = (_MARGIN, height - _MARGIN - text_height, width - 2 * _MARGIN, text_height)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
         f'<rect width="{width}" height="{height}" fill="{t.background}"/>',
         nested,
-        *(_text_block(lines, text_box, t) if lines else []),
+        *(_text_block(lines, text_box(beside=beside, picture_width=picture[2]), t, narrow=beside) if lines else []),
         "</svg>",
     ]
     return "\n".join(parts)
+
+
+def _view_size(root: str) -> tuple[float, float]:
+    """``(width, height)`` of an ``<svg>`` tag's ``viewBox`` (or its width and height in points)."""
+    box = re.search(r'viewBox="([^"]+)"', root)
+    if box:
+        values = [float(v) for v in re.split(r"[\s,]+", box.group(1).strip())]
+        if len(values) == 4 and values[2] > 0 and values[3] > 0:
+            return values[2], values[3]
+    sizes = [re.search(rf'{name}="([\d.]+)', root) for name in ("width", "height")]
+    if all(sizes):
+        return float(sizes[0].group(1)), float(sizes[1].group(1))  # type: ignore[union-attr]
+    return float(SLIDE_SIZE[0]), float(SLIDE_SIZE[1])
 
 
 def rasterize(svg: str, width: int) -> np.ndarray:

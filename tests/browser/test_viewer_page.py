@@ -200,3 +200,24 @@ def test_fallback_frames_step_without_node_groups(page: Any, tmp_path: Path) -> 
     probe.click("run-to")
     probe.wait_step(6)
     assert errors == []
+
+
+def test_without_graphviz_the_page_says_so_and_still_steps(
+    page: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from playwright.sync_api import expect
+
+    model = viz.StepperModel(lecture_loss())
+    monkeypatch.setenv("PATH", "/nonexistent")  # no Graphviz: no picture can be drawn
+    path = model.to_html(tmp_path / "no-graphviz.html")
+    monkeypatch.undo()
+    errors = console_errors(page)
+    page.set_viewport_size(WINDOW)
+    page.goto(path.as_uri())
+    root = page.locator(".gad-viewer")
+    expect(root.locator(".gad-picture-error")).to_contain_text("The picture could not be drawn: GraphvizNotFoundError")
+    root.locator("button.gad-next").click()
+    expect(root).to_have_attribute("data-step", "1")
+    expect(root.locator(".gad-text")).to_contain_text(model.lines(1)[0])
+    root.locator("button.gad-zoom-in").click()  # nothing to zoom: no error either
+    assert errors == []

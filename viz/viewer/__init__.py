@@ -5,8 +5,9 @@ payload by :func:`build_payload`; the browser then steps through it alone, witho
 click. The same ES module (``static/viewer.js``, with svg-pan-zoom vendored in ``static/vendor/``) runs in
 
 * :class:`Viewer`, an anywidget widget whose ``step`` trait is synced both ways
-  (``Viewer.from_model(model)`` also links it to ``model.step_index``), and
-* :func:`to_html`, a self-contained page (no network at all) with the same controls.
+  (``Viewer.from_model(model)`` also links it to ``model.step_index``): ``viz.Stepper``'s widget, and
+* :func:`to_html`, a self-contained page (no network at all) with the same controls:
+  ``StepperModel.to_html`` writes it.
 
 Controls: first / back / next / last, Play with its speed, a slider, a clickable step list, run to a node,
 next problem, fit / zoom in / zoom out / reset view; drag to pan, Ctrl + wheel to zoom; keys ← → Home End

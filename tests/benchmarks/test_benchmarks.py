@@ -197,3 +197,12 @@ def test_main_writes_results_json(tmp_path, capsys):
     cases = [r["case"] for r in results["rows"]]
     assert cases == ["recording off", "recording on", "PyTorch CPU", "HIPS autograd", "recording on"]
     assert results["machine"]["cpus"] >= 1 and results["machine"]["numpy"]
+
+
+def test_stepper_fallback_rows():
+    from benchmarks.stepper import bench_fallback
+
+    rows = bench_fallback(size=400, timeout=0.001)  # no layout finishes in a millisecond: the fallback at once
+    by_case = _check_rows(rows, "stepper", ["400 nodes: fallback first frame", "400 nodes: fallback step"])
+    assert "viewer payload" in by_case["400 nodes: fallback first frame"]["note"]
+    assert isinstance(by_case["400 nodes: fallback step"]["meets_target"], bool)

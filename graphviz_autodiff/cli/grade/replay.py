@@ -12,7 +12,8 @@ exactly, while no line of the student's code runs in the grader.
 
 The ``graph`` frame
 ===================
-``data = {"nodes": [...], "roots": [ids]}``, nodes in forward order (every
+``data = {"nodes": [...], "roots": [ids], "backward": bool}`` (``backward``: a
+backward pass ran from the roots), nodes in forward order (every
 node after its inputs), each::
 
     {"id": int, "kind": "input" | "parameter" | "op", "label": str, "name": str | null,
@@ -211,7 +212,7 @@ def describe_graph(
             calls.append(_call(nodes[node_id], t, None, ids))
             by_id[node_id] = calls[-1]
     root_ids = [ids[id(t)] for t in roots if id(t) in ids]
-    data = {"nodes": nodes, "roots": root_ids}
+    data = {"nodes": nodes, "roots": root_ids, "backward": bool(calls and any(c.upstream is not None for c in calls))}
     return Description(data, arrays, calls, [by_id[r] for r in root_ids if r in by_id])
 
 
@@ -381,9 +382,9 @@ def replay(data: Any, arrays: Mapping[str, np.ndarray], *, name: str | None = No
     roots = [outputs[r] for r in data.get("roots", []) if r in outputs]
     order: list[int] = []
     by_tensor = {id(t): node_id for node_id, t in outputs.items()}
-    for root in roots:
+    for root in roots if data.get("backward") else []:
         try:
-            for step in iter_backward(root, on_error="record"):
+            for step in iter_backward(root, arrays.get(f"u{by_tensor[id(root)]}"), on_error="record"):
                 order.append(by_tensor.get(id(step.output), -1))
         except Exception as error:  # a root that is not scalar and has no recorded gradient: no pass
             raise ReplayError(f"cannot replay the backward pass: {error}") from None

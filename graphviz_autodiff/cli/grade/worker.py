@@ -158,9 +158,12 @@ class _Worker:
         if deadline:
             faulthandler.dump_traceback_later(float(deadline), exit=True, file=self.stderr_fd)
         signal.signal(signal.SIGALRM, _on_alarm)
-        namespace = self.execute()
+        namespace, crashed = self.execute()
         classes = self.defined_classes(namespace)
         self.send("loaded", {"classes": [c.__name__ for c in classes]})
+        if crashed and self.plan.get("stop_on_crash"):
+            self.send("done", {})
+            return
         if self.mode == "check":
             targets = [(c.__name__, i, c, None, None) for i, c in enumerate(classes)]
         else:
@@ -168,32 +171,32 @@ class _Worker:
                 (op["name"], int(op["key"]), namespace.get(op["name"]), op.get("init"), op.get("inputs"))
                 for op in self.plan.get("ops", [])
             ]
-        for name, key, cls, init, inputs in targets:
-            self.check_op(name, key, cls, init, inputs)
+        built = [self.check_op(name, key, cls, init, inputs) for name, key, cls, init, inputs in targets]
         lecture = self.lecture_classes(namespace)
         if lecture is not None:
             self.lecture_graph(lecture)
             if self.plan.get("train"):
                 self.train(lecture, self.plan["train"])
+        elif self.plan.get("overview"):
+            self.overview_graph([b for b in built if b is not None])
         self.send("done", {})
 
-    def execute(self) -> dict[str, Any]:
-        """Run the script as a module; send ``crash`` if it raises. Return its namespace."""
+    def execute(self) -> tuple[dict[str, Any], bool]:
+        """Run the script as a module; send ``crash`` if it raises. Return its namespace and whether it raised."""
         name = _module_name(self.script)
         module = types.ModuleType(name)
         module.__file__ = str(self.script)
         module.__dict__["__builtins__"] = __builtins__
         sys.modules[name] = module
         sys.path.insert(0, str(self.work))
-        start = time.monotonic()
         try:
             with self.alarm(self.plan.get("script_seconds")):
                 code = compile(self.script.read_bytes(), str(self.script), "exec", dont_inherit=True)
                 exec(code, module.__dict__)
         except BaseException as error:  # the student's script: anything at all, sys.exit included
             self.send("crash", self.describe_error(error))
-        self.script_seconds = time.monotonic() - start
-        return module.__dict__
+            return module.__dict__, True
+        return module.__dict__, False
 
     def defined_classes(self, namespace: dict[str, Any]) -> list[type]:
         from graphviz_autodiff import Differentiable
@@ -226,12 +229,14 @@ class _Worker:
             signal.setitimer(signal.ITIMER_REAL, 0)
 
     # -- one op --------------------------------------------------------------------------------------------
-    def check_op(self, name: str, key: int, cls: Any, init: Any, inputs: Any) -> None:
+    def check_op(self, name: str, key: int, cls: Any, init: Any, inputs: Any) -> tuple[Any, list[Any]] | None:
+        """Measure one op and send its evidence (or why not); return ``(op, inputs)`` when it could be called."""
         from graphviz_autodiff import Differentiable
         from graphviz_autodiff.debug import measure_call, random_streams
 
         def error(stage: str, text: str = "", where: str | None = None) -> None:
             self.send("op_error", {"op": name, "key": key, "stage": stage, "error": text[:_TEXT], "where": where})
+            return None
 
         if cls is None:
             return error("missing")
@@ -270,12 +275,11 @@ class _Worker:
             if stage == "measure":
                 stage = "exception"
             return error(stage, _describe(failure), self.where(failure))
+        declares = inputs is None and _declares(cls, "check_inputs")
         self.send_evidence(
-            "op",
-            {"op": name, "key": key, "seconds": time.monotonic() - start, "declared": inputs is None},
-            evidence,
+            "op", {"op": name, "key": key, "seconds": time.monotonic() - start, "declares_inputs": declares}, evidence
         )
-        return None
+        return op, values
 
     @property
     def check_rng(self) -> np.random.Generator:
@@ -316,7 +320,12 @@ class _Worker:
             with self.alarm(self.op_seconds), no_record():
                 linear = _instantiate(classes["Linear"], None)
                 Xt, yt = Tensor(X, name="X"), Tensor(y, name="y")
-                loss = classes["Sum"]()(classes["Squared"]()(classes["Identity"]()(linear(Xt)), yt))
+                z = linear(Xt)
+                mu = classes["Identity"]()(z)
+                s = classes["Squared"]()(mu, yt)
+                loss = classes["Sum"]()(s)
+                for tensor, symbol in ((z, "z"), (mu, "μ"), (s, "s"), (loss, "L")):
+                    tensor.name = symbol  # the lecture's names, as the drawings of its own ops use
                 steps = list(iter_backward(loss, on_error="record"))
         except BaseException as failure:
             self.send("graph", {"error": _describe(failure), "where": self.where(failure)})
@@ -325,11 +334,29 @@ class _Worker:
         self.send("graph", description.data, description.arrays)
         self.check_nodes(description)
 
-    def check_nodes(self, description: Any) -> None:
-        from graphviz_autodiff.debug import measure_call, random_streams
-        from graphviz_autodiff.debug.numeric import numeric_gradient
+    def overview_graph(self, built: list[tuple[Any, list[Any]]]) -> None:
+        """``check --out`` without the lecture's classes: one call of every op that could be built, in one graph."""
+        from graphviz_autodiff import no_record
 
-        truth: dict[int, np.ndarray] = {}
+        from .replay import describe_graph
+
+        outputs = []
+        for op, inputs in built:
+            try:
+                with self.alarm(self.op_seconds), no_record():
+                    outputs.append(op(*inputs))
+            except BaseException:  # already reported by the op's own check
+                continue
+        if not outputs:
+            return
+        description = describe_graph(outputs, (), self.where)
+        self.send("graph", description.data, description.arrays)
+        self.check_nodes(description, truth=False)
+
+    def check_nodes(self, description: Any, *, truth: bool = True) -> None:
+        """Send the evidence of every op call of the graph (``node``) and, after a backward pass, ``truth``."""
+        from graphviz_autodiff.debug import measure_call, random_streams
+
         for call in description.calls:  # backward order
             up = call.upstream if call.upstream is not None and np.isfinite(call.upstream).all() else None
             try:
@@ -348,6 +375,15 @@ class _Worker:
             except BaseException:
                 continue
             self.send_evidence("node", {"id": call.id}, evidence)
+        if truth:
+            self.send("truth", {}, {f"t{k}": v for k, v in sorted(self.truth(description).items())})
+
+    def truth(self, description: Any) -> dict[int, np.ndarray]:
+        """The gradient each node should have received: finite differences of every call, from the loss down."""
+        from graphviz_autodiff.debug import measure_call, random_streams
+        from graphviz_autodiff.debug.numeric import numeric_gradient
+
+        truth: dict[int, np.ndarray] = {}
         for root in description.roots:
             truth[root.id] = root.upstream if root.upstream is not None else np.ones_like(root.output)
         for call in description.calls:
@@ -377,7 +413,7 @@ class _Worker:
                 values, _, kinks = numeric_gradient(differences)
                 g = np.where(kinks, np.nan, values)
                 truth[source] = truth[source] + g if source in truth else g
-        self.send("truth", {}, {f"t{k}": v for k, v in sorted(truth.items())})
+        return truth
 
     def train(self, classes: dict[str, type], spec: dict[str, Any]) -> None:
         from graphviz_autodiff import Tensor, no_record

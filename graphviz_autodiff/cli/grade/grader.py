@@ -328,6 +328,8 @@ def _notes(run: SandboxResult, frames: WorkerRun, prepared: Prepared, how: Judgi
             notes.append(tr("grade.note.script_timeout", lang, where=where))
         else:
             notes.append(tr("grade.note.crash", lang, error=str(crash.get("error", "?")), where=where))
+    if frames.tampered:
+        notes.append(tr("grade.note.tampered", lang, names=", ".join(frames.tampered[:5])))
     if not frames.started:
         notes.append(tr("grade.note.no_worker", lang, ended=_how_it_ended(run, lang)))
         tail = run.stderr.strip().splitlines()[-3:]

@@ -108,6 +108,8 @@ class WorkerRun:
         The lecture graph's frames (``nodes`` by worker node id).
     train
         ``train`` frames.
+    tampered
+        What the script rebound in the checker at import (put back before any check).
     done
         A ``done`` frame arrived.
     """
@@ -121,6 +123,7 @@ class WorkerRun:
     nodes: dict[int, list[Frame]] = field(default_factory=dict)
     truth: list[Frame] = field(default_factory=list)
     train: list[Frame] = field(default_factory=list)
+    tampered: list[str] = field(default_factory=list)
     done: bool = False
 
 
@@ -151,6 +154,8 @@ def read_frames(frames: Sequence[Frame]) -> WorkerRun:
             run.truth.append(frame)
         elif kind == "train":
             run.train.append(frame)
+        elif kind == "tampered" and isinstance(data.get("names"), list):
+            run.tampered += [str(n) for n in data["names"]][:20]
         elif kind == "done":
             run.done = True
     return run
@@ -217,6 +222,8 @@ def judge_op(spec: OpSpec, key: int, run: WorkerRun, how: Judging) -> OpVerdict:
     data = frame.data
     if frame.kind == "op_error":
         return _op_error(spec, data, how)
+    if data.get("tampered"):
+        return _row(spec, "fail", "inconsistent", _tampered(spec.name, data["tampered"], lang))
     try:
         evidence = evidence_from_json(str(data.get("evidence")), dict(frame.arrays))
     except Exception as error:  # a forged or cut report
@@ -254,6 +261,11 @@ def _unreported(spec: OpSpec, run: WorkerRun, how: Judging) -> OpVerdict:
         )
     why = how.ended or tr("grade.msg.no_reason", lang)
     return _row(spec, "fail", "not_reported", tr("grade.msg.not_reported", lang, op=spec.name, why=why))
+
+
+def _tampered(op: str, names: Any, lang: str) -> str:
+    listed = ", ".join(str(n) for n in names[:5]) if isinstance(names, list) else "?"
+    return tr("grade.msg.tampered", lang, op=op, names=listed)
 
 
 def _op_error(spec: OpSpec, data: Mapping[str, Any], how: Judging) -> OpVerdict:
@@ -374,6 +386,8 @@ def training_verdict(spec: TrainingSpec, run: WorkerRun, how: Judging, missing: 
         return row("fail", "not_reported", tr("grade.msg.not_reported", lang, op=name, why=why))
     data = run.train[0].data if isinstance(run.train[0].data, dict) else {}
     losses = data.get("losses")
+    if data.get("tampered"):
+        return row("fail", "inconsistent", _tampered(name, data["tampered"], lang))
     if data.get("error"):
         where = how.locate(str(data["where"])) if data.get("where") else "?"
         return row("fail", "exception", tr("grade.msg.train_error", lang, error=data["error"], where=where))
@@ -418,6 +432,9 @@ def lecture_report(run: WorkerRun, replayed: Any, how: Judging) -> Report:
         if len(frames) != 1:
             record.kind = "exception"
             record.message = tr("msg.check_failed", lang, error=tr("grade.msg.node_unreported", lang))
+        elif frames[0].data.get("tampered"):
+            record.kind = "exception"
+            record.message = _tampered(record.label, frames[0].data["tampered"], lang)
         else:
             try:
                 evidence = evidence_from_json(str(frames[0].data.get("evidence")), dict(frames[0].arrays))
@@ -463,6 +480,8 @@ def _fill_record(record: NodeCheck, result: GradcheckResult) -> None:
 def _mark_inherited(report: Report, run: WorkerRun, replayed: Any) -> None:
     """``inherits_wrong`` for passing nodes whose recorded gradient is not the true one (the ``truth`` frame)."""
     if len(run.truth) != 1 or not any(n.kind not in ("ok", "inherits_wrong") for n in report.nodes):
+        return
+    if (run.truth[0].data or {}).get("tampered"):
         return
     truth = run.truth[0].arrays
     G = replayed.graph.nx

@@ -158,7 +158,15 @@ class _Worker:
         if deadline:
             faulthandler.dump_traceback_later(float(deadline), exit=True, file=self.stderr_fd)
         signal.signal(signal.SIGALRM, _on_alarm)
+        import graphviz_autodiff.debug.numeric  # noqa: F401 - loaded before the student's code, so that it is guarded
+
+        from . import assignment, replay  # noqa: F401 - the same
+
+        self.guard = _Guard()
         namespace, crashed = self.execute()
+        changed = self.guard.restore()
+        if changed:
+            self.send("tampered", {"when": "script", "names": changed})
         classes = self.defined_classes(namespace)
         self.send("loaded", {"classes": [c.__name__ for c in classes]})
         if crashed and self.plan.get("stop_on_crash"):
@@ -228,15 +236,24 @@ class _Worker:
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
 
+    @contextmanager
+    def guarded(self) -> Iterator[list[str]]:
+        """Run student code with the checker put back before, and collect what it rebound (put back after)."""
+        self.guard.restore()
+        changed: list[str] = []
+        try:
+            yield changed
+        finally:
+            changed.extend(self.guard.restore())
+
     # -- one op --------------------------------------------------------------------------------------------
     def check_op(self, name: str, key: int, cls: Any, init: Any, inputs: Any) -> tuple[Any, list[Any]] | None:
         """Measure one op and send its evidence (or why not); return ``(op, inputs)`` when it could be called."""
         from graphviz_autodiff import Differentiable
-        from graphviz_autodiff.debug import measure_call, random_streams
 
-        def error(stage: str, text: str = "", where: str | None = None) -> None:
-            self.send("op_error", {"op": name, "key": key, "stage": stage, "error": text[:_TEXT], "where": where})
-            return None
+        def error(stage: str, text: str = "", where: str | None = None, tampered: Any = ()) -> None:
+            data = {"op": name, "key": key, "stage": stage, "error": text[:_TEXT], "where": where}
+            self.send("op_error", {**data, "tampered": list(tampered)})
 
         if cls is None:
             return error("missing")
@@ -250,35 +267,43 @@ class _Worker:
         self.send("running", {"op": name})
         start = time.monotonic()
         stage = "init"
-        try:
-            with self.alarm(self.op_seconds):
-                op = _instantiate(cls, init)
-                stage = "inputs"
-                streams = random_streams(self.seed, key) if self.mode == "grade" else random_streams(self.seed)
-                values = _inputs(cls, op, inputs, streams.inputs if self.mode == "grade" else self.check_rng)
-                arrays, needs, data = _arguments(values)
-                stage = "measure"
-                evidence = measure_call(
-                    op,
-                    arrays,
-                    needs,
-                    None,
-                    upstreams=[None, None],
-                    eps=self.eps,
-                    streams=streams,
-                    label=name,
-                    data=data,
-                )
-        except OpTimeout as timeout:
-            return error("timeout", "", self.where(timeout))
-        except BaseException as failure:  # the student's constructor, check_inputs, or a BaseException in forward
-            if stage == "measure":
-                stage = "exception"
-            return error(stage, _describe(failure), self.where(failure))
+        with self.guarded() as tampered:
+            try:
+                from graphviz_autodiff.debug import measure_call, random_streams
+
+                with self.alarm(self.op_seconds):
+                    op = _instantiate(cls, init)
+                    stage = "inputs"
+                    streams = random_streams(self.seed, key) if self.mode == "grade" else random_streams(self.seed)
+                    values = _inputs(cls, op, inputs, streams.inputs if self.mode == "grade" else self.check_rng)
+                    arrays, needs, data = _arguments(values)
+                    stage = "measure"
+                    evidence = measure_call(
+                        op,
+                        arrays,
+                        needs,
+                        None,
+                        upstreams=[None, None],
+                        eps=self.eps,
+                        streams=streams,
+                        label=name,
+                        data=data,
+                    )
+            except OpTimeout as timeout:
+                failure: BaseException | None = timeout
+                stage = "timeout"
+            except BaseException as other:  # the student's constructor, check_inputs, or a BaseException in forward
+                failure = other
+                stage = "exception" if stage == "measure" else stage
+            else:
+                failure = None
+        if failure is not None:
+            text = "" if stage == "timeout" else _describe(failure)
+            return error(stage, text, self.where(failure), tampered)
         declares = inputs is None and _declares(cls, "check_inputs")
-        self.send_evidence(
-            "op", {"op": name, "key": key, "seconds": time.monotonic() - start, "declares_inputs": declares}, evidence
-        )
+        seconds = time.monotonic() - start
+        data = {"op": name, "key": key, "seconds": seconds, "declares_inputs": declares, "tampered": tampered}
+        self.send_evidence("op", data, evidence)
         return op, values
 
     @property
@@ -316,22 +341,26 @@ class _Worker:
         from .replay import describe_graph
 
         X, y = training_data(self.seed)
-        try:
-            with self.alarm(self.op_seconds), no_record():
-                linear = _instantiate(classes["Linear"], None)
-                Xt, yt = Tensor(X, name="X"), Tensor(y, name="y")
-                z = linear(Xt)
-                mu = classes["Identity"]()(z)
-                s = classes["Squared"]()(mu, yt)
-                loss = classes["Sum"]()(s)
-                for tensor, symbol in ((z, "z"), (mu, "μ"), (s, "s"), (loss, "L")):
-                    tensor.name = symbol  # the lecture's names, as the drawings of its own ops use
-                steps = list(iter_backward(loss, on_error="record"))
-        except BaseException as failure:
-            self.send("graph", {"error": _describe(failure), "where": self.where(failure)})
+        failure: BaseException | None = None
+        with self.guarded() as tampered:
+            try:
+                with self.alarm(self.op_seconds), no_record():
+                    linear = _instantiate(classes["Linear"], None)
+                    Xt, yt = Tensor(X, name="X"), Tensor(y, name="y")
+                    z = linear(Xt)
+                    mu = classes["Identity"]()(z)
+                    s = classes["Squared"]()(mu, yt)
+                    loss = classes["Sum"]()(s)
+                    for tensor, symbol in ((z, "z"), (mu, "μ"), (s, "s"), (loss, "L")):
+                        tensor.name = symbol  # the lecture's names, as the drawings of its own ops use
+                    steps = list(iter_backward(loss, on_error="record"))
+            except BaseException as error:  # the student's code
+                failure = error
+        if failure is not None:
+            self.send("graph", {"error": _describe(failure), "where": self.where(failure), "tampered": tampered})
             return
         description = describe_graph([loss], steps, self.where)
-        self.send("graph", description.data, description.arrays)
+        self.send("graph", {**description.data, "tampered": tampered}, description.arrays)
         self.check_nodes(description)
 
     def overview_graph(self, built: list[tuple[Any, list[Any]]]) -> None:
@@ -342,11 +371,12 @@ class _Worker:
 
         outputs = []
         for op, inputs in built:
-            try:
-                with self.alarm(self.op_seconds), no_record():
-                    outputs.append(op(*inputs))
-            except BaseException:  # already reported by the op's own check
-                continue
+            with self.guarded():
+                try:
+                    with self.alarm(self.op_seconds), no_record():
+                        outputs.append(op(*inputs))
+                except BaseException:  # already reported by the op's own check
+                    continue
         if not outputs:
             return
         description = describe_graph(outputs, (), self.where)
@@ -359,24 +389,29 @@ class _Worker:
 
         for call in description.calls:  # backward order
             up = call.upstream if call.upstream is not None and np.isfinite(call.upstream).all() else None
-            try:
-                with self.alarm(self.op_seconds):
-                    evidence = measure_call(
-                        call.op,
-                        call.arrays,
-                        call.needs,
-                        call.params,
-                        upstreams=[up, None],
-                        eps=self.eps,
-                        streams=random_streams(self.seed, call.id),
-                        label=call.label,
-                        data=call.data,
-                    )
-            except BaseException:
-                continue
-            self.send_evidence("node", {"id": call.id}, evidence)
+            evidence = None
+            with self.guarded() as tampered:
+                try:
+                    with self.alarm(self.op_seconds):
+                        evidence = measure_call(
+                            call.op,
+                            call.arrays,
+                            call.needs,
+                            call.params,
+                            upstreams=[up, None],
+                            eps=self.eps,
+                            streams=random_streams(self.seed, call.id),
+                            label=call.label,
+                            data=call.data,
+                        )
+                except BaseException:  # the node gets no evidence: the grader says so
+                    evidence = None
+            if evidence is not None:
+                self.send_evidence("node", {"id": call.id, "tampered": tampered}, evidence)
         if truth:
-            self.send("truth", {}, {f"t{k}": v for k, v in sorted(self.truth(description).items())})
+            with self.guarded() as tampered:
+                values = self.truth(description)
+            self.send("truth", {"tampered": tampered}, {f"t{k}": v for k, v in sorted(values.items())})
 
     def truth(self, description: Any) -> dict[int, np.ndarray]:
         """The gradient each node should have received: finite differences of every call, from the loss down."""
@@ -416,34 +451,49 @@ class _Worker:
         return truth
 
     def train(self, classes: dict[str, type], spec: dict[str, Any]) -> None:
-        from graphviz_autodiff import Tensor, no_record
+        """Train the lecture graph and send the loss history (``train``)."""
+        from graphviz_autodiff import no_record
 
         from .assignment import training_data
 
         X, y = training_data(self.seed)
         losses: list[float] = []
-        try:
-            with self.alarm(self.op_seconds), no_record():
-                linear = _instantiate(classes["Linear"], None)
-                params = linear.parameters()
-                if not params:
-                    raise TypeError("Linear holds no Parameter: nothing to train")
-                Xt, yt = Tensor(X, name="X", requires_grad=False), Tensor(y, name="y", requires_grad=False)
-                identity, squared, total = classes["Identity"](), classes["Squared"](), classes["Sum"]()
-                for step in range(int(spec["steps"]) + 1):
-                    loss = total(squared(identity(linear(Xt)), yt))
-                    losses.append(float(np.asarray(loss.data, dtype=np.float64).reshape(-1)[0]))
-                    if step == int(spec["steps"]):
-                        break
-                    loss.backward()
-                    for p in params:
-                        if p.grad is None:
-                            raise ValueError(f"parameter {p.name or '?'} got no gradient")
-                        p.data = p.data - float(spec["lr"]) * np.asarray(p.grad, dtype=np.float64)
-        except BaseException as failure:
-            self.send("train", {"losses": losses, "error": _describe(failure), "where": self.where(failure)})
-            return
-        self.send("train", {"losses": losses, "error": None, "where": None})
+        failure: BaseException | None = None
+        with self.guarded() as tampered:
+            try:
+                with self.alarm(self.op_seconds), no_record():
+                    self.train_steps(classes, spec, X, y, losses)
+            except BaseException as error:  # the student's code
+                failure = error
+        if failure is not None:
+            data = {"losses": losses, "error": _describe(failure), "where": self.where(failure)}
+        else:
+            data = {"losses": losses, "error": None, "where": None}
+        self.send("train", {**data, "tampered": tampered})
+
+    def train_steps(
+        self, classes: dict[str, type], spec: dict[str, Any], X: np.ndarray, y: np.ndarray, losses: list[float]
+    ) -> None:
+        """Gradient descent on the lecture graph with the student's ops, the loss of every step in ``losses``."""
+        from graphviz_autodiff import Tensor
+
+        linear = _instantiate(classes["Linear"], None)
+        params = linear.parameters()
+        if not params:
+            raise TypeError("Linear holds no Parameter: nothing to train")
+        Xt, yt = Tensor(X, name="X", requires_grad=False), Tensor(y, name="y", requires_grad=False)
+        identity, squared, total = classes["Identity"](), classes["Squared"](), classes["Sum"]()
+        steps, lr = int(spec["steps"]), float(spec["lr"])
+        for step in range(steps + 1):
+            loss = total(squared(identity(linear(Xt)), yt))
+            losses.append(float(np.asarray(loss.data, dtype=np.float64).reshape(-1)[0]))
+            if step == steps:
+                break
+            loss.backward()
+            for p in params:
+                if p.grad is None:
+                    raise ValueError(f"parameter {p.name or '?'} got no gradient")
+                p.data = p.data - lr * np.asarray(p.grad, dtype=np.float64)
 
     # -- errors ---------------------------------------------------------------------------------------------
     def student_frames(self, error: BaseException) -> list[list[Any]]:
@@ -473,6 +523,89 @@ class _Worker:
             "frames": frames,
             "timeout": isinstance(error, OpTimeout),
         }
+
+
+# -- the checker's own code, kept as it was ---------------------------------------------------------------
+#: Modules whose functions, classes and submodules the worker puts back after the student's code ran.
+GUARDED_MODULES = ("graphviz_autodiff", "numpy", "json", "struct", "copy", "os", "posix")
+
+
+class _Guard:
+    """Undo and report monkeypatches of the checker, NumPy and the modules the result channel uses.
+
+    Snapshot (before any student code runs): every function, class and
+    submodule bound in the modules of :data:`GUARDED_MODULES`, the attributes
+    of the library's classes, and the code of the library's functions.
+    :meth:`restore` puts back whatever was rebound since and returns what it
+    was (``"graphviz_autodiff.debug.measure._run_backward"``): data (a seed,
+    a cache) may change freely, callables may not. Code that walks the garbage
+    collector to rewrite the worker itself is beyond this: the grader's
+    reference checks and the sandbox are the other walls.
+    """
+
+    def __init__(self) -> None:
+        modules = [
+            (name, module)
+            for name, module in list(sys.modules.items())
+            if module is not None and any(name == p or name.startswith(p + ".") for p in GUARDED_MODULES)
+        ]
+        self.modules = [(name, module, _callables(vars(module))) for name, module in modules]
+        ours = [(n, m) for n, m in modules if n == "graphviz_autodiff" or n.startswith("graphviz_autodiff.")]
+        classes = {
+            value
+            for _, module in ours
+            for value in vars(module).values()
+            if isinstance(value, type) and str(getattr(value, "__module__", "")).startswith("graphviz_autodiff")
+        }
+        self.classes = [(cls, _callables(dict(vars(cls)))) for cls in sorted(classes, key=lambda c: c.__qualname__)]
+        functions = {
+            value for _, module in ours for value in vars(module).values() if isinstance(value, types.FunctionType)
+        }
+        for _, members in self.classes:
+            functions.update(v for v in members.values() if isinstance(v, types.FunctionType))
+        self.codes = [(f, f.__code__, f.__defaults__, f.__kwdefaults__) for f in functions]
+
+    def restore(self) -> list[str]:
+        """Put every rebound callable back; return their dotted names (sorted, at most 20)."""
+        changed = []
+        for name, module, saved in self.modules:
+            current = vars(module)
+            for key, value in saved.items():
+                if current.get(key) is not value:
+                    changed.append(f"{name}.{key}")
+                    current[key] = value
+        for cls, saved in self.classes:
+            current = vars(cls)
+            for key, value in saved.items():
+                if current.get(key) is not value:
+                    changed.append(f"{cls.__module__}.{cls.__qualname__}.{key}")
+                    with suppress(Exception):
+                        setattr(cls, key, value)
+        for function, code, defaults, kwdefaults in self.codes:
+            if function.__code__ is not code or function.__defaults__ is not defaults:
+                changed.append(f"{function.__module__}.{function.__qualname__}.__code__")
+                function.__code__, function.__defaults__, function.__kwdefaults__ = code, defaults, kwdefaults
+        return sorted(set(changed))[:20]
+
+
+def _callables(namespace: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: value
+        for key, value in namespace.items()
+        if isinstance(
+            value,
+            (
+                types.FunctionType,
+                types.BuiltinFunctionType,
+                type,
+                types.ModuleType,
+                staticmethod,
+                classmethod,
+                property,
+            ),
+        )
+        or (callable(value) and not isinstance(value, (int, float, str, bytes)))
+    }
 
 
 def _on_alarm(signum: int, frame: Any) -> None:

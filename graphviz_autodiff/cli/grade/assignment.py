@@ -339,7 +339,7 @@ def _op_spec(table: Mapping[str, Any], where: str, lecture: bool) -> OpSpec:
     is_lecture = lecture and name in LECTURE_DEFAULTS
     defaults = LECTURE_DEFAULTS.get(name, {}) if is_lecture else {}
     init = table.get("init", defaults.get("init", ()))
-    if isinstance(init, list):
+    if isinstance(init, (list, tuple)):
         init = tuple(init)
     elif not isinstance(init, dict):
         raise AssignmentError(f"{where}: init must be an array (positional) or a table (keyword arguments)")

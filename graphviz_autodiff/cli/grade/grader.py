@@ -42,7 +42,7 @@ from .assignment import Assignment
 from .collect import Prepared, Submission, SubmissionError, collect, collect_gradescope_submission, prepare
 from .reporters import OpResult, StudentResult, write_reports
 from .sandbox import Limits, SandboxResult, run_sandboxed
-from .verdicts import Judging, WorkerRun, judge_op, lecture_missing, lecture_report, read_frames
+from .verdicts import Judging, OpVerdict, WorkerRun, judge_op, lecture_missing, lecture_report, read_frames
 from .verdicts import training_verdict as judge_training
 from .worker import worker_command
 
@@ -233,7 +233,7 @@ def _grade(submission: Submission, assignment: Assignment, options: GradeOptions
             notes=(message,),
         )
     plan = assignment.plan(op_seconds=options.op_seconds)
-    plan.update(deadline=options.deadline, script_seconds=options.script_seconds, eps=options.eps, lang=options.lang)
+    plan.update(deadline=options.deadline, script_seconds=options.script_seconds, eps=options.eps, node_checks=False)
     run = run_sandboxed(
         worker_command(options.python, plan, prepared.main),
         files=prepared.files,
@@ -247,7 +247,8 @@ def _grade(submission: Submission, assignment: Assignment, options: GradeOptions
     if assignment.training is not None:
         missing = lecture_missing(frames) if frames.classes is not None or frames.done else []
         verdicts.append(judge_training(assignment.training, frames, how, missing if frames.done else []))
-    svg = _drawing(frames, how, options, submission.display_name) if options.draw else None
+    by_op = {spec.name: verdict for spec, verdict in zip(assignment.ops, verdicts)}
+    svg = _drawing(frames, how, options, submission.display_name, by_op) if options.draw else None
     ops = [v.result for v in verdicts]
     status = _status(run, how, frames, ops)
     score = sum(op.points for op in ops)
@@ -341,7 +342,9 @@ def _notes(run: SandboxResult, frames: WorkerRun, prepared: Prepared, how: Judgi
 
 
 # -- the picture ---------------------------------------------------------------------------------------------
-def _drawing(frames: WorkerRun, how: Judging, options: GradeOptions, title: str) -> str | None:
+def _drawing(
+    frames: WorkerRun, how: Judging, options: GradeOptions, title: str, verdicts: dict[str, OpVerdict]
+) -> str | None:
     """The lecture graph drawn from the worker's numbers, coloured by its report (``None`` when there is none)."""
     if len(frames.graph) != 1 or "nodes" not in (frames.graph[0].data or {}):
         return None
@@ -350,7 +353,7 @@ def _drawing(frames: WorkerRun, how: Judging, options: GradeOptions, title: str)
     frame = frames.graph[0]
     try:
         replayed = replay(frame.data, dict(frame.arrays), name=tr("cli.lecture_graph", how.lang))
-        report = lecture_report(frames, replayed, how)
+        report = lecture_report(frames, replayed, how, verdicts)
     except ReplayError:
         return None
     return draw(replayed.graph, report, options.lang, title)

@@ -16,7 +16,7 @@ The ``graph`` frame
 backward pass ran from the roots), nodes in forward order (every
 node after its inputs), each::
 
-    {"id": int, "kind": "input" | "parameter" | "op", "label": str, "name": str | null,
+    {"id": int, "kind": "input" | "parameter" | "op", "label": str, "name": str | null, "op_class": str,
      "requires_grad": bool,                                 # leaves
      "inputs": [id, ...], "params": [[attribute, id], ...],  # ops
      "needs": [bool, ...], "data": [bool, ...],
@@ -193,6 +193,7 @@ def describe_graph(
         node = {
             "kind": "op",
             "label": op_label(t.op)[:_LABEL],
+            "op_class": type(t.op).__name__[:_LABEL],
             "name": None if t.name is None else str(t.name)[:_LABEL],
             "inputs": inputs,
             "params": params,
@@ -342,12 +343,15 @@ class Replayed:
         engine walked them.
     leaves
         Worker node ids of the leaves, in reverse forward order.
+    described
+        The frame's nodes (validated), by worker node id.
     """
 
     graph: Graph
     nodes: dict[int, int]
     calls: list[int]
     leaves: list[int]
+    described: list[dict[str, Any]] = field(default_factory=list)
 
 
 def replay(data: Any, arrays: Mapping[str, np.ndarray], *, name: str | None = None) -> Replayed:
@@ -391,7 +395,7 @@ def replay(data: Any, arrays: Mapping[str, np.ndarray], *, name: str | None = No
     order += [n["id"] for n in reversed(nodes) if n["kind"] == "op" and n["id"] not in order]
     mapping = _node_ids(graph, nodes, objects, outputs)
     leaves = [n["id"] for n in reversed(nodes) if n["kind"] != "op" and n["id"] in mapping]
-    return Replayed(graph, mapping, [n for n in order if n in mapping], leaves)
+    return Replayed(graph, mapping, [n for n in order if n in mapping], leaves, nodes)
 
 
 def _replay_call(

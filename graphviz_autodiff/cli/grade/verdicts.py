@@ -412,11 +412,15 @@ def lecture_missing(run: WorkerRun) -> list[str]:
 
 
 # -- the lecture graph as a debugger Report ----------------------------------------------------------------------
-def lecture_report(run: WorkerRun, replayed: Any, how: Judging) -> Report:
+def lecture_report(
+    run: WorkerRun, replayed: Any, how: Judging, verdicts: Mapping[str, OpVerdict] | None = None
+) -> Report:
     """The debugger's :class:`~graphviz_autodiff.debug.Report` of the replayed graph, from the worker's numbers.
 
     One :class:`~graphviz_autodiff.debug.NodeCheck` per op call (backward
-    order: its ``node`` frame judged) then per leaf (NaN/Inf in its value);
+    order: its ``node`` frame judged, or, with ``verdicts``, the verdict of the
+    op of its class: ``grade`` checks each op once, on the assignment's
+    inputs) then per leaf (NaN/Inf in its value);
     a passing node whose recorded gradient differs from the ``truth`` frame is
     ``inherits_wrong``, from the nearest failing node nearer the loss. Node ids
     are the replayed graph's.
@@ -429,7 +433,10 @@ def lecture_report(run: WorkerRun, replayed: Any, how: Judging) -> Report:
         attrs = G.nodes[node]
         record = NodeCheck(node=node, op=attrs["op"], label=str(attrs["label"]), call_index=attrs["call_index"])
         frames = run.nodes.get(worker_id, [])
-        if len(frames) != 1:
+        op_class = str(replayed.described[worker_id].get("op_class")) if replayed.described else ""
+        if verdicts is not None and op_class in verdicts:
+            _from_verdict(record, verdicts[op_class])
+        elif len(frames) != 1:
             record.kind = "exception"
             record.message = tr("msg.check_failed", lang, error=tr("grade.msg.node_unreported", lang))
         elif frames[0].data.get("tampered"):
@@ -463,6 +470,15 @@ def lecture_report(run: WorkerRun, replayed: Any, how: Judging) -> Report:
         record.index = index
     _mark_inherited(report, run, replayed)
     return report
+
+
+def _from_verdict(record: NodeCheck, verdict: OpVerdict) -> None:
+    if verdict.check is not None and verdict.result.kind == verdict.check.kind:
+        _fill_record(record, verdict.check)
+        return
+    row = verdict.result
+    record.kind = "ok" if row.status == "pass" else (row.kind or "exception")
+    record.diagnosis, record.message, record.max_rel_error = row.diagnosis, row.message, row.max_rel_error
 
 
 def _fill_record(record: NodeCheck, result: GradcheckResult) -> None:

@@ -176,8 +176,15 @@ def grade_class(
             results.append(result)
             if progress is not None:
                 progress(result)
+    labels = {"training": tr("grade.training", options.lang)}
     written = write_reports(
-        results, out, lang=options.lang, gradescope=gradescope, ops=assignment.check_names, title=assignment.name
+        results,
+        out,
+        lang=options.lang,
+        gradescope=gradescope,
+        ops=assignment.check_names,
+        title=assignment.name,
+        labels=labels,
     )
     ordered = tuple(sorted(results, key=lambda r: (r.student.casefold(), r.student)))
     return GradeSummary(ordered, written, time.monotonic() - start, ignored)
@@ -320,8 +327,9 @@ def _status(run: SandboxResult, how: Judging, frames: WorkerRun, ops: Sequence[O
 
 
 def _notes(run: SandboxResult, frames: WorkerRun, prepared: Prepared, how: Judging) -> tuple[str, ...]:
+    """What the TA should know beyond the verdicts: the run's events first, then how the files were read."""
     lang = how.lang
-    notes = [note.text(lang) for note in prepared.notes]
+    notes = []
     crash = frames.crash
     if crash is not None:
         where = how.locate(str(crash["where"])) if crash.get("where") else "?"
@@ -338,6 +346,8 @@ def _notes(run: SandboxResult, frames: WorkerRun, prepared: Prepared, how: Judgi
     if run.protocol_error:
         notes.append(tr("grade.ended.protocol", lang, error=run.protocol_error))
     notes += list(run.notes)
+    # "cells run as hw5.py" is left out: every place is already given as "cell 5, line 3"
+    notes += [note.text(lang) for note in prepared.notes if note.key != "note.converted"]
     return tuple(notes)
 
 

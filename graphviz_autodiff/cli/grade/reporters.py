@@ -587,7 +587,12 @@ _MARKS = {"pass": "✓", "fail": "✗", "error": "!", "timeout": "⏱"}
 
 
 def render_index_html(
-    results: Iterable[StudentResult], *, lang: str = "en", ops: Sequence[str] | None = None, title: str = ""
+    results: Iterable[StudentResult],
+    *,
+    lang: str = "en",
+    ops: Sequence[str] | None = None,
+    title: str = "",
+    labels: Mapping[str, str] | None = None,
 ) -> str:
     """The class report as one self-contained HTML page.
 
@@ -601,6 +606,8 @@ def render_index_html(
         Column order; default: the ops in order of first appearance.
     title
         The assignment's name, put before the page's title.
+    labels
+        Names to show instead of some ops' (``{"training": "обучение"}``).
     """
     results = _sorted(results)
     check_lang(lang, "grade reports")
@@ -617,10 +624,11 @@ def render_index_html(
         f"<h1>{_h(heading)}</h1>",
         f"<p>{_h(_summary(results, lang))}</p>",
     ]
+    names = {op: (labels or {}).get(op, op) for op in ops}
     parts += _warning(results, lang)
-    parts += _rates(results, ops, table, lang)
-    parts += _students_table(results, ops, table, lang)
-    parts += _diagnoses(results, ops, table, lang)
+    parts += _rates(results, ops, table, lang, names)
+    parts += _students_table(results, ops, table, lang, names)
+    parts += _diagnoses(results, ops, table, lang, names)
     parts.append(f"<footer>{_h(tr('html.footer', lang))}</footer></body></html>")
     return "\n".join(parts) + "\n"
 
@@ -652,7 +660,11 @@ def _warning(results: list[StudentResult], lang: str) -> list[str]:
 
 
 def _rates(
-    results: list[StudentResult], ops: list[str], table: Mapping[tuple[str, str], OpResult], lang: str
+    results: list[StudentResult],
+    ops: list[str],
+    table: Mapping[tuple[str, str], OpResult],
+    lang: str,
+    names: Mapping[str, str],
 ) -> list[str]:
     rows = [
         f"<h2>{_h(tr('html.rates', lang))}</h2><table><thead><tr><th>{_h(tr('html.col_op', lang))}</th>"
@@ -662,7 +674,7 @@ def _rates(
         passed = sum(1 for r in results if (found := table.get((r.student, op))) and found.status == "pass")
         rate = passed / len(results) if results else 0.0
         rows.append(
-            f'<tr><td>{_name(op)}</td><td class="num">{passed}/{len(results)}</td><td>'
+            f'<tr><td>{_name(names[op])}</td><td class="num">{passed}/{len(results)}</td><td>'
             f'<span class="bar-bg"><span class="bar" style="width:{round(rate * 120)}px"></span></span>'
             f"{round(rate * 100)}%</td></tr>"
         )
@@ -671,14 +683,18 @@ def _rates(
 
 
 def _students_table(
-    results: list[StudentResult], ops: list[str], table: Mapping[tuple[str, str], OpResult], lang: str
+    results: list[StudentResult],
+    ops: list[str],
+    table: Mapping[tuple[str, str], OpResult],
+    lang: str,
+    names: Mapping[str, str],
 ) -> list[str]:
     head = [tr("html.col_student", lang), tr("html.col_status", lang), tr("html.col_score", lang)]
     tail = [tr("html.col_seconds", lang), tr("html.col_notes", lang)]
     rows = [
         f"<h2>{_h(tr('html.table', lang))}</h2><table><thead><tr>"
         + "".join(f"<th>{_h(h)}</th>" for h in head)
-        + "".join(f"<th>{_name(op)}</th>" for op in ops)
+        + "".join(f"<th>{_name(names[op])}</th>" for op in ops)
         + "".join(f"<th>{_h(h)}</th>" for h in tail)
         + "</tr></thead><tbody>"
     ]
@@ -702,20 +718,24 @@ def _students_table(
                 f"{_h(verdict or tr(f'status.{found.status}', lang), 200)}</td>"
             )
         cells.append(f'<td class="num">{_number(r.seconds, 3)}</td>')
-        cells.append(f'<td class="notes">{"<br>".join(_h(note, 500) for note in r.notes)}</td>')
+        cells.append(f'<td class="notes"><small>{"<br>".join(_h(note, 500) for note in r.notes)}</small></td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     rows.append("</tbody></table>")
     return rows
 
 
 def _diagnoses(
-    results: list[StudentResult], ops: list[str], table: Mapping[tuple[str, str], OpResult], lang: str
+    results: list[StudentResult],
+    ops: list[str],
+    table: Mapping[tuple[str, str], OpResult],
+    lang: str,
+    names: Mapping[str, str],
 ) -> list[str]:
     parts = [f"<h2>{_h(tr('html.diagnoses', lang))}</h2>"]
     for op in ops:
         failures = [(r, table[(r.student, op)]) for r in results if (r.student, op) in table]
         failures = [(r, o) for r, o in failures if o.status != "pass"]
-        parts.append(f"<section><h3>{_name(op)}</h3>")
+        parts.append(f"<section><h3>{_name(names[op])}</h3>")
         if not failures:
             parts.append(f"<p>{_h(tr('html.no_failures', lang))}</p></section>")
             continue
@@ -759,10 +779,11 @@ def write_index_html(
     lang: str = "en",
     ops: Sequence[str] | None = None,
     title: str = "",
+    labels: Mapping[str, str] | None = None,
 ) -> Path:
     """Write :func:`render_index_html` to ``path`` (UTF-8)."""
     path = Path(path)
-    path.write_text(render_index_html(results, lang=lang, ops=ops, title=title), encoding="utf-8")
+    path.write_text(render_index_html(results, lang=lang, ops=ops, title=title, labels=labels), encoding="utf-8")
     return path
 
 
@@ -775,6 +796,7 @@ def write_reports(
     gradescope: bool = False,
     ops: Sequence[str] | None = None,
     title: str = "",
+    labels: Mapping[str, str] | None = None,
 ) -> dict[str, Path]:
     """Write every report of the module docstring into ``out``.
 
@@ -792,6 +814,8 @@ def write_reports(
         Column order of the page.
     title
         The assignment's name, for the page's title.
+    labels
+        Names the page shows instead of some ops' (the CSV, JUnit and JSON keep the ops' own).
 
     Returns
     -------
@@ -821,5 +845,5 @@ def write_reports(
         written["results"] = write_gradescope(results[0], out / "results.json", lang=lang)
     written["summary"] = write_summary_csv(results, out / "summary.csv", lang=lang)
     written["junit"] = write_junit(results, out / "junit.xml")
-    written["index"] = write_index_html(results, out / "index.html", lang=lang, ops=ops, title=title)
+    written["index"] = write_index_html(results, out / "index.html", lang=lang, ops=ops, title=title, labels=labels)
     return written

@@ -11,9 +11,11 @@ sandbox, measured by ``python -m benchmarks --only grade``) and calls :func:`mai
 1. opens the result channel (:func:`.protocol.open_channel`), before any
    student code runs, and sends ``hello``;
 2. executes the main script as a module (notebook cells in order: the script
-   :mod:`.collect` made of them); an exception stops the script, as "Run all"
-   would, and is sent as ``crash`` with its script lines (the grader maps them
-   to "cell 5, line 3"); what was defined before it is still checked;
+   :mod:`.collect` made of them), with ``display`` (prints) and ``input``
+   (returns ``""``) defined as a notebook run from top to bottom has them; an
+   exception stops the script, as "Run all" would, and is sent as ``crash``
+   with its script lines (the grader maps them to "cell 5, line 3"); what was
+   defined before it is still checked;
 3. for every op of the plan (``grade``) or every ``Differentiable`` subclass the
    script defines (``check``): builds it, draws its inputs and sends the
    :class:`~graphviz_autodiff.debug.verdict.Evidence` of
@@ -201,6 +203,7 @@ class _Worker:
         module = types.ModuleType(name)
         module.__file__ = str(self.script)
         module.__dict__["__builtins__"] = __builtins__
+        module.__dict__.update(display=_display, input=_no_input)  # what a notebook run from top to bottom has
         sys.modules[name] = module
         sys.path.insert(0, str(self.work))
         try:
@@ -623,6 +626,17 @@ def _callables(namespace: dict[str, Any]) -> dict[str, Any]:
         )
         or (callable(value) and not isinstance(value, (int, float, str, bytes)))
     }
+
+
+def _display(*objects: Any, **options: Any) -> None:
+    """IPython's ``display`` outside IPython: print each object (notebooks call it; a NameError would stop them)."""
+    for value in objects:
+        print(repr(value))
+
+
+def _no_input(prompt: Any = "") -> str:
+    """``input`` in a run that has no one to answer: the empty string (stdin is empty; EOFError would stop)."""
+    return ""
 
 
 def _on_alarm(signum: int, frame: Any) -> None:

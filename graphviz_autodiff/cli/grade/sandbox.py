@@ -35,7 +35,8 @@ With bubblewrap (``bwrap``, Debian package ``bubblewrap``), the command sees:
 - its own PID, network (loopback only: nothing outside is reachable), IPC and UTS
   namespaces, a new session (``--new-session``), ``--die-with-parent``;
 - when the grader runs as root: a dedicated unprivileged uid (61000 + slot, one
-  per concurrent run), no capabilities and ``no_new_privs`` (via ``setpriv``), so
+  per concurrent run, held with a file lock so that two graders on one machine
+  never share one), no capabilities and ``no_new_privs`` (via ``setpriv``), so
   that the process limit applies (the kernel does not count root's processes).
 
 The command is PID 1 of its namespace (``--as-pid-1``, no bwrap init in
@@ -456,18 +457,29 @@ def probe_bwrap() -> BwrapProbe:
 
 # -- uids and processes --------------------------------------------------------------------------------
 class _UidPool:
-    """Distinct uids for concurrent runs of this grader process."""
+    """Distinct uids for concurrent runs, across every grader process of the machine.
+
+    Each uid in use is held with an exclusive ``flock`` on ``<lock dir>/<uid>.lock``
+    (:func:`_uid_lock_dir`, owned by root, mode 0700) for the whole run: a
+    second grader on the same machine (two TAs, two test suites) skips the uids
+    the first one holds, so that neither kills the other's sandboxes when it
+    cleans up "its" uid.
+    """
 
     def __init__(self, base: int, size: int) -> None:
         self._lock = threading.Lock()
         self._base, self._size = base, size
-        self._used: set[int] = set()
+        self._held: dict[int, int] = {}  # uid -> descriptor holding its flock
 
     def acquire(self) -> int:
         with self._lock:
+            folder = _uid_lock_dir()
             for uid in range(self._base, self._base + self._size):
-                if uid not in self._used:
-                    self._used.add(uid)
+                if uid in self._held:
+                    continue
+                fd = _try_flock(folder / f"{uid}.lock")
+                if fd is not None:
+                    self._held[uid] = fd
                     break
             else:
                 raise SandboxError(f"more than {self._size} concurrent sandboxes")
@@ -477,7 +489,32 @@ class _UidPool:
     def release(self, uid: int) -> None:
         _kill_uid(uid)
         with self._lock:
-            self._used.discard(uid)
+            fd = self._held.pop(uid, None)
+        if fd is not None:
+            os.close(fd)  # releases the flock
+
+
+def _uid_lock_dir() -> Path:
+    """A folder for the uid locks that only this (root) user can write: ``/run/lock/...``, else ``/tmp/...``."""
+    for candidate in (Path("/run/lock/graphviz_autodiff-uids"), Path(tempfile.gettempdir()) / "graphviz_autodiff-uids"):
+        with suppress(OSError):
+            candidate.mkdir(mode=0o700, exist_ok=True)
+            info = candidate.lstat()
+            if stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid() and not info.st_mode & 0o077:
+                return candidate
+    raise SandboxError("no private folder for the sandbox uid locks (/run/lock or the temporary folder)")
+
+
+def _try_flock(path: Path) -> int | None:
+    import fcntl
+
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
 
 
 _UIDS = _UidPool(UID_BASE, _UID_SLOTS - 1)  # the last uid is the probe's

@@ -257,7 +257,7 @@ def _grade(submission: Submission, assignment: Assignment, options: GradeOptions
     by_op = {spec.name: verdict for spec, verdict in zip(assignment.ops, verdicts)}
     svg = _drawing(frames, how, options, submission.display_name, by_op) if options.draw else None
     ops = [v.result for v in verdicts]
-    status = _status(run, how, frames, ops)
+    status = _status(how, frames, ops)
     score = sum(op.points for op in ops)
     return StudentResult(
         submission.student,
@@ -316,7 +316,7 @@ def _locator(prepared: Prepared, lang: str) -> Callable[[str], str]:
     return locate
 
 
-def _status(run: SandboxResult, how: Judging, frames: WorkerRun, ops: Sequence[OpResult]) -> str:
+def _status(how: Judging, frames: WorkerRun, ops: Sequence[OpResult]) -> str:
     if how.timed_out:
         return "timeout"
     if ops and all(op.status == "pass" for op in ops):

@@ -137,6 +137,8 @@ def main(argv: list[str]) -> None:
 
 
 class _Worker:
+    """One run of the plan on one script (the steps of the module docstring), sending frames on ``channel``."""
+
     def __init__(self, channel: Channel, plan: dict[str, Any], script: Path) -> None:
         self.channel = channel
         self.plan = plan
@@ -150,9 +152,11 @@ class _Worker:
 
     # -- frames ----------------------------------------------------------------------------------------
     def send(self, kind: str, data: Any = None, arrays: dict[str, Any] | None = None) -> None:
+        """One frame to the grader."""
         self.channel.send(kind, data, arrays)
 
     def send_evidence(self, kind: str, data: dict[str, Any], evidence: Any) -> None:
+        """A frame carrying an :class:`~graphviz_autodiff.debug.Evidence` (its arrays as raw bytes)."""
         from graphviz_autodiff.debug import evidence_to_json
 
         arrays: dict[str, np.ndarray] = {}
@@ -161,6 +165,7 @@ class _Worker:
 
     # -- the run -----------------------------------------------------------------------------------------
     def run(self) -> None:
+        """Every step, in order; ``done`` at the end."""
         self.send("hello", {"python": sys.version.split()[0]})
         deadline = self.plan.get("deadline")
         if deadline:
@@ -216,6 +221,7 @@ class _Worker:
         return module.__dict__, False
 
     def defined_classes(self, namespace: dict[str, Any]) -> list[type]:
+        """The Differentiable subclasses the script itself defines, in definition order."""
         from graphviz_autodiff import Differentiable
 
         name = namespace.get("__name__")
@@ -326,6 +332,7 @@ class _Worker:
 
     # -- the lecture graph -----------------------------------------------------------------------------------
     def lecture_classes(self, namespace: dict[str, Any]) -> dict[str, type] | None:
+        """The student's own ``Linear``, ``Identity``, ``Squared`` and ``Sum``, or ``None`` when one is missing."""
         from graphviz_autodiff import Differentiable
 
         wanted = self.plan.get("lecture", list(_LECTURE))
@@ -344,6 +351,7 @@ class _Worker:
         return found
 
     def lecture_graph(self, classes: dict[str, type]) -> None:
+        """Build ``Sum(Squared(Identity(Linear(4)(X)), y))``, run its backward pass, send the graph and its checks."""
         from graphviz_autodiff import Tensor, iter_backward, no_record
 
         from .assignment import training_data
@@ -526,6 +534,7 @@ class _Worker:
         return f"{frames[-1][0]}:{frames[-1][1]}" if frames else None
 
     def describe_error(self, error: BaseException) -> dict[str, Any]:
+        """The ``crash`` frame's data for ``error``."""
         frames = self.student_frames(error)
         return {
             "error": _describe(error),

@@ -34,10 +34,13 @@ With bubblewrap (``bwrap``, Debian package ``bubblewrap``), the command sees:
   private tmpfs;
 - its own PID, network (loopback only: nothing outside is reachable), IPC and UTS
   namespaces, a new session (``--new-session``), ``--die-with-parent``;
-- when the grader runs as root: a dedicated unprivileged uid (61000 + slot, one
-  per concurrent run, held with a file lock so that two graders on one machine
-  never share one), no capabilities and ``no_new_privs`` (via ``setpriv``), so
-  that the process limit applies (the kernel does not count root's processes).
+- when the grader runs as root: a dedicated unprivileged uid (one of
+  61000-62022, one per concurrent run, held with a file lock so that two graders
+  on one machine never share one; each grader process starts its search at its
+  own place in the range), no capabilities and ``no_new_privs`` (via
+  ``setpriv``), so that the process limit applies (the kernel does not count
+  root's processes). Reports say "a dedicated unprivileged uid", not which one,
+  so that they do not depend on the order the runs happened to start in.
 
 The command is PID 1 of its namespace (``--as-pid-1``, no bwrap init in
 between), so that its CPU time reaches the grader through ``wait4``; as for any
@@ -474,7 +477,9 @@ class _UidPool:
     def acquire(self) -> int:
         with self._lock:
             folder = _uid_lock_dir()
-            for uid in range(self._base, self._base + self._size):
+            start = (os.getpid() * 7919) % self._size  # graders on one machine start apart: fewer lock contests
+            for slot in range(self._size):
+                uid = self._base + (start + slot) % self._size
                 if uid in self._held:
                     continue
                 fd = _try_flock(folder / f"{uid}.lock")
@@ -943,7 +948,7 @@ def _isolation(use_bwrap: bool, probe: BwrapProbe, uid: int | None, limits: Limi
         f"limits: memory {limits.memory_mb} MB, CPU {math.ceil(cpu)} s, {limits.processes} processes, "
         f"files {limits.file_size_mb} MB, {limits.open_files} open files"
     )
-    who = f"uid {uid}" if uid is not None else "the grader's user"
+    who = "a dedicated unprivileged uid" if uid is not None else "the grader's user"
     if use_bwrap:
         text = (
             f"{probe.version or 'bubblewrap'}: no network, read-only system, private writable {SANDBOX_HOME} "

@@ -335,7 +335,10 @@ def _against_reference(spec: OpSpec, key: int, evidence: Evidence, how: Judging)
     reference_params = [(attr, p) for attr, p in vars(reference).items() if isinstance(p, Parameter)]
     if len(student_params) != len(reference_params):
         return None  # another parametrisation: the gradient check alone decides
-    arrays = [s.value if s.value is not None else np.zeros(s.shape) for s in evidence.slots if s.role == "argument"]
+    if spec.inputs is not None:  # already checked equal to the reported values (integers included)
+        arrays = expected_arguments(spec, key, how.seed)
+    else:
+        arrays = [s.value if s.value is not None else np.zeros(s.shape) for s in evidence.slots if s.role == "argument"]
     values = {attr: slot.value for (attr, _), slot in zip(reference_params, student_params)}
     theirs = measure_call(
         reference,

@@ -321,6 +321,10 @@ class _Worker:
         self.send_evidence("op", data, evidence)
         return op, values
 
+    def init_of(self, name: str) -> Any:
+        """The plan's constructor arguments of op ``name`` (``None``: the class's own or the lecture's)."""
+        return next((op.get("init") for op in self.plan.get("ops", []) if op.get("name") == name), None)
+
     @property
     def check_rng(self) -> np.random.Generator:
         """``check``: one inputs stream for every class, as the command always drew them."""
@@ -362,7 +366,7 @@ class _Worker:
         with self.guarded() as tampered:
             try:
                 with self.alarm(self.op_seconds), no_record():
-                    linear = _instantiate(classes["Linear"], None)
+                    linear = _instantiate(classes["Linear"], self.init_of("Linear"))
                     Xt, yt = Tensor(X, name="X"), Tensor(y, name="y")
                     z = linear(Xt)
                     mu = classes["Identity"]()(z)
@@ -495,7 +499,7 @@ class _Worker:
         """Gradient descent on the lecture graph with the student's ops, the loss of every step in ``losses``."""
         from graphviz_autodiff import Tensor
 
-        linear = _instantiate(classes["Linear"], None)
+        linear = _instantiate(classes["Linear"], self.init_of("Linear"))
         params = linear.parameters()
         if not params:
             raise TypeError("Linear holds no Parameter: nothing to train")

@@ -25,6 +25,7 @@ __all__ = [
     "peer",
     "ratio",
     "row",
+    "target_row",
 ]
 
 #: Status of a row whose peer library is not installed (``pip install -e ".[bench]"``).
@@ -167,3 +168,36 @@ def row(
         "status": status,
         "note": note,
     }
+
+
+def target_row(
+    benchmark: str,
+    case: str,
+    baseline: str,
+    limit: float,
+    timings: dict[str, Timing],
+    *,
+    scale: float,
+    unit: str,
+    note: str | None = None,
+) -> dict[str, Any] | None:
+    """A row for a target of the form "``case`` ≤ ``limit`` x ``baseline``", measured in this run.
+
+    ``value`` is ``case``'s median times ``scale`` (in ``unit``), ``ratio`` the
+    median of the per-round ratios to ``baseline`` (:meth:`Timing.ratio_to`).
+    ``None`` when either contender did not run (a peer not installed).
+    """
+    if case not in timings or baseline not in timings:
+        return None
+    r = timings[case].ratio_to(timings[baseline])
+    return row(
+        benchmark,
+        case,
+        value=timings[case].median * scale,
+        unit=unit,
+        ratio=r,
+        baseline=baseline,
+        target=f"≤ {limit}x",
+        meets_target=r <= limit,
+        note=note,
+    )

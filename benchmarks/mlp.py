@@ -15,13 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from ._timing import NOT_AVAILABLE, NOT_INSTALLED, interleaved, peer, row
+from ._timing import NOT_AVAILABLE, NOT_INSTALLED, interleaved, peer, row, target_row
 
 __all__ = ["bench_mlp"]
 
 NAME = "mlp"
 BASE = "PyTorch CPU"
 TARGET = 1.0
+#: Issue 12: recording on ≤ 1.3x recording off.
+RECORDING_LIMIT = 1.3
 LR = 0.1
 
 
@@ -192,4 +194,7 @@ def bench_mlp(
                 note=note,
             )
         )
-    return rows
+    on_vs_off = target_row(
+        NAME, "recording on", "recording off", RECORDING_LIMIT, timings, scale=1e6 / steps, unit="µs/step", note=note
+    )
+    return [*rows, on_vs_off] if on_vs_off else rows

@@ -20,13 +20,16 @@ from typing import Any
 
 import numpy as np
 
-from ._timing import NOT_INSTALLED, interleaved, peer, row
+from ._timing import NOT_INSTALLED, interleaved, peer, row, target_row
 
 __all__ = ["bench_overhead"]
 
 NAME = "overhead"
 BASE = "recording off"
 FACTOR = 0.999
+#: Issue 12's targets: recording on ≤ 1.3x recording off, and ≤ 1.5x PyTorch CPU per op.
+RECORDING_LIMIT = 1.3
+TORCH_LIMIT = 1.5
 
 
 def _ours(length: int, record: bool) -> Callable[[], float]:
@@ -119,5 +122,20 @@ def bench_overhead(quick: bool = False, *, length: int = 1_000, repeat: int | No
             continue
         value = timings[name].median / length * 1e6
         r = timings[name].ratio_to(timings[BASE])
-        rows.append(row(NAME, name, value=value, unit="µs/op", ratio=r, baseline=BASE, note=note))
-    return rows
+        target = f"≤ {RECORDING_LIMIT}x" if name == "recording on" else None
+        meets = r <= RECORDING_LIMIT if target else None
+        rows.append(
+            row(
+                NAME,
+                name,
+                value=value,
+                unit="µs/op",
+                ratio=r,
+                baseline=BASE,
+                target=target,
+                meets_target=meets,
+                note=note,
+            )
+        )
+    vs_torch = target_row(NAME, "recording on", "PyTorch CPU", TORCH_LIMIT, timings, scale=1e6 / length, unit="µs/op")
+    return [*rows, vs_torch] if vs_torch else rows

@@ -24,13 +24,15 @@ from typing import Any
 
 import numpy as np
 
-from ._timing import NOT_INSTALLED, interleaved, peer, row
+from ._timing import NOT_INSTALLED, interleaved, peer, row, target_row
 
 __all__ = ["bench_regression", "make_data"]
 
 NAME = "regression"
 FLOOR = "hand-written NumPy"
 TARGETS = {"recording off": 1.5, "recording on": 2.0}
+#: Issue 12's targets, engine against itself: recording costs ≤ 1.3x, the engine ≤ 1.3x the bare ops.
+RELATIVE_TARGETS = (("recording on", "recording off", 1.3), ("recording off", "ops alone, no engine", 1.3))
 
 
 def make_data(n: int, d: int = 4, seed: int = 0) -> tuple[np.ndarray, np.ndarray, float]:
@@ -80,10 +82,10 @@ def _ops_alone(X: np.ndarray, y: np.ndarray, lr: float, steps: int) -> Callable[
 
     The lower bound of any engine built on these ops: the NumPy work their
     formulas do (``Σ``, ``(μ − y)²``, ``2(μ − y)·g`` on n elements are more
-    passes over the data than the floor's) plus their own Python. Uses two
-    internals, as ``gradcheck`` does: the user's undecorated ``backward``
-    (``_raw_backward``) and the engine's stack that ``needs_input_grad`` reads,
-    so that ``Linear`` skips ∂L/∂X as it does inside the engine.
+    passes over the data than the floor's) plus their own Python. Each
+    ``backward`` runs through :func:`graphviz_autodiff.engine.raw_backward`, as
+    ``gradcheck`` does (the op's own code, with ``needs_input_grad`` set so
+    that ``Linear`` skips ∂L/∂X as it does inside the engine).
     """
     from graphviz_autodiff import engine
     from graphviz_autodiff.ops import Identity, Linear, Squared, Sum
@@ -95,11 +97,7 @@ def _ops_alone(X: np.ndarray, y: np.ndarray, lr: float, steps: int) -> Callable[
             loss = total.forward(squared.forward(identity.forward(linear.forward(X)), y))
             grad = np.ones_like(loss)
             for op, needs in ((total, (True,)), (squared, (True, False)), (identity, (True,)), (linear, (False,))):
-                engine.CURRENT_NEEDS.append(needs)
-                try:
-                    grad = type(op)._raw_backward(op, grad)
-                finally:
-                    engine.CURRENT_NEEDS.pop()
+                grad = engine.raw_backward(op, grad, needs)
                 grad = grad[0] if type(grad) is tuple else grad
             theta.data = theta.data - lr * theta.grad
         return theta.data
@@ -215,6 +213,9 @@ def bench_regression(
                 note=size,
             )
         )
+    for case, baseline, limit in RELATIVE_TARGETS:
+        extra = target_row(NAME, case, baseline, limit, timings, scale=1e6 / steps, unit="µs/step", note=size)
+        rows += [extra] if extra else []
     return rows
 
 

@@ -12,8 +12,12 @@ from .debug import GradcheckResult, NodeCheck, Report, check, gradcheck
 from .differentiable import Differentiable
 from .engine import BackwardStep, backward, iter_backward
 from .graph import Graph, group, is_recording, last_graph, no_record
+from .ops.arithmetic import install as _install_tensor_methods
 from .rng import manual_seed
 from .tensor import Parameter, Tensor
+
+# Tensor's operators and backward come from the layers above tensor.py (ops, engine): installed once, here.
+_install_tensor_methods()
 
 __version__ = "0.1.0"
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .graph import STATE
+from .context import get_mode, reset_mode, set_mode
 
 __all__ = ["detect_anomaly", "is_anomaly_enabled"]
 
@@ -56,16 +56,16 @@ def detect_anomaly(enabled: bool = True) -> Iterator[None]:
     Notes
     -----
     The previous setting is restored on exit, also when the block raises,
-    so blocks nest. Works as a decorator too (``@detect_anomaly()``).
+    so blocks nest. The setting is per thread (and per
+    :mod:`contextvars` context). Works as a decorator too (``@detect_anomaly()``).
     """
-    previous = STATE.anomaly
-    STATE.anomaly = bool(enabled)
+    token = set_mode(get_mode().but(anomaly=bool(enabled)))
     try:
         yield
     finally:
-        STATE.anomaly = previous
+        reset_mode(token)
 
 
 def is_anomaly_enabled() -> bool:
-    """Whether anomaly mode is on."""
-    return STATE.anomaly
+    """Whether anomaly mode is on (in this thread)."""
+    return get_mode().anomaly

@@ -25,9 +25,15 @@ and records the call as a node of a :class:`~graphviz_autodiff.Graph`, with
 edges from the nodes that produced its inputs.
 
 The same op instance may be called several times (weight sharing, loops):
-the engine restores the state ``forward`` saved on ``self`` for each call
-before running that call's ``backward``, and sums parameter gradients over
-all calls.
+each call keeps a :class:`~graphviz_autodiff.call.Call` with a snapshot of
+what ``forward`` saved on ``self``; the engine restores it before running
+that call's ``backward``, and sums parameter gradients over all calls.
+
+Inside ``backward``, ``upstream_grad`` and the parameters' values are
+read-only: compute new arrays (``upstream_grad * 2``), do not write into them.
+Updating a parameter after the backward pass keeps it a parameter, in place
+(``linear.theta -= eta * linear.theta.grad``) or not
+(``linear.theta = linear.theta - eta * linear.theta.grad``).
 
 Calling ``backward`` yourself (the lecture's manual chain,
 ``d_mu, d_y = sq.backward(d_sq)``) works too, and records the gradients in
@@ -51,20 +57,27 @@ Example: the lecture's ``Linear``, written as a student would::
 from __future__ import annotations
 
 import functools
-import sys
 import weakref
 from typing import Any
 
 import numpy as np
 
 from . import engine
+from .call import Call
+from .context import Mode, get_local, get_mode
 from .errors import ForwardOutputError
-from .graph import _PACKAGE_DIR, STATE, target_graph
+from .graph import Graph, outside_frame
 from .tensor import Parameter, Tensor
+from .util import op_label
 
 __all__ = ["Differentiable"]
 
 _NUMBER_TYPES = (int, float, complex, np.number, np.bool_, bool)
+# dtype kinds an op's output and arguments may have: numbers (bool, int, unsigned, float, complex).
+_NUMERIC = "fciub"
+_OBJECT_SETATTR = object.__setattr__
+# The ``backward`` wrappers made by ``Differentiable.__init_subclass__`` (never wrapped twice).
+_WRAPPERS: weakref.WeakSet = weakref.WeakSet()
 
 
 class Differentiable:
@@ -94,6 +107,11 @@ class Differentiable:
         """Return dL/d(arg) for every argument of ``forward``, each of its argument's shape."""
         raise NotImplementedError(f"{type(self).__name__} must implement backward(self, upstream_grad)")
 
+    #: The ``backward`` this class defines, exactly as written. ``backward`` itself is wrapped so that
+    #: the lecture's manual chain (``op.backward(g)`` called by hand) is checked and recorded; the engine
+    #: and the debugger call this one (through :func:`graphviz_autodiff.engine.raw_backward`).
+    raw_backward = backward
+
     @property
     def needs_input_grad(self) -> tuple[bool, ...] | None:
         """Inside ``backward``: which arguments need a gradient (``None`` outside).
@@ -102,7 +120,10 @@ class Differentiable:
         ``Tensor(X, requires_grad=False)``, for constants) and return ``None``
         for it.
         """
-        return engine.CURRENT_NEEDS[-1] if engine.CURRENT_NEEDS else None
+        state = get_local(None)  # (inline: ops read this in every backward)
+        if state is None or not state.running:
+            return None
+        return state.running[-1][1]
 
     def parameters(self) -> list[Parameter]:
         """The op's parameters: :class:`Parameter` attributes, in definition order."""
@@ -111,130 +132,151 @@ class Differentiable:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         user_backward = cls.__dict__.get("backward")
-        if user_backward is None or getattr(user_backward, "_gad_wrapper", False):
+        if user_backward is None or user_backward in _WRAPPERS:
             return
-        cls._raw_backward = user_backward
+        cls.raw_backward = user_backward
 
         @functools.wraps(user_backward)
         def backward(self: Differentiable, upstream_grad: Any, *args: Any, **kwargs: Any) -> Any:
-            if args or kwargs or self in engine.ACTIVE_OPS:
+            if args or kwargs or engine.is_running(self):
                 return user_backward(self, upstream_grad, *args, **kwargs)
-            return engine.manual_backward(self, user_backward, upstream_grad)
+            return engine.manual_backward(self, upstream_grad)
 
-        backward._gad_wrapper = True  # type: ignore[attr-defined]
+        _WRAPPERS.add(backward)
         cls.backward = backward  # type: ignore[method-assign]
-
-    _raw_backward = backward
 
     # -- the call: unwrap, forward, wrap, record ------------------------------
     def __call__(self, *inputs: Any) -> Tensor:
-        """Run ``forward`` on the inputs and record the call; return a :class:`Tensor`."""
-        if STATE.recording:
-            return self._call_recorded(inputs)
-        for x in inputs:
-            if type(x) is not Tensor and type(x) is not Parameter:
-                inputs = tuple([_as_input(self, position, x) for position, x in enumerate(inputs)])
-                break
-        out = self._forward([x.data for x in inputs])
-        return self._finish_call(inputs, out, _named_parameters(self.__dict__))
+        """Run ``forward`` on the inputs and record the call; return a :class:`Tensor`.
 
-    def _call_recorded(self, inputs: tuple) -> Tensor:
-        # Where each op-output input lives (following merges), and the graphs they come from.
-        located = []
-        graphs = []
-        for x in inputs:
-            if type(x) is Tensor and x._op is not None and x._graph is not None:
-                g, node = x._locate()
-                if g is not None and g not in graphs:
-                    graphs.append(g)
-                located.append((g, node))
-            else:
-                located.append(None)
-        graph = target_graph(graphs)
-        tensors = []
-        arg_nodes: list[int | None] = []
-        for position, x in enumerate(inputs):
-            where = located[position]
-            if where is not None:
-                t = x
-                g, node = where
-                if g is not graph:
-                    g, node = x._locate()  # merged just now, or made under no_record()
-                    if g is not graph:
-                        node = None  # drawn without its history
-            elif type(x) is Tensor:
-                t = x
-                node = _leaf_node(graph, x, position) if x._op is None else None
-            elif isinstance(x, Parameter):
-                t = x
-                node = graph._leaf_node(x, x, "parameter", x.name or f"param{position}", x.data)
-            else:
-                t = _implicit_leaf(graph, self, position, x)
-                node = t._node
-            tensors.append(t)
-            arg_nodes.append(node)
-        tensors = tuple(tensors)
-        out = self._forward([t.data for t in tensors])
-        params = _named_parameters(self.__dict__)
-        param_nodes = [(attr, graph._leaf_node(p, p, "parameter", p.name or attr, p.data)) for attr, p in params]
-        node = graph.record_call(self, arg_nodes, param_nodes, out)
-        return self._finish_call(tensors, out, params, graph, node)
-
-    def _forward(self, arrays: list) -> np.ndarray:
+        Unwraps tensors and parameters to arrays (raw data becomes leaf
+        tensors), calls ``forward``, checks that it returned numbers, records
+        the call as a node of a graph (unless :func:`~graphviz_autodiff.no_record`
+        is on) and wraps the result in a tensor that keeps the call's context
+        (a :class:`~graphviz_autodiff.call.Call`).
+        """
+        mode = get_mode()
+        graph = None
+        if mode.recording:
+            graph, inputs, arg_nodes = _place_inputs(self, inputs, mode)
+        else:
+            for x in inputs:
+                if type(x) is not Tensor and type(x) is not Parameter:
+                    inputs = tuple([_as_input(self, position, x) for position, x in enumerate(inputs)])
+                    break
+        arrays = [t.data for t in inputs] if len(inputs) != 1 else [inputs[0].data]
         try:
             out = self.forward(*arrays)
         except Exception as error:
             shapes = ", ".join(str(np.shape(a)) for a in arrays)
-            error.add_note(f"(raised in {type(self).__name__}.forward, called with argument shapes {shapes})")
+            error.add_note(f"(raised in {op_label(self)}.forward, called with argument shapes {shapes})")
             raise
-        if type(out) is np.ndarray:
-            return out
-        return _as_output(self, out)
-
-    def _finish_call(
-        self, tensors: tuple, out: np.ndarray, params: tuple, graph: Any = None, node: int | None = None
-    ) -> Tensor:
-        """Wrap ``out`` into the call's tensor, link it to its inputs, and snapshot the op's state.
-
-        The snapshot (``_saved``, a shallow copy of the op's ``__dict__``) is
-        what the engine restores before this call's ``backward`` if the op
-        has been called again since; ``_prev_call`` links the op's previous
-        call in the same graph (the lecture's manual chain walks it back).
-        """
-        state = self.__dict__
-        needs = tuple([t.requires_grad for t in tensors])
-        requires_grad = (True in needs or bool(params)) and out.dtype.kind in "fc"
-        out_tensor = Tensor._from_call(out, self, tensors, params, needs, requires_grad)
-        prev = state.get("_gad_call")
-        state["_gad_call"] = weakref.ref(out_tensor)
-        out_tensor._saved = state.copy()
+        if type(out) is not np.ndarray or out.dtype.kind not in _NUMERIC:
+            out = _as_output(self, out)
+        params: tuple = ()
+        for value in self.__dict__.values():
+            if type(value) is Parameter:
+                params = _named_parameters(self.__dict__)
+                break
+        node = None
         if graph is not None:
-            out_tensor._graph = graph
-            out_tensor._node = node
-        if prev is not None:
-            previous = prev()
-            if previous is not None and (previous._graph is None if graph is None else previous.graph is graph):
-                out_tensor._prev_call = prev
-        if STATE.anomaly:
-            engine.check_forward_finite(out_tensor)
-        return out_tensor
+            param_nodes = (
+                [(a, graph.add_leaf(p, "parameter", p.name or a, p.data)) for a, p in params] if params else ()
+            )
+            node = graph.record_call(self, arg_nodes, param_nodes, out, mode)
+        if len(inputs) == 1:
+            needs: tuple[bool, ...] = (inputs[0].requires_grad,)
+        else:
+            needs = tuple([t.requires_grad for t in inputs])  # (not tuple(map(...)): see benchmarks/PROFILE.md)
+        requires_grad = (True in needs or bool(params)) and out.dtype.kind in "fc"
+        output = Tensor.from_call(out, requires_grad)
+        output.call = Call(self, inputs, params, needs, output, graph, node)
+        if params and type(self).__setattr__ is _OBJECT_SETATTR:
+            type(self).__setattr__ = _keep_parameters  # type: ignore[method-assign,assignment]
+        if mode.anomaly:
+            engine.check_forward_finite(output)
+        return output
+
+
+def _place_inputs(op: Differentiable, inputs: tuple, mode: Mode) -> tuple[Graph, tuple, list[int | None]]:
+    """The graph a call records into, its inputs as tensors, and the node feeding each of them.
+
+    The graph is the innermost ``with Graph():`` block's, else the one the
+    op-output inputs live in (merged if several), else a new one. Leaves get
+    their node on first use; raw data becomes a leaf tensor.
+    """
+    graphs = []
+    for x in inputs:
+        if type(x) is Tensor and x.call is not None:
+            home = x.call.graph
+            if home is not None:
+                if home.merged_into is not None:
+                    home = home.resolve()
+                if home not in graphs:
+                    graphs.append(home)
+    graph = graphs[0] if len(graphs) == 1 and not mode.graphs else Graph.for_inputs(graphs)
+    tensors: Any = inputs
+    arg_nodes: list[int | None] = []
+    for position, x in enumerate(inputs):
+        if type(x) is Tensor:
+            call = x.call
+            if call is not None and call.graph is graph:  # the common case: an op output of this graph
+                arg_nodes.append(call.node)
+                continue
+            where, node = x.locate()  # (an op output of a graph merged into this one, or a leaf)
+            if where is graph:
+                arg_nodes.append(node)
+            elif call is not None:
+                arg_nodes.append(None)  # an unrecorded op output: drawn without its history
+            else:
+                arg_nodes.append(_leaf_node(graph, x, position))
+        elif isinstance(x, Parameter):
+            arg_nodes.append(graph.add_leaf(x, "parameter", x.name or f"param{position}", x.data))
+        else:
+            if tensors is inputs:
+                tensors = list(inputs)
+            tensors[position], node = _implicit_leaf(graph, op, position, x)
+            arg_nodes.append(node)
+    return graph, tuple(tensors), arg_nodes
+
+
+def _keep_parameters(op: Differentiable, name: str, value: Any) -> None:
+    """``op.theta = array`` over a :class:`Parameter` attribute: the parameter keeps its place and takes the value.
+
+    Installed as ``__setattr__`` of an op class the first time one of its
+    instances is called holding parameters (so ops without parameters pay
+    nothing): ``linear.theta = linear.theta - eta * linear.theta.grad`` then
+    updates the parameter (a new array in ``.data``; the name, the graph's
+    records and an optimizer's reference stay right) instead of replacing it
+    with a plain array. Assigning a :class:`Parameter` or ``None`` replaces it.
+    """
+    old = op.__dict__.get(name)
+    if type(old) is Parameter and value is not None and not isinstance(value, Parameter):
+        old.assign(value, where=f"{op_label(op)}.{name}")
+        return
+    _OBJECT_SETATTR(op, name, value)
 
 
 def _as_output(op: Differentiable, out: Any) -> np.ndarray:
-    if isinstance(out, np.generic):  # a NumPy scalar, as np.sum returns
-        return np.asarray(out)
     if isinstance(out, (Tensor, Parameter)):
-        return out.data
-    if isinstance(out, (tuple, list, dict)) or out is None:
+        out = out.data
+    elif isinstance(out, (tuple, list, dict)) or out is None:
         raise ForwardOutputError(
-            f"{type(op).__name__}.forward returned {type(out).__name__}; it must return one array or "
+            f"{op_label(op)}.forward returned {type(out).__name__}; it must return one array or "
             f"number. Split an op with several outputs into several ops."
         )
-    array = np.asarray(out)
-    if array.dtype == object:
+    try:
+        array = np.asarray(out)
+    except ValueError as error:
         raise ForwardOutputError(
-            f"{type(op).__name__}.forward returned {type(out).__name__}, which NumPy cannot turn into "
-            f"a numeric array; return an ndarray or a number."
+            f"{op_label(op)}.forward returned a {type(out).__name__} that is not an array of numbers "
+            f"({error}); return an ndarray or a number."
+        ) from None
+    if array.dtype.kind not in _NUMERIC:
+        what = "text" if array.dtype.kind in "US" else f"dtype {array.dtype}"
+        raise ForwardOutputError(
+            f"{op_label(op)}.forward returned {type(out).__name__} of {what}, not numbers; return an ndarray "
+            f"of numbers (float, for a value gradients flow through) or a number."
         )
     return array
 
@@ -247,65 +289,53 @@ def _as_input(op: Differentiable, position: int, x: Any) -> Tensor | Parameter:
 
 
 def _as_leaf(op: Differentiable, position: int, x: Any) -> Tensor:
-    """Wrap a raw argument (array, number) into a leaf tensor."""
+    """Wrap a raw argument (array, number) into a leaf tensor (a number into a named constant)."""
     if isinstance(x, _NUMBER_TYPES):
-        leaf = Tensor(x, requires_grad=False)
-        leaf._name = repr(x.item() if isinstance(x, np.generic) else x)
-        return leaf
-    array = x if type(x) is np.ndarray else np.asarray(x)
-    if array.dtype == object:
+        return Tensor(x, name=repr(x.item() if isinstance(x, np.generic) else x), requires_grad=False)
+    try:
+        array = x if type(x) is np.ndarray else np.asarray(x)
+    except ValueError:
+        array = np.empty(0, dtype=object)
+    if array.dtype.kind not in _NUMERIC:
         raise TypeError(
-            f"{type(op).__name__}: argument {position} is a {type(x).__name__}, not an array, a number "
-            f"or a Tensor; pass numeric data (np.asarray(...) first if needed)."
+            f"{op_label(op)}: argument {position} is a {type(x).__name__} of dtype {array.dtype}, not an "
+            f"array of numbers or a Tensor; pass numeric data (np.asarray(..., dtype=float) first if needed)."
         )
     return Tensor(array)
 
 
-def _implicit_leaf(graph: Any, op: Differentiable, position: int, x: Any) -> Tensor:
-    """The leaf tensor for raw data ``x`` in ``graph``: one node per distinct array."""
+def _implicit_leaf(graph: Any, op: Differentiable, position: int, x: Any) -> tuple[Tensor, int]:
+    """The leaf tensor for raw data ``x`` in ``graph`` and its node: one node per distinct array."""
     if type(x) is np.ndarray:
-        entry = graph._leaves.get(id(x))
-        if entry is not None:
-            leaf = entry[0]()
-            if leaf is not None and leaf.data is x:
-                return leaf
+        found = graph.find_leaf(x)
+        if found is not None and found[0].data is x:
+            return found
     leaf = _as_leaf(op, position, x)
-    if leaf._name is not None:  # a constant
-        leaf._node = graph._new_node(_constant_attrs(leaf))
-        return leaf
-    leaf._name = _guess_name(x) or f"input{len(graph._leaves)}"
-    key = x if type(x) is np.ndarray else leaf
-    leaf._node = graph._leaf_node(key, leaf, "input", leaf._name, leaf.data)
-    leaf._graph = weakref.ref(graph)
-    return leaf
+    if leaf.name is not None:  # a constant
+        return leaf, graph.add_constant(leaf.name, leaf.data)
+    leaf.name = _guess_name(x) or f"input{graph.n_leaves()}"
+    node = graph.add_leaf(leaf, "input", leaf.name, leaf.data, key=x if type(x) is np.ndarray else None)
+    leaf.mark_leaf(graph, node)
+    return leaf, node
 
 
 def _leaf_node(graph: Any, leaf: Tensor, position: int) -> int:
     """The node of leaf tensor ``leaf`` in ``graph`` (named after the caller's variable on first use)."""
-    entry = graph._leaves.get(id(leaf))
-    if entry is not None and entry[0]() is leaf:
-        node = entry[1]
+    found = graph.find_leaf(leaf)
+    if found is not None and found[0] is leaf:
+        node = found[1]
     else:
-        label = leaf._name or _guess_name(leaf) or f"input{position}"
-        node = graph._leaf_node(leaf, leaf, "input", label, leaf.data)
-    if leaf._name is None:
-        leaf._name = graph._attrs[node]["label"]
-    leaf._graph = weakref.ref(graph)
-    leaf._node = node
+        label = leaf.name or _guess_name(leaf) or f"input{position}"
+        node = graph.add_leaf(leaf, "input", label, leaf.data)
+    leaf.mark_leaf(graph, node)
+    if leaf.name is None:
+        leaf.name = graph.label(node)
     return node
-
-
-def _constant_attrs(leaf: Tensor) -> dict[str, Any]:
-    from .graph import _leaf_attrs
-
-    return _leaf_attrs("constant", leaf._name or "const", leaf.data)
 
 
 def _guess_name(obj: Any) -> str | None:
     """The variable name the caller's code uses for ``obj`` (``X``, ``y``), if any."""
-    frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-        frame = frame.f_back
+    frame = outside_frame()
     if frame is None:
         return None
     for name, value in frame.f_locals.items():

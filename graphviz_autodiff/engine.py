@@ -6,49 +6,54 @@ for each call:
 
 1. sums the gradients that arrived from all its consumers (fan-out);
 2. restores the state the call's ``forward`` saved on the op (so one op
-   instance may be called several times);
-3. calls the op's ``backward(upstream_grad)`` and checks the result against
-   the contract (count, ``None``, the shape rule);
+   instance may be called several times; see :mod:`graphviz_autodiff.call`);
+3. calls the op's ``backward(upstream_grad)`` -- with ``upstream_grad`` and
+   the parameters' values read-only -- and checks the result against the
+   contract (count, ``None``, the shape rule, real-number dtypes);
 4. routes each gradient to the producer of that argument, and sums
    parameter gradients over all calls of the op;
-5. writes the results into the graph's node and edge attributes, and yields
-   a :class:`BackwardStep`.
+5. writes the results into the graph (:meth:`Graph.write_step
+   <graphviz_autodiff.Graph.write_step>`) and yields a :class:`BackwardStep`.
 
 Tensor and parameter ``.grad`` are committed only when the walk completes
-without error, so a failed backward leaves them as they were.
-``Tensor.backward()`` simply drains the generator; the stepper in ``viz``
-consumes it one step at a time.
+without error, so a failed backward leaves them (and the parameters) as they
+were. ``Tensor.backward()`` runs the same walk without building steps; the
+stepper in ``viz`` consumes :func:`iter_backward` one step at a time. The lecture's
+manual chain (``op.backward(g)`` called by hand) goes through
+:func:`manual_backward`, under the same checks.
 """
 
 from __future__ import annotations
 
+import inspect
+import linecache
 import operator
+import os
+import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from .call import LINK, latest_output, undo_restores
+from .context import Local, get_mode, local
 from .errors import (
     AutodiffError,
     GradientCountError,
+    GradientCutWarning,
+    GradientTypeError,
+    InPlaceModificationError,
     MissingGradientError,
     NonFiniteError,
     NonScalarBackwardError,
     ShapeRuleError,
 )
-from .graph import PASS_IDS, STATE
 from .tensor import Parameter, Tensor
 from .util import argument_name, describe_nonfinite, op_label
 
-__all__ = ["BackwardStep", "backward", "calls_of", "iter_backward"]
-
-# Which arguments need a gradient, for the op whose backward is running
-# (read through ``Differentiable.needs_input_grad``).
-CURRENT_NEEDS: list[tuple[bool, ...]] = []
-# Ops whose backward is running (a nested call of a wrapped ``backward``,
-# such as ``super().backward(g)``, goes straight to the user's code).
-ACTIVE_OPS: list[Any] = []
+__all__ = ["BackwardStep", "backward", "calls_of", "iter_backward", "manual_backward", "raw_backward"]
 
 
 @dataclass(eq=False, slots=True)
@@ -126,35 +131,13 @@ def _shape_hint(expected: tuple, got: tuple) -> str:
     )
 
 
-def _validate(op: Any, t: Tensor, result: Any) -> tuple:
-    """Check a ``backward`` result against the contract; return one entry per argument.
-
-    The common case (one ndarray of the right shape, or ``None`` for an
-    argument that needs no gradient, per argument) costs one tuple comparison
-    per gradient; anything else goes through :func:`_validate_slowly`, which
-    converts what it can and explains what it cannot.
-    """
-    inputs = t._inputs
-    if type(result) is tuple:
-        if len(result) == len(inputs):
-            for g, inp in zip(result, inputs):
-                if type(g) is np.ndarray:
-                    if g.shape != inp.data.shape:
-                        break
-                elif g is not None or inp.requires_grad:
-                    break
-            else:
-                return result
-    elif len(inputs) == 1:
-        if type(result) is np.ndarray:
-            if result.shape == inputs[0].data.shape:
-                return (result,)
-        elif result is None and not inputs[0].requires_grad:
-            return (None,)
-    return _validate_slowly(op, inputs, result)
-
-
+# -- the contract's checks ---------------------------------------------------------------
 def _validate_slowly(op: Any, inputs: tuple, result: Any) -> tuple:
+    """Check a ``backward`` result against the contract beyond the common case; one entry per argument.
+
+    Converts what it can (a list, a number, a Tensor, integers) and raises a
+    specific error, naming the op and the argument, for what it cannot.
+    """
     n = len(inputs)
     if type(result) is tuple or (type(result) is list and n != 1):
         seq = result
@@ -174,15 +157,10 @@ def _validate_slowly(op: Any, inputs: tuple, result: Any) -> tuple:
     for i, (g, inp) in enumerate(zip(seq, inputs)):
         if g is None:
             if inp.requires_grad:
-                raise MissingGradientError(
-                    f"{op_label(op)}.backward returned None for {argument_name(op, i)}, a float array of shape "
-                    f"{inp.data.shape} that needs a gradient; compute it (None is only for "
-                    f"non-differentiable arguments such as integer labels)."
-                )
+                raise MissingGradientError(_missing_message(op, i, inp))
             grads.append(None)
             continue
-        if type(g) is not np.ndarray:
-            g = np.asarray(g.data if isinstance(g, (Tensor, Parameter)) else g)
+        g = _as_gradient(op, g, inp, f"the gradient for {argument_name(op, i)}")
         expected = inp.data.shape
         if g.shape != expected:
             raise ShapeRuleError(
@@ -194,66 +172,63 @@ def _validate_slowly(op: Any, inputs: tuple, result: Any) -> tuple:
     return tuple(grads)
 
 
-def run_call(t: Tensor, upstream: Any, restored: dict | None = None) -> tuple[tuple, tuple, Any]:
-    """Run the backward of the call that produced ``t``, under the contract's checks.
+def _missing_message(op: Any, i: int, inp: Any) -> str:
+    message = (
+        f"{op_label(op)}.backward returned None for {argument_name(op, i)}, a float array of shape "
+        f"{inp.data.shape} that needs a gradient; compute it (None is only for non-differentiable "
+        f"arguments such as integer labels)."
+    )
+    if type(inp) is Tensor and inp.call is None:
+        message += (
+            f" If {argument_name(op, i)} is data that needs no gradient (a target y), pass it as "
+            f"Tensor(y, requires_grad=False)."
+        )
+    return message
 
-    Restores the state the call's ``forward`` saved on the op first (saving
-    the op's current state into ``restored`` the first time, so the caller
-    can put it back). Returns ``(grads, param_contributions, raw_result)``:
-    one gradient (or ``None``) per argument, and ``(attribute, parameter,
-    gradient or None)`` per parameter the op holds (``None``: ``backward``
-    left it alone). Parameter ``.grad`` values are left exactly as they were.
+
+def _as_gradient(op: Any, g: Any, target: Any, what: str) -> np.ndarray:
+    """``g`` as a gradient array for ``target``: real floats (complex only for a complex target).
+
+    Integer gradients are converted to the target's float dtype; complex,
+    boolean, text and object arrays raise :class:`GradientTypeError`.
     """
-    op = t._op
-    saved = t._saved
-    state = op.__dict__
-    if state.get("_gad_call") is not saved["_gad_call"]:
-        if restored is not None and id(op) not in restored:
-            restored[id(op)] = (op, state.copy())
-        state.clear()
-        state.update(saved)
-    params = t._params
-    if params:
-        before = [p.grad for _, p in params]
-        presets = [_zero_grad(p) for _, p in params]
-    CURRENT_NEEDS.append(t._needs)
-    ACTIVE_OPS.append(op)
-    try:
-        result = type(op)._raw_backward(op, upstream)
-        contributions = _param_contributions(op, params, presets) if params else ()
-    finally:
-        ACTIVE_OPS.pop()
-        CURRENT_NEEDS.pop()
-        if params:
-            for (_, p), old in zip(params, before):
-                p.grad = old
-    grads = _validate(op, t, result)
-    if STATE.anomaly:
-        _check_backward_finite(t, grads, contributions)
-    return grads, contributions, result
-
-
-def _zero_grad(p: Parameter) -> np.ndarray:
-    """Set ``p.grad`` to zeros before a ``backward`` (so ``+=`` works); reuse one array per parameter."""
-    zero = p._zero
-    if zero is None or zero.shape != p.data.shape or zero.dtype != p.data.dtype:
-        zero = p._zero = np.zeros_like(p.data)
-    p.grad = zero
-    return zero
+    if type(g) is not np.ndarray:
+        try:
+            g = np.asarray(g.data if isinstance(g, (Tensor, Parameter)) else g)
+        except ValueError as error:  # ragged lists
+            raise GradientTypeError(
+                f"{op_label(op)}.backward gave {what} a {type(g).__name__} that is not an array of "
+                f"numbers ({error}); return one ndarray of the argument's shape."
+            ) from None
+    kind = g.dtype.kind
+    if kind == "f":
+        return g
+    own = target.data.dtype
+    if kind in "iu":
+        return g.astype(own if own.kind in "fc" else np.float64)
+    if kind == "c" and own.kind == "c":
+        return g
+    hint = {
+        "b": " A boolean array is a mask, not a gradient: multiply it by upstream_grad (e.g. upstream_grad * (x > 0)).",
+        "c": " Take the real part if the imaginary part is zero by construction (np.real(...)).",
+    }.get(kind, " Return an ndarray of floats.")
+    raise GradientTypeError(
+        f"{op_label(op)}.backward gave {what} an array of dtype {g.dtype}; gradients of a "
+        f"{own} value must be real floating-point numbers.{hint}"
+    )
 
 
 def _param_contributions(op: Any, params: tuple, presets: list) -> tuple:
+    """``(attribute, parameter, what this call added to its gradient or None)`` per parameter."""
     contributions = []
     for (attr, p), zero in zip(params, presets):
         c = p.grad
         if c is zero:
-            if c.any():
-                p._zero = None  # written in place (``+=``): this array is now the contribution
-            else:
+            if not c.any():
                 c = None
         elif c is not None:
-            if type(c) is not np.ndarray:
-                c = np.asarray(c)
+            if type(c) is not np.ndarray or c.dtype.kind != "f":
+                c = _as_gradient(op, c, p, f"{attr}.grad (parameter {attr})")
             if c.shape != p.data.shape:
                 raise ShapeRuleError(
                     f"{op_label(op)}.backward set {attr}.grad to shape {c.shape}, but the parameter "
@@ -264,6 +239,170 @@ def _param_contributions(op: Any, params: tuple, presets: list) -> tuple:
     return tuple(contributions)
 
 
+def _read_only_error(op: Any, error: ValueError, params: tuple) -> InPlaceModificationError:
+    """What a write into a read-only array inside ``backward`` was, said in the student's terms."""
+    raw = type(op).raw_backward
+    try:
+        names = list(inspect.signature(raw).parameters)
+    except (TypeError, ValueError):
+        names = []
+    upstream = names[1] if len(names) > 1 else "upstream_grad"
+    code = getattr(raw, "__code__", None)
+    line = ""
+    inside = False
+    tb = error.__traceback__
+    while tb is not None:  # the innermost line of the user's code, from their backward down
+        filename = tb.tb_frame.f_code.co_filename
+        inside = inside or tb.tb_frame.f_code is code
+        if inside and not filename.startswith(_LIBRARY_DIRS):
+            line = linecache.getline(filename, tb.tb_lineno).strip()
+        tb = tb.tb_next
+    where = f" (line: {line})" if line else ""
+    touched = [attr for attr, _ in params if re.search(rf"\.{re.escape(attr)}\b", line)]
+    if re.search(rf"\b{re.escape(upstream)}\b", line) or not touched:
+        return InPlaceModificationError(
+            f"{op_label(op)}.backward modified {upstream} in place{where}. {upstream} is read-only: it is "
+            f"also the gradient recorded for other nodes. Compute a new array instead "
+            f"({upstream} * 2, not {upstream} *= 2; np.multiply({upstream}, 2), not out={upstream})."
+        )
+    attr = touched[0]
+    return InPlaceModificationError(
+        f"{op_label(op)}.backward modified parameter {attr} in place{where}. backward computes gradients "
+        f"only; update parameters after loss.backward() (op.{attr} -= eta * op.{attr}.grad, or an optimizer's "
+        f"step())."
+    )
+
+
+# Frames in these directories are not the user's code (NumPy's Python wrappers, this package).
+_LIBRARY_DIRS = (os.path.dirname(np.__file__), os.path.dirname(__file__))
+
+
+# -- running one call's backward ------------------------------------------------------
+def raw_backward(op: Any, upstream_grad: Any, needs: tuple[bool, ...] | None = None) -> Any:
+    """Run the ``backward`` that ``op``'s class defines, once, as written: nothing checked or recorded.
+
+    Parameters
+    ----------
+    op : Differentiable
+        The op, holding what its ``forward`` saved.
+    upstream_grad : numpy.ndarray
+        dL/d(output).
+    needs : tuple of bool, optional
+        What ``op.needs_input_grad`` answers meanwhile (``None``: as outside a pass).
+
+    Returns
+    -------
+    Any
+        Whatever the user's ``backward`` returned. Tools (the debugger, the
+        benchmarks' "ops alone") use it; a backward pass uses :func:`iter_backward`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphviz_autodiff.ops import Squared
+    >>> sq = Squared()
+    >>> sq.forward(np.array([3.0]), np.array([1.0]))
+    array([4.])
+    >>> raw_backward(sq, np.array([1.0]), needs=(True, False))
+    (array([4.]), None)
+    """
+    running = local().running
+    running.append((op, needs))
+    try:
+        return type(op).raw_backward(op, upstream_grad)
+    finally:
+        running.pop()
+
+
+def _run(t: Tensor, upstream: np.ndarray, undo: dict | None, state: Local, anomaly: bool) -> tuple[tuple, tuple, Any]:
+    """Run the backward of the call that produced ``t``, under the contract's checks.
+
+    Restores the state the call's ``forward`` saved on the op first (keeping
+    the op's current state in ``undo`` the first time). Returns ``(grads,
+    param_contributions, raw_result)``: one gradient (or ``None``) per
+    argument, and ``(attribute, parameter, gradient or None)`` per parameter
+    the op holds (``None``: ``backward`` left it alone). Parameters' ``.grad``
+    and ``.data`` are left exactly as they were.
+    """
+    call = t.call
+    op = call.op
+    if op.__dict__.get(LINK) is not call.saved[LINK]:  # the op was called again since: Call.restore does the work
+        call.restore(undo)
+    params = call.params
+    if params:
+        kept, presets = _preset_params(params)
+    view = upstream.view()
+    view.setflags(False)
+    running = state.running
+    running.append((op, call.needs))
+    try:
+        result = type(op).raw_backward(op, view)
+        contributions = _param_contributions(op, params, presets) if params else ()
+    except ValueError as error:
+        if "read-only" in str(error) and not isinstance(error, AutodiffError):
+            raise _read_only_error(op, error, params) from error
+        raise
+    finally:
+        running.pop()
+        if params:
+            changed = _restore_params(kept)
+    if params and changed:
+        raise InPlaceModificationError(
+            f"{op_label(op)}.backward changed parameter {changed}: backward computes gradients only. Update "
+            f"parameters after loss.backward() (op.{changed} -= eta * op.{changed}.grad, or an optimizer's step())."
+        )
+    # The contract's common case, inline: one float array of its argument's shape (or None where no
+    # gradient is needed) per argument. Anything else is converted or explained by _validate_slowly.
+    inputs = call.inputs
+    grads = result if type(result) is tuple else (result,)
+    if len(grads) == len(inputs):
+        for g, inp in zip(grads, inputs):
+            if type(g) is np.ndarray:
+                if g.shape != inp.data.shape or g.dtype.kind != "f":
+                    grads = _validate_slowly(op, inputs, result)
+                    break
+            elif g is not None or inp.requires_grad:
+                grads = _validate_slowly(op, inputs, result)
+                break
+    else:
+        grads = _validate_slowly(op, inputs, result)
+    if anomaly:
+        _check_backward_finite(t, grads, contributions)
+    return grads, contributions, result
+
+
+def _preset_params(params: tuple) -> tuple[list, list]:
+    """Before a ``backward``: each parameter's ``.grad`` set to zeros (so ``+=`` works), its value locked.
+
+    Returns what to put back afterwards, and the zero arrays given (a new
+    one each time: ``np.zeros`` costs less than checking a kept one).
+    """
+    kept = []
+    presets = []
+    for attr, p in params:
+        data = p.data
+        locked = data.flags.writeable
+        if locked:
+            data.setflags(False)
+        kept.append((attr, p, p.grad, data, locked))
+        p.grad = zero = np.zeros(data.shape, data.dtype)
+        presets.append(zero)
+    return kept, presets
+
+
+def _restore_params(kept: list) -> str | None:
+    """After a ``backward``: ``.grad`` and ``.data`` as they were; the name of a parameter whose value it replaced."""
+    changed = None
+    for attr, p, grad, data, locked in kept:
+        p.grad = grad
+        if locked:
+            data.setflags(True)
+        if p.data is not data:
+            changed = changed or attr
+            p.data = data
+    return changed
+
+
 def calls_of(root: Tensor) -> list[Tensor]:
     """The op-call tensors ``root`` depends on, newest first (reverse topological order)."""
     seen = {root}
@@ -272,15 +411,19 @@ def calls_of(root: Tensor) -> list[Tensor]:
     while stack:
         t = stack.pop()
         calls.append(t)
-        for inp in t._inputs:
-            if type(inp) is Tensor and inp._op is not None and inp not in seen:
+        for inp in t.call.inputs:
+            if type(inp) is Tensor and inp.call is not None and inp not in seen:
                 seen.add(inp)
                 stack.append(inp)
     calls.sort(key=_STAMP, reverse=True)
     return calls
 
 
-_STAMP = operator.attrgetter("_stamp")
+_STAMP = operator.attrgetter("call.stamp")
+_PLACE = operator.attrgetter("call.graph", "call.node")
+_GRAPH_OF = operator.itemgetter(0)
+_NODE_OF = operator.itemgetter(1)
+_UNRECORDED = {None}
 
 
 def _root_grad(root: Tensor, grad: Any) -> np.ndarray:
@@ -303,63 +446,6 @@ def _root_grad(root: Tensor, grad: Any) -> np.ndarray:
             )
         g = np.full(data.shape, g.reshape(()), dtype=dtype)
     return g
-
-
-# -- writing results into the graph ------------------------------------------
-def _graph_node(t: Tensor) -> tuple[Any, int | None]:
-    if t._op is None:
-        return None, None
-    return t._locate()
-
-
-_PENDING = {"grad": None, "grads": None, "param_grads": None, "status": "pending", "error": None}
-
-
-def _reset_node(attrs: dict) -> None:
-    attrs.update(_PENDING)
-
-
-def _write_step(
-    graph: Any, node: int, upstream: Any, grads: tuple | None, contributions: tuple, status: str, error: Any
-) -> None:
-    """Write one call's results into its node, its in-edges and its producers' running sums."""
-    attrs = graph._attrs[node]
-    by_param = {attr: c for attr, _, c in contributions} if contributions else {}
-    attrs["grad"] = upstream
-    attrs["grads"] = grads
-    attrs["param_grads"] = by_param
-    attrs["status"] = status
-    attrs["error"] = None if error is None else f"{type(error).__name__}: {error}"
-    if grads is None:
-        return
-    all_attrs = graph._attrs
-    for u, edge in graph._in_edges[node].items():
-        args = edge["args"]
-        if len(args) == 1:
-            flow = grads[args[0]]
-        elif args:
-            flow = None
-            for position in args:
-                if grads[position] is not None:
-                    flow = grads[position] if flow is None else flow + grads[position]
-        else:
-            flow = by_param.get(edge["param"])
-        edge["grad"] = flow
-        if flow is not None:
-            producer = all_attrs[u]
-            producer["grad"] = flow if producer["grad"] is None else producer["grad"] + flow
-
-
-def _finish_leaves(located: list[tuple[Any, int | None]]) -> None:
-    """Mark every leaf feeding the walked calls ``done`` (a gradient reached it) or ``skipped``."""
-    for g, node in located:
-        if g is None:
-            continue
-        all_attrs = g._attrs
-        for u in g._in_edges[node]:
-            attrs = all_attrs[u]
-            if attrs["kind"] != "op":
-                attrs["status"] = "done" if attrs["grad"] is not None else "skipped"
 
 
 # -- the walk ------------------------------------------------------------------
@@ -385,6 +471,13 @@ def iter_backward(tensor: Tensor, grad: Any = None, *, on_error: str = "raise") 
         One per op call that ``tensor`` depends on, in reverse topological
         order (newest call first), each exactly once.
 
+    Warns
+    -----
+    GradientCutWarning
+        An op's output (an integer or boolean array) cut the gradient path
+        to parameters or inputs that need a gradient: their ``.grad`` is set
+        to ``None``, never left from an earlier pass.
+
     Examples
     --------
     >>> import numpy as np
@@ -398,91 +491,131 @@ def iter_backward(tensor: Tensor, grad: Any = None, *, on_error: str = "raise") 
     yield from _walk(tensor, grad, on_error, True)
 
 
-def _walk(tensor: Tensor, grad: Any, on_error: str, make_steps: bool) -> Iterator[BackwardStep | None]:
+def backward(tensor: Tensor, grad: Any = None) -> None:
+    """Run the backward pass from ``tensor`` (what ``tensor.backward(grad)`` does).
+
+    Fills ``.grad`` of every tensor ``tensor`` depends on and of every
+    parameter of the ops involved. Gradients are set afresh by each pass (not
+    accumulated across passes).
+
+    Parameters
+    ----------
+    tensor : Tensor
+        Where the pass starts (the loss).
+    grad : array_like, optional
+        dL/d(tensor). Defaults to ``1.0`` for a one-element tensor (the
+        loss); required otherwise.
+
+    Raises
+    ------
+    NonScalarBackwardError
+        ``grad`` omitted on a tensor with more than one element.
+    ShapeRuleError, GradientCountError, MissingGradientError, GradientTypeError, InPlaceModificationError
+        An op's ``backward`` broke the contract; nothing was changed.
+    """
+    for _ in _walk(tensor, grad, "raise", False):
+        pass
+
+
+def _walk(tensor: Tensor, grad: Any, on_error: str, make_steps: bool) -> Iterator[BackwardStep]:
     """The one backward engine: :func:`iter_backward` and :func:`backward` both drain it.
 
     With ``make_steps=False`` (``Tensor.backward``, which looks at no step)
-    it yields ``None`` instead of building a :class:`BackwardStep` and its
-    ``inputs``; everything else (results in the graph, ``.grad``) is the same.
+    it builds no :class:`BackwardStep` and yields nothing (the whole pass runs
+    in one go); everything else (results in the graph, ``.grad``) is the same.
     """
     if on_error not in ("raise", "record"):
         raise ValueError(f"on_error must be 'raise' or 'record', got {on_error!r}")
     if not isinstance(tensor, Tensor):
         raise TypeError(f"iter_backward expects a Tensor, got {type(tensor).__name__}")
     root_grad = _root_grad(tensor, grad)
-    if tensor._op is None:
+    if tensor.call is None:
         if tensor.requires_grad:
             tensor.grad = root_grad
         return
     calls = calls_of(tensor)
-    recorded = any(t._graph is not None for t in calls)
-    located: list[tuple[Any, int | None]] = []
-    if recorded:
-        located = [t._locate() for t in calls]
-        _start_graph_pass(located)
+    located, graphs = _begin_passes(calls)
+    # Each step's results go to its graph at once when someone steps through the pass (iter_backward);
+    # Tensor.backward, which shows no step, hands each graph the list of its steps once, at the end.
+    unwritten: dict[Any, list] = {graph: [] for graph in graphs}
+    state = local()
+    anomaly = get_mode().anomaly
     pending: dict[Tensor, Any] = {tensor: root_grad}
     consumers: dict[Tensor, int] = {}
     leaf_grads: dict[Tensor, Any] = {}
     param_grads: dict[Parameter, Any] = {}
     upstreams: list[Any] = [None] * len(calls)
-    restored: dict[int, tuple[Any, dict]] = {}
-    graph = node = step = None
+    undo: dict[int, tuple[Any, dict]] = {}
+    skipped: list[Tensor] = []
+    step = None
     failed = False
     try:
         for index, t in enumerate(calls):
-            op = t._op
+            call = t.call
             upstream = pending.pop(t, None)
-            if recorded:
-                graph, node = located[index]
+            graph, node = located[index]
             if make_steps:
-                inputs = tuple(_input_node(inp, graph) for inp in t._inputs)
-                step = BackwardStep(index, node, op, t, upstream, consumers.get(t, 0), inputs=inputs)
+                inputs = tuple(_input_node(inp, graph) for inp in call.inputs)
+                step = BackwardStep(index, node, call.op, t, upstream, consumers.get(t, 0), inputs=inputs)
             if upstream is None:
+                skipped.append(t)
                 if step is not None:
                     step.status = "skipped"
                 if graph is not None:
-                    _write_step(graph, node, None, None, (), "skipped", None)
-                yield step
+                    unwritten[graph].append((node, None, None, {}, "skipped", None))
+                    if make_steps:
+                        _write_steps(unwritten)
+                if make_steps:
+                    yield step
                 continue
             upstreams[index] = upstream
             try:
-                grads, contributions, _ = run_call(t, upstream, restored)
+                grads, contributions, _ = _run(t, upstream, undo, state, anomaly)
             except Exception as error:
                 if not isinstance(error, AutodiffError):
-                    error.add_note(f"(raised in {op_label(op)}.backward, graph node {node})")
+                    error.add_note(f"(raised in {op_label(call.op)}.backward, graph node {node})")
                 if graph is not None:
-                    _write_step(graph, node, upstream, None, (), "failed", error)
+                    unwritten[graph].append((node, upstream, None, {}, "failed", f"{type(error).__name__}: {error}"))
+                    if make_steps:
+                        _write_steps(unwritten)
                 if on_error == "raise":
                     raise
                 failed = True
                 if step is not None:
                     step.status = "failed"
                     step.error = error
-                yield step
+                if make_steps:
+                    yield step
                 continue
-            for inp, g in zip(t._inputs, grads):
+            for inp, g in zip(call.inputs, grads):
                 if g is None or not inp.requires_grad:
                     continue
                 if type(inp) is not Tensor:
                     _accumulate(param_grads, inp, g)
-                elif inp._op is not None:
+                elif inp.call is not None:
                     previous = pending.get(inp)
                     pending[inp] = g if previous is None else previous + g
                     if make_steps:
                         consumers[inp] = consumers.get(inp, 0) + 1
                 else:
                     _accumulate(leaf_grads, inp, g)
-            for _, p, c in contributions:
+            by_param = {}
+            for attr, p, c in contributions:
                 _accumulate(param_grads, p, c)
+                by_param[attr] = c
             if step is not None:
                 step.grads = grads
-                if contributions:
-                    step.param_grads = {attr: c for attr, _, c in contributions}
+                step.param_grads = by_param
             if graph is not None:
-                _write_step(graph, node, upstream, grads, contributions, "done", None)
-            yield step
-        if recorded:
-            _finish_leaves(located)
+                unwritten[graph].append((node, upstream, grads, by_param, "done", None))
+                if make_steps:
+                    _write_steps(unwritten)
+            if make_steps:
+                yield step
+        if unwritten:
+            _write_steps(unwritten)
+        for graph, nodes in graphs.items():
+            graph.finish_leaves(nodes)
         if not failed:
             for t, g in zip(calls, upstreams):
                 t.grad = g
@@ -490,28 +623,70 @@ def _walk(tensor: Tensor, grad: Any, on_error: str, make_steps: bool) -> Iterato
                 leaf.grad = g
             for p, g in param_grads.items():
                 p.grad = g
-                p._pass = -1
+            if skipped:
+                _clear_behind_cut(calls, located, skipped, leaf_grads, param_grads)
     finally:
-        for op, state in restored.values():
-            op.__dict__.clear()
-            op.__dict__.update(state)
+        if unwritten:
+            _write_steps(unwritten)  # (after an error: what was done up to it, and the failed step)
+        if undo:
+            undo_restores(undo)
 
 
-def _start_graph_pass(located: list[tuple[Any, int | None]]) -> None:
-    """A new pass in every graph involved: reset node/edge results, forget manual-chain state."""
-    seen = set()
-    for graph, node in located:
-        if graph is None:
-            continue
-        if id(graph) not in seen:
-            seen.add(id(graph))
-            graph._manual_pass = next(PASS_IDS)
-            graph._manual_done.clear()
-        all_attrs = graph._attrs
-        all_attrs[node].update(_PENDING)
-        for u, edge in graph._in_edges[node].items():
-            edge["grad"] = None
-            all_attrs[u].update(_PENDING)
+def _write_steps(unwritten: dict[Any, list]) -> None:
+    """Hand each graph the steps not written yet (see :meth:`graphviz_autodiff.Graph.write_steps`)."""
+    for graph, steps in unwritten.items():
+        if steps:
+            graph.write_steps(steps)
+            unwritten[graph] = []
+
+
+def _begin_passes(calls: list[Tensor]) -> tuple[list[tuple[Any, int | None]], dict[Any, list[int]]]:
+    """Where each call lives (graph, node), and each graph's nodes, told that a pass over them starts."""
+    located = list(map(_PLACE, calls))  # (call.graph, call.node), without a Python call per tensor
+    homes = set(map(_GRAPH_OF, located))
+    if homes == _UNRECORDED:  # every call made under no_record()
+        return located, {}
+    if any(g is not None and g.merged_into is not None for g in homes):
+        located = [t.locate() for t in calls]  # follow merges
+        homes = set(map(_GRAPH_OF, located))
+    graphs: dict[Any, list[int]] = {}
+    if len(homes) == 1:  # the common case: one graph
+        (graph,) = homes
+        graphs[graph] = list(map(_NODE_OF, located))
+    else:
+        for graph, node in located:
+            if graph is not None:
+                graphs.setdefault(graph, []).append(node)  # type: ignore[arg-type]
+    for graph, nodes in graphs.items():
+        graph.begin_pass(nodes)
+    return located, graphs
+
+
+def _clear_behind_cut(calls: list, located: list, skipped: list, leaf_grads: dict, param_grads: dict) -> None:
+    """No gradient reached the calls in ``skipped``: clear what is behind them and say which op cut the path."""
+    lost = []
+    for t in skipped:
+        call = t.call
+        holders = [p for _, p in call.params] + [x for x in call.inputs if x.requires_grad]
+        for x in holders:
+            if (type(x) is Parameter and x not in param_grads) or (
+                type(x) is Tensor and x.call is None and x not in leaf_grads
+            ):
+                x.grad = None
+                lost.append(x)
+    if not lost:
+        return
+    nodes = {id(t): node for t, (_, node) in zip(calls, located)}
+    cuts = [t for t in calls if not t.requires_grad and (True in t.call.needs or t.call.params)]
+    cut = ", ".join(f"{op_label(t.op)} (graph node {nodes[id(t)]}) returned an array of dtype {t.dtype}" for t in cuts)
+    names = ", ".join(dict.fromkeys(x.name or type(x).__name__ for x in lost))
+    warnings.warn(
+        f"{cut or 'an op returned a non-float array'}, which cuts the gradient path: no gradient reaches "
+        f"{names} in this backward pass (their .grad is set to None). Return a float array from forward "
+        f"if gradients should flow through it.",
+        GradientCutWarning,
+        stacklevel=4,
+    )
 
 
 def _accumulate(sums: dict, key: Any, g: Any) -> None:
@@ -528,102 +703,88 @@ def _input_node(inp: Any, graph: Any) -> int | None:
     if graph is None:
         return None
     if type(inp) is Tensor:
-        if inp._op is not None:
-            producer_graph, node = inp._locate()
+        if inp.call is not None:
+            producer_graph, node = inp.locate()
             return node if producer_graph is graph else None
-        entry = graph._leaves.get(id(inp)) or graph._leaves.get(id(inp.data))
+        found = graph.find_leaf(inp) or graph.find_leaf(inp.data)
     else:
-        entry = graph._leaves.get(id(inp))
-    if entry is not None and entry[0]() is inp:
-        return entry[1]
+        found = graph.find_leaf(inp)
+    if found is not None and found[0] is inp:
+        return found[1]
     if type(inp) is Tensor:
-        leaf_graph, leaf_node = inp._locate()
+        leaf_graph, leaf_node = inp.locate()
         return leaf_node if leaf_graph is graph else None
     return None
 
 
-def backward(tensor: Tensor, grad: Any = None) -> None:
-    """Run the whole backward pass from ``tensor`` (see :meth:`Tensor.backward`)."""
-    for _ in _walk(tensor, grad, "raise", False):
-        pass
-
-
 # -- the lecture's manual chain ---------------------------------------------------
-def manual_backward(op: Any, raw_backward: Any, upstream: Any) -> Any:
+def manual_backward(op: Any, upstream: Any) -> Any:
     """``op.backward(upstream_grad)`` called by the user: run it and record it.
 
     Finds the op's most recent call, runs its ``backward`` under the same
     checks as the engine, writes the gradients into the graph and into
-    ``.grad`` (summing parameter gradients over the calls of one pass), and
-    returns exactly what the user's ``backward`` returned. The op then holds
-    the state of its previous call in the same graph, so calling
+    ``.grad`` (summing parameter gradients over the calls of one manual
+    chain), and returns exactly what the user's ``backward`` returned. The op
+    then holds the state of its previous call in the same graph, so calling
     ``backward`` again walks weight-shared calls in reverse order.
     """
-    ref = op.__dict__.get("_gad_call")
-    t = ref() if ref is not None else None
+    t = latest_output(op)
     if t is None:
-        return _unrecorded_backward(op, raw_backward, upstream)
-    up = _root_grad(t, upstream) if not isinstance(upstream, np.ndarray) else upstream
+        return _unrecorded_backward(op, upstream)
+    up = upstream if isinstance(upstream, np.ndarray) else _root_grad(t, upstream)
     if up.shape != t.data.shape:
         raise ShapeRuleError(
             f"{op_label(op)}.backward was given an upstream gradient of shape {up.shape}, but "
             f"{op_label(op)}'s output has shape {t.data.shape}; pass dL/d(output), of the output's shape."
         )
-    graph, node = _graph_node(t)
-    if graph is not None and (not graph._manual_done or node in graph._manual_done):
-        graph._manual_pass = next(PASS_IDS)
-        graph._manual_done.clear()
-        for attrs in graph._attrs.values():
-            _reset_node(attrs)
-        for edges in graph._in_edges.values():
-            for edge in edges.values():
-                edge["grad"] = None
-    pass_id = graph._manual_pass if graph is not None else next(PASS_IDS)
+    call = t.call
+    graph, node = t.locate()
+    if graph is not None:
+        graph.start_manual_step(node)
     try:
-        grads, contributions, result = run_call(t, upstream)
+        grads, contributions, result = _run(t, up, None, local(), get_mode().anomaly)
     except Exception as error:
         if not isinstance(error, AutodiffError):
             error.add_note(f"(raised in {op_label(op)}.backward, graph node {node})")
         if graph is not None:
-            _write_step(graph, node, up, None, (), "failed", error)
+            graph.write_step(node, up, None, {}, "failed", error)
         raise
+    by_param = {attr: c for attr, _, c in contributions}
     if graph is not None:
-        _write_step(graph, node, up, grads, contributions, "done", None)
-    if graph is not None:
-        graph._manual_done.add(node)
+        graph.write_step(node, up, grads, by_param, "done")
+        graph.end_manual_step(node)
     t.grad = up
     found = [(p, c) for _, p, c in contributions if c is not None]
-    found += [(p, g) for p, g in zip(t._inputs, grads) if g is not None and type(p) is Parameter]
+    found += [(p, g) for p, g in zip(call.inputs, grads) if g is not None and type(p) is Parameter]
     for p, c in found:
-        p.grad = p._pass_total + c if p._pass == pass_id else c
-        p._pass, p._pass_total = pass_id, p.grad
-    for inp, g in zip(t._inputs, grads):
-        if g is not None and type(inp) is Tensor and inp._op is None and inp.requires_grad:
+        p.grad = graph.manual_sum(p, c) if graph is not None else c
+    for inp, g in zip(call.inputs, grads):
+        if g is not None and type(inp) is Tensor and inp.call is None and inp.requires_grad:
             leaf_node = _input_node(inp, graph)
-            inp.grad = graph._attrs[leaf_node]["grad"] if graph is not None and leaf_node is not None else g
+            inp.grad = graph.grad_of(leaf_node) if graph is not None and leaf_node is not None else g
     if graph is not None:
-        _finish_leaves([(graph, node)])
-    previous = t._prev_call() if t._prev_call is not None else None
+        graph.finish_leaves([node])
+    previous = call.previous_output()
     if previous is not None:
-        op.__dict__.clear()
-        op.__dict__.update(previous._saved)
+        previous.call.restore()
     return result
 
 
-def _unrecorded_backward(op: Any, raw_backward: Any, upstream: Any) -> Any:
+def _unrecorded_backward(op: Any, upstream: Any) -> Any:
     """``backward`` of an op whose call is gone (or was never made through ``__call__``).
 
     Nothing to record; parameters still start from zero, so ``+=`` works and
     each call sets them afresh.
     """
-    params = [value for value in vars(op).values() if type(value) is Parameter]
-    for p in params:
-        p.grad = np.zeros_like(p.data)
-    ACTIVE_OPS.append(op)
-    try:
-        return raw_backward(op, upstream)
-    finally:
-        ACTIVE_OPS.pop()
+    for value in list(vars(op).values()):
+        if type(value) is Parameter:
+            value.grad = np.zeros_like(value.data)
+    return raw_backward(op, upstream)
+
+
+def is_running(op: Any) -> bool:
+    """Whether ``op``'s ``backward`` is running in this thread (a nested call goes straight to the user's code)."""
+    return any(running is op for running, _ in local().running)
 
 
 # -- anomaly detection hooks (see graphviz_autodiff.anomaly) --------------------------
@@ -631,22 +792,23 @@ def check_forward_finite(t: Tensor) -> None:
     """Raise :class:`NonFiniteError` if a call's output holds NaN or Inf (anomaly mode)."""
     data = t.data
     if data.dtype.kind in "fc" and not np.isfinite(data).all():
-        g, node = _graph_node(t)
-        site = g._attrs[node]["site"] if g is not None else None
+        graph, node = t.locate()
+        site = graph.site(node) if graph is not None else None
         raise NonFiniteError(
-            f"{op_label(t._op)}.forward produced {describe_nonfinite(data)} (graph node {node}); "
+            f"{op_label(t.call.op)}.forward produced {describe_nonfinite(data)} (graph node {node}); "
             f"the call was made at {site or 'an unknown place'}."
         )
 
 
-def _check_backward_finite(t: Tensor, grads: tuple, contributions: list) -> None:
-    named = [(argument_name(t._op, i), g) for i, g in enumerate(grads)]
+def _check_backward_finite(t: Tensor, grads: tuple, contributions: tuple) -> None:
+    op = t.call.op
+    named = [(argument_name(op, i), g) for i, g in enumerate(grads)]
     named += [(f"parameter {attr}", c) for attr, _, c in contributions]
     for what, g in named:
         if g is not None and g.dtype.kind in "fc" and not np.isfinite(g).all():
-            graph, node = _graph_node(t)
-            site = graph._attrs[node]["site"] if graph is not None else None
+            graph, node = t.locate()
+            site = graph.site(node) if graph is not None else None
             raise NonFiniteError(
-                f"{op_label(t._op)}.backward produced {describe_nonfinite(g)} in the gradient for {what} "
+                f"{op_label(op)}.backward produced {describe_nonfinite(g)} in the gradient for {what} "
                 f"(graph node {node}); the forward call was made at {site or 'an unknown place'}."
             )

@@ -14,7 +14,10 @@ __all__ = [
     "DivergenceWarning",
     "ForwardOutputError",
     "GradientCountError",
+    "GradientCutWarning",
+    "GradientTypeError",
     "GraphCycleError",
+    "InPlaceModificationError",
     "MissingGradientError",
     "NonFiniteError",
     "NonScalarBackwardError",
@@ -54,6 +57,25 @@ class ForwardOutputError(AutodiffError, TypeError):
     """``forward`` returned something that is not one array or number."""
 
 
+class GradientTypeError(AutodiffError, TypeError):
+    """A gradient is not an array of real numbers (complex, boolean, text or objects).
+
+    Raised where the gradient is made: for what a ``backward`` returned (naming
+    the argument) or set on a parameter's ``.grad`` (naming the parameter).
+    """
+
+
+class InPlaceModificationError(AutodiffError, ValueError):
+    """A ``backward`` wrote into an array it must only read.
+
+    ``upstream_grad`` is handed to ``backward`` read-only, and parameters'
+    values are read-only while it runs: writing into them would change
+    gradients and values recorded for other nodes. Compute a new array
+    (``upstream_grad * 2``, not ``upstream_grad *= 2``), and update parameters
+    after the backward pass, not inside it.
+    """
+
+
 class NonFiniteError(AutodiffError, FloatingPointError):
     """A NaN or infinity appeared while anomaly detection was on."""
 
@@ -63,6 +85,16 @@ class BroadcastWarning(UserWarning):
 
     The classic case is ``Squared()(mu, y)`` with ``mu`` of shape ``(n,)`` and
     ``y`` of shape ``(n, 1)``: the result is ``(n, n)``, not ``(n,)``.
+    """
+
+
+class GradientCutWarning(UserWarning):
+    """No gradient reached a parameter (or input) because an op's output cut the path.
+
+    An op whose ``forward`` returns an integer, boolean or other non-float
+    array passes no gradient back. The parameters behind it get
+    ``.grad = None`` from that pass (never the previous pass's value), and
+    this warning names the op whose output cut the path.
     """
 
 

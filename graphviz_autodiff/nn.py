@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .context import get_mode
 from .differentiable import _collect_parameters
-from .graph import STATE, group
+from .graph import enter_group, leave_group
 from .tensor import Parameter, Tensor
 
 __all__ = ["Module", "Sequential"]
@@ -55,10 +56,13 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must implement forward(self, *inputs)")
 
     def __call__(self, *inputs: Any) -> Tensor:
-        if not STATE.recording:
+        if not get_mode().recording:
             return self.forward(*inputs)
-        with group(self.name or type(self).__name__, kind=type(self).__name__, n_params=self.n_params()):
+        token = enter_group(self.name or type(self).__name__, type(self).__name__, module=self)
+        try:
             return self.forward(*inputs)
+        finally:
+            leave_group(token)
 
     def parameters(self) -> list[Parameter]:
         """Every parameter of the module and its ops and sub-modules, each once, in order."""

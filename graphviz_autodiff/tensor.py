@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import itertools
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -11,36 +9,10 @@ import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
 if TYPE_CHECKING:
+    from .call import Call
     from .graph import Graph
 
 __all__ = ["Parameter", "Tensor"]
-
-
-class _Lazy:
-    """A sibling module (``ops``, ``engine``) imported on first use, its attributes kept once looked up.
-
-    ``tensor.py`` cannot import ``ops`` or ``engine`` at import time (both
-    import this module); a function-level import on every ``x * y`` or
-    ``loss.backward()`` costs more than the op's own bookkeeping, so each
-    name is looked up once and kept as an attribute of this object.
-    """
-
-    def __init__(self, module: str) -> None:
-        self._module = module
-
-    def __getattr__(self, name: str) -> Any:
-        value = getattr(importlib.import_module(f".{self._module}", __package__), name)
-        setattr(self, name, value)
-        return value
-
-
-_OPS = _Lazy("ops")
-_ENGINE = _Lazy("engine")
-
-# A global, monotonically increasing creation stamp. A call is always created
-# after its inputs, so sorting calls by stamp is a topological order; the
-# engine walks calls by decreasing stamp.
-_stamp = itertools.count()
 
 
 class _ArrayView:
@@ -81,7 +53,10 @@ class Tensor(_ArrayView):
     or a raw array given to an op, which is wrapped automatically) or the
     output of an op call (``z = Linear(4)(X)``). Arithmetic on tensors
     (``+ - * / @ **``, unary ``-``, ``.sum()``, ``.mean()``, ``.T``) calls the
-    built-in ops, so it is recorded too.
+    built-in ops, so it is recorded too; those operators and :meth:`backward`
+    come from the layers above this module (:mod:`graphviz_autodiff.ops.arithmetic`
+    installs them when the package is imported, as Chainer installs its
+    ``Variable`` arithmetic), so that no module imports a layer above it.
 
     Parameters
     ----------
@@ -99,25 +74,17 @@ class Tensor(_ArrayView):
     data : numpy.ndarray
         The value.
     grad : numpy.ndarray or None
-        dL/d(this tensor) after a backward pass, same shape as ``data``.
+        dL/d(this tensor) after a backward pass, same shape as ``data``
+        (read-only: the engine hands gradients to ``backward`` read-only).
+    requires_grad : bool
+        Whether a backward pass computes ``.grad`` for it (only float and
+        complex values can have a gradient).
+    call : Call or None
+        The op call that produced this tensor (``None`` for a leaf): the op,
+        its arguments and what its ``forward`` saved; see :mod:`graphviz_autodiff.call`.
     """
 
-    __slots__ = (
-        "__weakref__",
-        "_graph",
-        "_inputs",
-        "_name",
-        "_needs",
-        "_node",
-        "_op",
-        "_params",
-        "_prev_call",
-        "_saved",
-        "_stamp",
-        "data",
-        "grad",
-        "requires_grad",
-    )
+    __slots__ = ("__weakref__", "_graph", "_name", "_node", "call", "data", "grad", "requires_grad")
     # Make NumPy defer to our reflected operators (ndarray @ Tensor -> __rmatmul__).
     __array_ufunc__ = None
 
@@ -128,35 +95,30 @@ class Tensor(_ArrayView):
         self.grad: np.ndarray | None = None
         self._name = name
         self.requires_grad = bool(requires_grad) and self.data.dtype.kind in "fc"
-        self._op = None
-        self._inputs: tuple = ()
-        self._params: tuple = ()
-        self._saved: dict | None = None
-        self._stamp = next(_stamp)
-        self._graph: Graph | None = None
+        self.call: Call | None = None
+        self._graph: weakref.ref | None = None  # (a leaf's: see locate)
         self._node: int | None = None
-        self._prev_call: weakref.ref | None = None
-        self._needs: tuple[bool, ...] = ()
 
     @classmethod
-    def _from_call(
-        cls, data: np.ndarray, op: Any, inputs: tuple, params: tuple, needs: tuple, requires_grad: bool
-    ) -> Tensor:
-        """Fast constructor used by ``Differentiable.__call__`` (no checks)."""
-        t = cls.__new__(cls)
+    def from_call(cls, data: np.ndarray, requires_grad: bool) -> Tensor:
+        """The output of an op call (what ``Differentiable.__call__`` returns; no checks).
+
+        Its :attr:`call` is set right after (a :class:`~graphviz_autodiff.call.Call`
+        links to its output); where it was recorded is the call's.
+
+        Parameters
+        ----------
+        data : numpy.ndarray
+            The value ``forward`` returned.
+        requires_grad : bool
+            Whether a gradient flows back through it.
+        """
+        t: Tensor = cls.__new__(cls)
         t.data = data
         t.grad = None
         t._name = None
         t.requires_grad = requires_grad
-        t._op = op
-        t._inputs = inputs
-        t._params = params
-        t._needs = needs
-        t._saved = None
-        t._stamp = next(_stamp)
-        t._graph = None
-        t._node = None
-        t._prev_call = None
+        t.call = None  # (_graph and _node are a leaf's: an op output's place is its call's)
         return t
 
     # -- identity in the graph ---------------------------------------------
@@ -168,9 +130,9 @@ class Tensor(_ArrayView):
     @name.setter
     def name(self, value: str | None) -> None:
         self._name = value
-        graph, node = self._locate()
+        graph, node = self.locate()
         if graph is not None:
-            graph._attrs[node]["name" if self._op is not None else "label"] = value
+            graph.set_name(node, value)
 
     @property
     def graph(self) -> Graph | None:
@@ -179,55 +141,63 @@ class Tensor(_ArrayView):
         For a leaf, which may feed several graphs, the graph it was last used
         in, while that graph is alive.
         """
-        return self._locate()[0]
+        return self.locate()[0]
 
     @property
     def node(self) -> int | None:
         """This tensor's node id in :attr:`graph` (``None`` if not recorded)."""
-        return self._locate()[1]
+        return self.locate()[1]
 
-    def _locate(self) -> tuple[Graph | None, int | None]:
-        """``(graph, node)`` where this tensor lives now, following graph merges.
+    def locate(self) -> tuple[Graph | None, int | None]:
+        """``(graph, node)`` where this tensor lives now, following graph merges (``(None, None)`` if nowhere).
 
-        The tensor keeps pointing at the graph it was recorded in; a merged
-        graph forwards to the one that absorbed it (so a leaf's weak reference
-        to it stays valid while any tensor of that graph lives).
+        An op output lives where its call was recorded (``call.graph``,
+        ``call.node``); a leaf remembers, weakly, the graph it was last used in.
+        A merged graph forwards to the one that absorbed it (so a leaf's weak
+        reference to it stays valid while any tensor of that graph lives).
         """
-        g = self._graph
+        call = self.call
+        if call is not None:
+            g = call.graph
+            node = call.node
+        else:
+            g = self._graph() if self._graph is not None else None
+            node = self._node
         if g is None:
             return None, None
-        if type(g) is weakref.ref:
-            g = g()
-            if g is None:
-                return None, None
-        if g._merged_into is None:
-            return g, self._node
-        return g._map_node(self._node)
+        if g.merged_into is None:
+            return g, node
+        return g.locate(node)
+
+    def mark_leaf(self, graph: Graph, node: int) -> None:
+        """Remember that this leaf is node ``node`` of ``graph`` (weakly: a leaf keeps no graph alive)."""
+        self._graph = weakref.ref(graph)
+        self._node = node
 
     @property
     def op(self) -> Any:
         """The op instance whose call produced this tensor (``None`` for a leaf)."""
-        return self._op
+        return self.call.op if self.call is not None else None
 
     @property
     def inputs(self) -> tuple:
         """The arguments of the call that produced this tensor (tensors and parameters); ``()`` for a leaf."""
-        return self._inputs
+        return self.call.inputs if self.call is not None else ()
 
     @property
     def params(self) -> tuple:
         """``(attribute, Parameter)`` for each parameter the producing op held at the call; ``()`` for a leaf."""
-        return self._params
+        return self.call.params if self.call is not None else ()
 
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
         """Which arguments of the producing call needed a gradient; ``()`` for a leaf."""
-        return self._needs
+        return self.call.needs if self.call is not None else ()
 
     @property
     def is_leaf(self) -> bool:
         """Whether this tensor is data rather than the output of an op call."""
-        return self._op is None
+        return self.call is None
 
     # -- array protocol ----------------------------------------------------
 
@@ -243,86 +213,10 @@ class Tensor(_ArrayView):
         return float(self.data)
 
     def __repr__(self) -> str:
-        what = "leaf" if self._op is None else type(self._op).__name__
+        what = "leaf" if self.call is None else type(self.call.op).__name__
         name = f" {self._name!r}" if self._name else ""
         body = np.array2string(self.data, precision=4, threshold=6)
         return f"Tensor{name}({body}, {what})"
-
-    # -- backward ----------------------------------------------------------
-    def backward(self, grad: Any = None) -> None:
-        """Run the backward pass from this tensor.
-
-        Fills ``.grad`` of every tensor this one depends on and of every
-        parameter of the ops involved. Gradients are set afresh by each pass
-        (not accumulated across passes).
-
-        Parameters
-        ----------
-        grad : array_like, optional
-            dL/d(this tensor). Defaults to ``1.0`` for a one-element tensor
-            (the loss); required otherwise.
-
-        Raises
-        ------
-        NonScalarBackwardError
-            ``grad`` omitted on a tensor with more than one element.
-        ShapeRuleError, GradientCountError, MissingGradientError
-            An op's ``backward`` broke the contract; nothing was changed.
-        """
-        _ENGINE.backward(self, grad)
-
-    # -- operators (recorded through the built-in ops) ---------------------
-    def __add__(self, other: Any) -> Tensor:
-        return _OPS.Add()(self, other)
-
-    def __radd__(self, other: Any) -> Tensor:
-        return _OPS.Add()(other, self)
-
-    def __sub__(self, other: Any) -> Tensor:
-        return _OPS.Sub()(self, other)
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return _OPS.Sub()(other, self)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return _OPS.Mul()(self, other)
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return _OPS.Mul()(other, self)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        return _OPS.Div()(self, other)
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return _OPS.Div()(other, self)
-
-    def __matmul__(self, other: Any) -> Tensor:
-        return _OPS.MatMul()(self, other)
-
-    def __rmatmul__(self, other: Any) -> Tensor:
-        return _OPS.MatMul()(other, self)
-
-    def __pow__(self, other: Any) -> Tensor:
-        return _OPS.Pow()(self, other)
-
-    def __rpow__(self, other: Any) -> Tensor:
-        return _OPS.Pow()(other, self)
-
-    def __neg__(self) -> Tensor:
-        return _OPS.Neg()(self)
-
-    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """Sum of elements (recorded as a :class:`~graphviz_autodiff.ops.Sum` call)."""
-        return _OPS.Sum(axis=axis, keepdims=keepdims)(self)
-
-    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """Mean of elements (recorded as a :class:`~graphviz_autodiff.ops.Mean` call)."""
-        return _OPS.Mean(axis=axis, keepdims=keepdims)(self)
-
-    @property
-    def T(self) -> Tensor:
-        """The transpose (recorded as a :class:`~graphviz_autodiff.ops.Transpose` call)."""
-        return _OPS.Transpose()(self)
 
 
 class Parameter(_ArrayView, NDArrayOperatorsMixin):
@@ -339,6 +233,12 @@ class Parameter(_ArrayView, NDArrayOperatorsMixin):
     sets it afresh, so the lecture's loop (forward, loss, backward, step)
     needs no ``zero_grad()``.
 
+    The lecture's update line works as written and keeps the parameter a
+    parameter: ``linear.theta -= eta * linear.theta.grad`` (and ``+=``,
+    ``*=``, ``/=``, ``np.subtract(theta, g, out=theta)``) gives ``.data`` a
+    new array; ``linear.theta = linear.theta - eta * linear.theta.grad`` does
+    the same (the op keeps its parameter and gives it the new value).
+
     Parameters
     ----------
     data : array_like
@@ -348,13 +248,23 @@ class Parameter(_ArrayView, NDArrayOperatorsMixin):
 
     Notes
     -----
-    Optimizers replace ``.data`` with a new array rather than writing into
-    it, so graphs recorded earlier keep showing the values they were computed
-    with. Writing into ``param.data`` in place works but changes those
+    Updates (optimizers, the in-place operators, :meth:`assign`) replace
+    ``.data`` with a new array rather than writing into it, so graphs
+    recorded earlier keep showing the values they were computed with.
+    Writing into ``param.data[...]`` yourself works but changes those
     recorded values too.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> theta = Parameter(np.array([1.0, 2.0]), name="θ")
+    >>> old = theta.data
+    >>> theta -= 0.5 * np.array([2.0, 2.0])
+    >>> type(theta).__name__, theta.data, old
+    ('Parameter', array([0., 1.]), array([1., 2.]))
     """
 
-    __slots__ = ("__weakref__", "_pass", "_pass_total", "_zero", "data", "grad", "name")
+    __slots__ = ("__weakref__", "data", "grad", "name")
 
     def __init__(self, data: Any, name: str | None = None) -> None:
         array = np.array(data, dtype=np.result_type(np.asarray(data).dtype, np.float64))
@@ -363,22 +273,70 @@ class Parameter(_ArrayView, NDArrayOperatorsMixin):
         self.data = array
         self.grad: np.ndarray | None = None
         self.name = name
-        self._pass = -1
-        self._pass_total: np.ndarray | None = None
-        self._zero: np.ndarray | None = None
 
     requires_grad = True
     # NumPy's operator mixin defines ``==`` element-wise; parameters are still
     # hashed (and compared in dicts and sets) by identity.
     __hash__ = object.__hash__
 
+    def assign(self, value: Any, *, where: str | None = None) -> None:
+        """Give the parameter a new value: ``.data`` becomes a new array (the old one is left as it was).
+
+        Parameters
+        ----------
+        value : array_like
+            The new value: numbers, converted to the parameter's dtype (a
+            complex value only for a complex parameter).
+        where : str, optional
+            How to name the parameter in an error (``"Linear.theta"``).
+
+        Raises
+        ------
+        TypeError
+            ``value`` is not numeric, or complex for a real parameter.
+        """
+        if isinstance(value, (Tensor, Parameter)):
+            value = value.data
+        array = value if isinstance(value, np.ndarray) else np.asarray(value)
+        kind = array.dtype.kind
+        own = self.data.dtype
+        if kind not in "fciub" or (kind == "c" and own.kind != "c"):
+            what = where or f"Parameter {self.name!r}"
+            raise TypeError(
+                f"{what}: cannot take a value of dtype {array.dtype} (a parameter holds {own} numbers); "
+                f"assign a float array, e.g. theta -= eta * theta.grad with a real-valued gradient."
+            )
+        self.data = array if array.dtype == own else array.astype(own)
+
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        out = kwargs.get("out")
+        if out is not None and any(isinstance(x, Parameter) for x in out):
+            return self._update(ufunc, method, inputs, kwargs)
         if any(isinstance(x, Tensor) for x in inputs):
             return NotImplemented
         inputs = tuple(x.data if isinstance(x, Parameter) else x for x in inputs)
-        if "out" in kwargs:
-            kwargs["out"] = tuple(x.data if isinstance(x, Parameter) else x for x in kwargs["out"])
+        if out is not None:
+            kwargs["out"] = tuple(x.data if isinstance(x, Parameter) else x for x in out)
         return getattr(ufunc, method)(*inputs, **kwargs)
+
+    def _update(self, ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
+        """An in-place operation on parameters (``theta -= g``): new arrays into ``.data``, the parameters returned."""
+        out = kwargs.pop("out")
+        arrays = tuple(x.data if isinstance(x, (Tensor, Parameter)) else x for x in inputs)
+        if any(not isinstance(x, Parameter) and x is not None for x in out):
+            kwargs["out"] = tuple(None if isinstance(x, Parameter) else x for x in out)
+        result = getattr(ufunc, method)(*arrays, **kwargs)
+        results = result if isinstance(result, tuple) else (result,)
+        for target, value in zip(out, results):
+            if isinstance(target, Parameter):
+                if np.shape(value) != target.data.shape:
+                    raise ValueError(
+                        f"Parameter {target.name!r}: an in-place {ufunc.__name__} would change its shape "
+                        f"from {target.data.shape} to {np.shape(value)}; the update must have the parameter's shape."
+                    )
+                target.assign(value)
+        returned = tuple(t if isinstance(t, Parameter) else r for t, r in zip(out, results))
+        return returned if isinstance(result, tuple) else returned[0]
 
     def __getitem__(self, index: Any) -> Any:
         return self.data[index]

@@ -7,8 +7,8 @@ import os
 import numpy as np
 import pytest
 
-import graphviz_autodiff as gad
 from graphviz_autodiff import Differentiable, Parameter
+from graphviz_autodiff.context import DEFAULT_MODE, get_mode, set_mode
 
 
 class StudentLinear(Differentiable):
@@ -73,12 +73,9 @@ def regression_data():
 @pytest.fixture(autouse=True)
 def _fresh_recording_state():
     """Every test starts with recording on and no leftover context."""
-    state = gad.graph.STATE
-    assert state.recording and not state.context and not state.groups
+    assert get_mode() == DEFAULT_MODE, get_mode()
     yield
-    state.recording, state.anomaly = True, False
-    state.context.clear()
-    state.groups.clear()
+    set_mode(DEFAULT_MODE)
 
 
 # -- in CI nothing may be skipped ------------------------------------------------------------------

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import html.parser
+import json
 import re
 import subprocess
 import sys
@@ -217,25 +218,26 @@ def figure_texts(figure: matplotlib.figure.Figure) -> list[str]:
     return [t.get_text() for t in figure.findobj(matplotlib.text.Text) if t.get_text()]
 
 
-def widget_texts(root: object) -> list[str]:
-    """Descriptions, tooltips, values and options of every widget reachable from ``root``."""
-    import ipywidgets
+def payload_texts(payload: dict) -> list[str]:
+    """Every text the viewer (widget or page) shows from its payload: its words, titles, step texts, frames."""
+    from viz.viewer.splice import expand
 
-    texts, seen, stack = [], set(), [root]
-    while stack:
-        obj = stack.pop()
-        if id(obj) in seen:
-            continue
-        seen.add(id(obj))
-        if isinstance(obj, ipywidgets.Widget):
-            for name in ("description", "tooltip", "value", "placeholder"):
-                value = getattr(obj, name, None)
-                if isinstance(value, str):
-                    texts += html_texts(value)
-            texts += [str(o[0] if isinstance(o, tuple) else o) for o in getattr(obj, "options", ()) or ()]
-            stack += list(getattr(obj, "children", ()))
-        stack += [v for v in vars(obj).values() if isinstance(v, ipywidgets.Widget)]
+    texts = [re.sub(r"\{\w+\}", " ", text) for text in payload["strings"].values()]
+    texts += [payload["title"], *(entry["label"] for entry in payload["legend"])]
+    texts += [line for lines in payload["texts"] for line in lines]
+    texts += [p for p in payload["problems"] if p]
+    texts += [s["title"] for s in payload["steps"]]
+    for node in payload["nodes"]:
+        texts += [node["title"], *node["chain"], *(v for v in (node["inherited_from"],) if v)]
+    if payload["svg"]["format"] == "splice":
+        texts += [t for k in range(payload["n_steps"] + 1) for t in svg_texts(expand(payload["svg"], k))]
     return texts
+
+
+def page_payload(page: str) -> dict:
+    found = re.search(r'<script type="application/json" id="gad-payload">(.*?)</script>', page, flags=re.DOTALL)
+    assert found, "no viewer payload in the page"
+    return json.loads(found.group(1))
 
 
 def step_quotes(stepper: viz.StepperModel) -> list[str]:
@@ -342,12 +344,15 @@ def test_stepper_texts(graph, direction):
 @pytest.mark.dot
 def test_the_walkthrough_page_and_the_widget(tmp_path):
     stepper = viz.Stepper(lecture_graph(), lang="ru")
-    assert english_words(widget_texts(getattr(stepper, "view", stepper))) == []
+    assert english_words(payload_texts(stepper.widget.payload), step_quotes(stepper)) == []
     for direction in ("backward", "forward"):
-        page = viz.StepperModel(lecture_graph(), lang="ru", direction=direction).to_html(tmp_path / f"{direction}.html")
-        assert english_words(html_texts(page.read_text(encoding="utf-8"))) == []
-    model = viz.StepperModel(nan_graph(), lang="ru")
-    assert english_words(html_texts(model.describe_html(model.run_to_problem())), step_quotes(model)) == []
+        model = viz.StepperModel(lecture_graph(), lang="ru", direction=direction)
+        page = model.to_html(tmp_path / f"{direction}.html").read_text(encoding="utf-8")
+        assert english_words(html_texts(page)) == []
+        assert english_words(payload_texts(page_payload(page)), step_quotes(model)) == []
+    model = viz.Stepper(nan_graph(), lang="ru")
+    assert english_words(model.lines(model.run_to_problem()), step_quotes(model)) == []
+    assert english_words(payload_texts(model.widget.payload), step_quotes(model)) == []
 
 
 # -- the debugger on buggy ops -----------------------------------------------------------------------------------

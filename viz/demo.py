@@ -7,7 +7,7 @@
   ``lecture5_backward_slide*``: the 16:9 slide picture (``preset="slide"``, 1920 × 1080 PNG);
 * ``figures/`` (and ``figures_ru/``): scatter grid, correlation heat map, loss history, true vs
   predicted, and the convergence comparison with and without the correlated feature;
-* ``walkthrough.html`` (and ``walkthrough_ru.html``): the backward pass step by step, a single
+* ``walkthrough.html`` (and ``walkthrough_ru.html``): the backward pass step by step in the viewer, a single
   self-contained page for slides or an LMS, plus ``frames/step_NNN.svg`` for slide decks;
 * ``debugging/``: the lecture graph built with a typical student mistake (``Squared`` without the
   factor 2), the debugger's report as text and the graph with the culprit drawn red (nodes that
@@ -30,7 +30,7 @@ from graphviz_autodiff.ops import Linear, Squared, Sum
 from .export import save_all
 from .themes import THEMES
 
-__all__ = ["lecture_graph", "write_lecture_outputs"]
+__all__ = ["lecture_graph", "write_lecture_outputs", "write_readme_pictures"]
 
 
 class StudentSquared(Differentiable):
@@ -68,6 +68,28 @@ def lecture_graph(n_rows: int = 5, *, epochs: int = 3, squared: type = Squared) 
     loss = Sum()(s)
     loss.name = "L"
     return loss, linear
+
+
+def write_readme_pictures(folder: str | os.PathLike) -> list[Path]:
+    """The README's pictures, with the library's defaults: ``lecture5.png`` and ``lecture5_walk.gif``.
+
+    ``lecture5.png`` is the lecture graph after ``backward()`` as a 16:9 slide (``preset="slide"``,
+    1920 × 1080); ``lecture5_walk.gif`` its backward walk as slides (1280 px, 2 s a step). The outputs
+    are unnamed here, so the pictures show the default names (z, μ, s, L).
+    """
+    from .export import save
+    from .stepper import StepperModel
+
+    folder = Path(folder)
+    data = lecture5()
+    fit = course.lecture.train_lecture_model(data.X, data.y, epochs=3)
+    X = Tensor(data.X[:5].round(2), name="X")
+    y = Tensor(data.y[:5].round(2), name="y")
+    _, identity = course.lecture.lecture_model()
+    loss = Sum()(Squared()(identity(Linear(4, theta=np.round(fit.theta, 3))(X)), y))
+    walk = StepperModel(loss)  # runs the backward pass
+    picture = save(loss, folder / "lecture5.png", preset="slide")
+    return [picture, walk.save_gif(folder / "lecture5_walk.gif", width=1280, seconds=2.0)]
 
 
 def write_lecture_outputs(

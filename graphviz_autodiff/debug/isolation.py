@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .. import rng as _rng
+from ..call import forget_call
 from ..differentiable import Differentiable
 from ..tensor import Parameter, Tensor
 
@@ -34,9 +35,6 @@ def clone_op(op: Any) -> Any:
     """
     state = op.__dict__
     memo: dict[int, Any] = {}
-    ref = state.get("_gad_call")
-    if ref is not None:
-        memo[id(ref)] = None
     for value in state.values():
         if type(value) is Tensor:
             memo[id(value)] = value
@@ -53,7 +51,7 @@ def clone_op(op: Any) -> Any:
 
 
 def _strip_call_links(obj: Any, seen: set[int]) -> None:
-    """Drop ``_gad_call`` from ``obj`` and every op it holds (sub-ops of a composite op).
+    """Drop the link to the latest call from ``obj`` and every op it holds (sub-ops of a composite op).
 
     A copied sub-op still points at the user's last call until the copy's
     ``forward`` calls it again; a ``self.inner.backward(g)`` reached before that
@@ -71,7 +69,7 @@ def _strip_call_links(obj: Any, seen: set[int]) -> None:
         and not isinstance(obj, type)
         and (isinstance(obj, Differentiable) or hasattr(obj, "parameters"))
     ):
-        obj.__dict__.pop("_gad_call", None)
+        forget_call(obj)
         values = list(obj.__dict__.values())
     else:
         return

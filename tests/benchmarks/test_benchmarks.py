@@ -32,7 +32,10 @@ def _check_rows(rows: list[dict], benchmark: str, cases: list[str]) -> dict[str,
         assert r["value"] > 0 and r["unit"]
         assert r["ratio"] is None or r["ratio"] > 0
         json.dumps(r)  # what results.json will hold
-    return {r["case"]: r for r in rows}
+    by_case: dict[str, dict] = {}
+    for r in rows:
+        by_case.setdefault(r["case"], r)  # a case's first row; later ones are targets against another baseline
+    return by_case
 
 
 def test_regression_rows_and_targets():
@@ -40,8 +43,23 @@ def test_regression_rows_and_targets():
     by_case = _check_rows(
         rows,
         "regression",
-        ["hand-written NumPy", "ops alone, no engine", "recording off", "recording on", "HIPS autograd", "PyTorch CPU"],
+        [
+            "hand-written NumPy",
+            "ops alone, no engine",
+            "recording off",
+            "recording on",
+            "HIPS autograd",
+            "PyTorch CPU",
+            "recording on",
+            "recording off",
+        ],
     )
+    relative = rows[-2:]
+    assert [(r["case"], r["baseline"], r["target"]) for r in relative] == [
+        ("recording on", "recording off", "≤ 1.3x"),
+        ("recording off", "ops alone, no engine", "≤ 1.3x"),
+    ]
+    assert all(isinstance(r["meets_target"], bool) for r in relative)
     assert by_case["hand-written NumPy"]["ratio"] == 1.0
     assert by_case["recording off"]["target"].startswith("≤ 1.5x")
     assert by_case["recording on"]["target"].startswith("≤ 2.0x")
@@ -61,15 +79,20 @@ def test_missing_peer_gives_a_not_installed_row(monkeypatch):
 
 def test_mlp_rows_agree_with_the_peers():
     rows = bench_mlp(batch=5, hidden=3, d=2, k=3, steps=2, repeat=1)
-    by_case = _check_rows(rows, "mlp", ["recording off", "recording on", "PyTorch CPU", "HIPS autograd"])
+    by_case = _check_rows(
+        rows, "mlp", ["recording off", "recording on", "PyTorch CPU", "HIPS autograd", "recording on"]
+    )
     assert by_case["PyTorch CPU"]["ratio"] == 1.0
-    assert by_case["recording on"]["target"] == "≤ 1.0x"
+    assert rows[1]["target"] == "≤ 1.0x" and rows[1]["baseline"] == "PyTorch CPU"
+    assert (rows[-1]["baseline"], rows[-1]["target"]) == ("recording off", "≤ 1.3x")
 
 
 def test_overhead_rows():
     rows = bench_overhead(length=5, repeat=1)
-    by_case = _check_rows(rows, "overhead", ["recording off", "recording on", "PyTorch CPU", "HIPS autograd"])
-    assert by_case["recording off"]["ratio"] == 1.0
+    _check_rows(rows, "overhead", ["recording off", "recording on", "PyTorch CPU", "HIPS autograd", "recording on"])
+    assert rows[0]["ratio"] == 1.0
+    assert (rows[1]["baseline"], rows[1]["target"]) == ("recording off", "≤ 1.3x")
+    assert (rows[-1]["baseline"], rows[-1]["target"]) == ("PyTorch CPU", "≤ 1.5x")
     assert all(r["unit"] == "µs/op" for r in rows)
 
 
@@ -171,5 +194,15 @@ def test_main_writes_results_json(tmp_path, capsys):
     results = json.loads(out.read_text(encoding="utf-8"))
     assert results["quick"] is True
     assert results["command"] == f"python -m benchmarks --quick --only overhead --out {out}"
-    assert [r["case"] for r in results["rows"]] == ["recording off", "recording on", "PyTorch CPU", "HIPS autograd"]
+    cases = [r["case"] for r in results["rows"]]
+    assert cases == ["recording off", "recording on", "PyTorch CPU", "HIPS autograd", "recording on"]
     assert results["machine"]["cpus"] >= 1 and results["machine"]["numpy"]
+
+
+def test_stepper_fallback_rows():
+    from benchmarks.stepper import bench_fallback
+
+    rows = bench_fallback(size=400, timeout=0.001)  # no layout finishes in a millisecond: the fallback at once
+    by_case = _check_rows(rows, "stepper", ["400 nodes: fallback first frame", "400 nodes: fallback step"])
+    assert "viewer payload" in by_case["400 nodes: fallback first frame"]["note"]
+    assert isinstance(by_case["400 nodes: fallback step"]["meets_target"], bool)

@@ -1,15 +1,24 @@
-"""End to end: the stepper notebook served by Voila, driven in Chromium; the page must agree with the Python model."""
+"""End to end: notebook 02 (the stepper's) served by Voila, driven in Chromium; the viewers agree with Python."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
 
-from .conftest import ARTIFACTS, NOTEBOOK, TIMEOUT_MS
+from .conftest import ARTIFACTS, NOTEBOOKS, TIMEOUT_MS
+from .probe import WINDOW, Probe, console_errors
 
 pytestmark = pytest.mark.browser
+
+NOTEBOOK = NOTEBOOKS / "02_step_through_backprop.ipynb"
+VOILA_OWN = ("font-awesome", "fontawesome")
+# The notebook's viewers, in the order of its cells: the lecture's walk, the forward walk in Russian, the
+# two-layer network, the student's raising op, the student's wrong gradient.
+VIEWERS = 5
 
 
 def notebook_stepper() -> Any:
@@ -26,34 +35,53 @@ def lines(text: str) -> list[str]:
     return [" ".join(line.split()) for line in text.strip().splitlines()]
 
 
-def test_next_moves_the_highlight_and_the_text(page: Any, voila_url: str) -> None:
+def test_the_notebooks_viewers_step_as_the_model_does(page: Any, voila: Callable[[Path], str]) -> None:
     from playwright.sync_api import expect
 
     model = notebook_stepper()
     assert model.n_steps == 4
-    page.goto(voila_url, wait_until="domcontentloaded")
-    widget = page.locator(".gad-stepper").first
-    next_button = widget.locator("button.gad-next")
-    next_button.wait_for(state="visible", timeout=TIMEOUT_MS)
-    status = widget.locator(".gad-stepper-status")
-    picture = widget.locator(".gad-stepper-picture")
-    text = widget.locator(".gad-stepper-text")
-    expect(status).to_have_text("step 0 of 4")
-    picture.locator("svg g.node").first.wait_for(state="attached")
-    assert picture.locator("svg g.node").count() == 7
-    assert picture.locator("svg g.node.current").count() == 0
-    highlighted = [None]
-    for k in (1, 2, 3):
-        next_button.click()
-        expect(status).to_have_text(f"step {k} of 4")
-        current = picture.locator("svg g.node.current")
+    page.set_viewport_size(WINDOW)
+    errors = console_errors(page, ignore=VOILA_OWN)
+    page.goto(voila(NOTEBOOK), wait_until="domcontentloaded")
+    viewers = page.locator(".gad-viewer")
+    viewers.nth(VIEWERS - 1).wait_for(state="visible", timeout=TIMEOUT_MS)
+    assert viewers.count() == VIEWERS
+    probe = Probe(page, viewers.first, model.n_steps)
+    probe.ready()
+    text = probe.root.locator(".gad-text")
+    expect(probe.root.locator(".gad-counter")).to_have_text("step 0 of 4")
+    assert probe.root.locator("svg.gad-svg g.node").count() == 7
+    assert probe.root.locator("svg.gad-svg g.node.current").count() == 0
+    for k in (1, 2, 3, 4):
+        probe.click("next")
+        probe.wait_step(k)
+        current = probe.root.locator("svg.gad-svg g.node.current")
         expect(current).to_have_count(1)
-        expected_id = f"node{model.steps[k - 1].node}"
-        expect(current).to_have_attribute("id", expected_id)
-        assert expected_id != highlighted[-1]
-        highlighted.append(expected_id)
-        expect(text).to_contain_text(f"Step {k} of 4")
+        expect(current).to_have_attribute("id", f"node{model.steps[k - 1].node}")
         assert lines(text.inner_text()) == lines(model.describe(k))
-    assert highlighted[1:] == ["node6", "node5", "node3"]  # Sum, Squared, Identity
+        assert probe.current_inside()["inside"]
     ARTIFACTS.mkdir(exist_ok=True)
-    widget.screenshot(path=str(ARTIFACTS / "stepper_voila.png"))
+    probe.root.screenshot(path=str(ARTIFACTS / "stepper_voila_lecture.png"))
+
+    # The Russian forward walk: no English on its controls.
+    russian = viewers.nth(1)
+    expect(russian.locator("button.gad-next")).to_have_text("вперёд ▶")
+
+    # The student's wrong gradient: next problem stops at the culprit, whose victims are orange.
+    checked = Probe(page, viewers.nth(VIEWERS - 1), 5)
+    checked.root.scroll_into_view_if_needed()
+    checked.ready()
+    checked.click("first")
+    checked.wait_step(0)
+    checked.click("problem")
+    checked.wait_step(3)
+    expect(checked.root.locator(".gad-message")).to_have_text("Stopped at step 3: wrong gradient.")
+    checked.click("last")
+    checked.wait_step(5)
+    assert checked.root.locator("svg.gad-svg g.node.inherited").count() == 3  # Identity, Linear, θ
+    assert checked.root.locator("svg.gad-svg g.node.failed").count() == 1  # Halve
+    card = checked.hover_card(checked.root.locator("svg.gad-svg g.node.inherited").first.get_attribute("id"))
+    assert "receives a wrong gradient from Halve" in card, card
+    page.mouse.move(0, 0)
+    checked.root.screenshot(path=str(ARTIFACTS / "stepper_voila_inherited.png"))
+    assert errors == []

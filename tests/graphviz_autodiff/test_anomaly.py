@@ -11,7 +11,6 @@ import graphviz_autodiff as gad
 from graphviz_autodiff import Differentiable, Parameter
 from graphviz_autodiff.anomaly import detect_anomaly, is_anomaly_enabled
 from graphviz_autodiff.errors import NonFiniteError
-from graphviz_autodiff.graph import STATE
 from graphviz_autodiff.ops import Identity, Log, Sum
 
 HERE = __file__
@@ -100,7 +99,7 @@ def test_without_anomaly_mode_nothing_raises_and_no_site_is_recorded():
 
 
 def test_the_previous_setting_is_restored_and_blocks_nest():
-    assert STATE.anomaly is False
+    assert not is_anomaly_enabled()
     with detect_anomaly():
         assert is_anomaly_enabled()
         with detect_anomaly(False):

@@ -8,7 +8,7 @@ import pytest
 
 import graphviz_autodiff as gad
 from graphviz_autodiff import Differentiable, Parameter, Tensor
-from graphviz_autodiff.ops import MSE, Identity, Linear, Squared, Sum
+from graphviz_autodiff.ops import MSE, Identity, Linear, Mul, Squared, Sum
 from tests.conftest import StudentIdentity, StudentLinear, StudentLinearAdds, StudentSquared, StudentSum
 
 
@@ -355,3 +355,229 @@ def test_scalar_upstream_accepted(grad):
     loss = (x * x).sum()
     loss.backward(grad)
     np.testing.assert_allclose(x.grad, [4.0, 8.0])
+
+
+# -- issue 13: no silent wrong gradient -------------------------------------------------------------------
+class RoundToInt(Differentiable):
+    """A forward that returns integers: the gradient path stops here."""
+
+    def forward(self, x):
+        return np.round(x).astype(np.int64)
+
+    def backward(self, upstream_grad):
+        return upstream_grad
+
+
+class TestNoStaleGradient:
+    """Issue 13.2: a pass never leaves the previous pass's .grad behind a cut."""
+
+    def test_parameters_behind_an_integer_output_get_none_and_a_warning(self, regression_data):
+        X, y = regression_data
+        linear = Linear(4, theta=np.array([0.1, 0.2, 0.3, 0.4]))
+        lecture_loss(X, y, linear).backward()
+        assert linear.theta.grad is not None
+        loss = Sum()(Squared()(RoundToInt()(linear(Tensor(X, requires_grad=False))), y))
+        with pytest.warns(
+            gad.errors.GradientCutWarning, match=r"RoundToInt \(graph node 3\) returned an array of dtype int64.*θ"
+        ):
+            loss.backward()
+        assert linear.theta.grad is None
+        G = loss.graph.nx
+        assert [G.nodes[n]["label"] for n in (2, 3)] == ["Linear", "RoundToInt"]
+        assert G.nodes[2]["status"] == "skipped" and G.nodes[3]["status"] == "skipped"
+
+    def test_an_input_leaf_behind_a_cut_gets_none(self):
+        x = Tensor(np.array([1.4, 2.6]), name="x")
+        (x * x).sum().backward()
+        assert x.grad is not None
+        with pytest.warns(gad.errors.GradientCutWarning, match="no gradient reaches x"):
+            Sum()(RoundToInt()(x * 2.0) * 1.0).backward()
+        assert x.grad is None
+
+    def test_a_parameter_reached_another_way_keeps_that_gradient_and_no_warning(self, recwarn):
+        x = Tensor(np.array([1.0, 2.0]), name="x")
+        loss = Sum()(x * 3.0 + RoundToInt()(x))
+        loss.backward()
+        np.testing.assert_array_equal(x.grad, [3.0, 3.0])
+        assert not [w for w in recwarn if issubclass(w.category, gad.errors.GradientCutWarning)]
+
+    def test_integer_labels_are_not_a_cut(self, recwarn):
+        loss = Sum()(PickOp()(np.array([1.0, 2.0, 3.0]), np.array([2, 0])))
+        loss.backward()
+        assert not [w for w in recwarn if issubclass(w.category, gad.errors.GradientCutWarning)]
+
+
+class GivesGradient(Differentiable):
+    """backward returns whatever it was built with, for the single argument."""
+
+    def __init__(self, grad):
+        self.grad = grad
+
+    def forward(self, x):
+        return x * 1.0
+
+    def backward(self, upstream_grad):
+        return self.grad
+
+
+class SetsThetaGrad(Differentiable):
+    def __init__(self, grad):
+        self.theta = Parameter(np.array([1.0, 2.0]), name="θ")
+        self.value = grad
+
+    def forward(self, x):
+        return x * self.theta.data
+
+    def backward(self, upstream_grad):
+        self.theta.grad = self.value
+        return upstream_grad * self.theta.data
+
+
+class TestGradientTypes:
+    """Issue 13.3: a gradient that is not real numbers is refused where it is made, naming the op and argument."""
+
+    @pytest.mark.parametrize(
+        ("grad", "dtype"),
+        [
+            (np.array([1.0 + 0j, 2.0]), "complex128"),
+            (np.array([True, False]), "bool"),
+            (np.array(["1", "2"]), "<U1"),
+            (np.array([1.0, None], dtype=object), "object"),
+        ],
+        ids=["complex", "bool", "str", "object"],
+    )
+    def test_a_returned_gradient(self, grad, dtype):
+        x = Tensor(np.array([1.0, 2.0]), name="x")
+        x.grad = before = np.array([7.0, 7.0])
+        loss = Sum()(GivesGradient(grad)(x))
+        with pytest.raises(
+            gad.errors.GradientTypeError,
+            match=rf"GivesGradient\.backward gave the gradient for argument 0 \(x\) an array of dtype {dtype}",
+        ):
+            loss.backward()
+        assert x.grad is before
+
+    @pytest.mark.parametrize(
+        ("grad", "dtype"),
+        [(np.array([1j, 0j]), "complex128"), (np.array([True, True]), "bool"), ("abc", "<U3")],
+        ids=["complex", "bool", "str"],
+    )
+    def test_a_parameter_grad_set_by_backward(self, grad, dtype):
+        op = SetsThetaGrad(grad)
+        op.theta.grad = before = np.array([5.0, 5.0])
+        loss = Sum()(op(np.array([1.0, 1.0])))
+        with pytest.raises(
+            gad.errors.GradientTypeError,
+            match=rf"SetsThetaGrad\.backward gave theta\.grad \(parameter theta\) an array of dtype {dtype}",
+        ):
+            loss.backward()
+        assert op.theta.grad is before and op.theta.data.dtype == np.float64
+
+    def test_a_complex_gradient_no_longer_turns_theta_complex(self):
+        op = SetsThetaGrad(np.array([1j, 1j]))
+        optimizer = gad.optim.SGD([op.theta], lr=0.1)
+        with pytest.raises(gad.errors.GradientTypeError):
+            Sum()(op(np.ones(2))).backward()
+        optimizer.step()
+        assert op.theta.data.dtype == np.float64
+
+    def test_a_ragged_gradient(self):
+        loss = Sum()(GivesGradient([np.ones(2), np.ones(3)])(np.array([1.0, 2.0])))
+        with pytest.raises(gad.errors.GradientTypeError, match="not an array of numbers"):
+            loss.backward()
+
+    def test_integer_gradients_are_converted(self):
+        x = Tensor(np.array([1.0, 2.0]), name="x")
+        Sum()(GivesGradient(np.array([1, 2]))(x)).backward()
+        assert x.grad.dtype == np.float64
+        np.testing.assert_array_equal(x.grad, [1.0, 2.0])
+
+    def test_complex_arguments_take_complex_gradients(self):
+        x = Tensor(np.array([1.0 + 1j]), name="x")
+        x.backward(np.array([2.0 + 0j]))
+        assert x.grad.dtype == np.complex128
+
+
+class ScalesUpstreamInPlace(Differentiable):
+    """The issue's example: a backward that multiplies upstream_grad in place by 1000."""
+
+    def forward(self, x):
+        return x * 1.0
+
+    def backward(self, upstream_grad):
+        upstream_grad *= 1000.0
+        return upstream_grad
+
+
+class WritesThroughOut(ScalesUpstreamInPlace):
+    def backward(self, grad):
+        return np.multiply(grad, 2.0, out=grad)
+
+
+class TestUpstreamIsReadOnly:
+    """Issue 13.4: a backward writing into upstream_grad cannot change what other nodes recorded."""
+
+    def _graph(self, op):
+        x = Tensor(np.array([1.0, 2.0]), name="x")
+        h = Identity()(x)
+        out = Mul()(op(h), np.array([2000.0, 2000.0]))
+        return x, h, out, Sum()(out)
+
+    @pytest.mark.parametrize("op", [ScalesUpstreamInPlace, WritesThroughOut])
+    def test_the_error_names_the_op_and_nothing_recorded_changes(self, op):
+        _, _, out, loss = self._graph(op())
+        steps = list(gad.iter_backward(loss, on_error="record"))
+        failed = [s for s in steps if s.status == "failed"]
+        assert len(failed) == 1 and isinstance(failed[0].error, gad.errors.InPlaceModificationError)
+        assert f"{op.__name__}.backward modified" in str(failed[0].error) and "in place" in str(failed[0].error)
+        G = loss.graph.nx
+        np.testing.assert_array_equal(G.nodes[out.node]["grad"], [1.0, 1.0])
+        np.testing.assert_array_equal(G.nodes[out.node]["grads"][0], [2000.0, 2000.0])  # not 2,000,000
+        np.testing.assert_array_equal(G.edges[failed[0].node, out.node]["grad"], [2000.0, 2000.0])
+        np.testing.assert_array_equal(failed[0].upstream_grad, [2000.0, 2000.0])
+
+    def test_raised_by_backward_and_no_grad_changes(self):
+        x, _, _, loss = self._graph(ScalesUpstreamInPlace())
+        with pytest.raises(
+            gad.errors.InPlaceModificationError,
+            match=r"modified upstream_grad in place \(line: upstream_grad \*= 1000.0\)",
+        ):
+            loss.backward()
+        assert x.grad is None and loss.grad is None
+
+    def test_the_callers_own_gradient_stays_writable(self):
+        x = Tensor(np.array([1.0, 2.0]), name="x")
+        g = np.array([1.0, 1.0])
+        (x * 2.0).backward(g)
+        g[0] = 5.0  # the array the user passed is not locked
+        np.testing.assert_array_equal(x.grad, [2.0, 2.0])
+
+
+class ChangesTheta(Differentiable):
+    def __init__(self, how):
+        self.theta = Parameter(np.array([1.0, 2.0]), name="θ")
+        self.how = how
+
+    def forward(self, x):
+        self.x = x
+        return x * self.theta.data
+
+    def backward(self, upstream_grad):
+        self.theta.grad = upstream_grad * self.x
+        if self.how == "step":
+            self.theta -= 0.1 * self.theta.grad
+        else:
+            self.theta.data -= 0.1 * self.theta.grad
+        return upstream_grad * self.theta.data
+
+
+@pytest.mark.parametrize("how", ["step", "data"])
+def test_a_backward_that_updates_its_parameter_is_stopped_and_the_parameter_kept(how):
+    op = ChangesTheta(how)
+    loss = Sum()(op(np.array([1.0, 1.0])))
+    with pytest.raises(
+        gad.errors.InPlaceModificationError, match=r"ChangesTheta\.backward (changed|modified) parameter theta"
+    ):
+        loss.backward()
+    np.testing.assert_array_equal(op.theta.data, [1.0, 2.0])
+    assert op.theta.grad is None and op.theta.data.flags.writeable

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 import weakref
 
 import networkx as nx
@@ -172,3 +173,122 @@ class TestLifecycle:
         out.backward()
         np.testing.assert_allclose(x.grad, [1.0, 2.0])
         assert out.graph is not None
+
+
+def _attributes(graph):
+    """Every node and edge attribute, arrays as lists (comparable with ==)."""
+
+    def plain(value):
+        if isinstance(value, np.ndarray):
+            return ("array", value.dtype.str, value.tolist())
+        if isinstance(value, tuple):
+            return tuple(plain(v) for v in value)
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        return value if not hasattr(value, "forward") else type(value).__name__
+
+    G = graph.nx
+    nodes = {n: {k: plain(v) for k, v in G.nodes[n].items()} for n in G}
+    edges = {(u, v): {k: plain(x) for k, x in G.edges[u, v].items()} for u, v in G.edges}
+    return nodes, edges, graph.groups
+
+
+def _shared_graph():
+    """Weight sharing, fan-out, a group, a constant and a parameter: every kind of node and edge."""
+    x = Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), name="x")
+    linear = Linear(2)
+    h = linear(x)
+    h.name = "h"
+    loss = MSE()(Identity()(h * 2.0 + linear(x)), np.array([0.5, -1.0]))
+    return loss
+
+
+class TestCompactRecording:
+    """Issue 12: a call records one row; graph.nx builds the documented dicts when (and only when) it is read."""
+
+    def test_nothing_is_built_until_nx_is_read(self):
+        loss = _shared_graph()
+        loss.backward()
+        g = loss.graph
+        assert g._nx is None and g._attrs == [] and len(g._log) > 0
+        G = g.nx
+        assert g._log == [] and len(G) == len(g) == 11
+        assert G.nodes[loss.node]["status"] == "done"
+
+    @pytest.mark.parametrize("read", ["never", "before", "every step"])
+    def test_the_attributes_do_not_depend_on_when_nx_is_read(self, read):
+        reference = _shared_graph()
+        list(gad.iter_backward(reference))
+        loss = _shared_graph()
+        if read == "before":
+            loss.graph.nx  # noqa: B018
+        for _ in gad.iter_backward(loss):
+            if read == "every step":
+                loss.graph.nx  # noqa: B018
+        assert _attributes(loss.graph) == _attributes(reference.graph)
+
+    def test_a_kept_networkx_graph_shows_every_step_at_once(self):
+        loss = _shared_graph()
+        G = loss.graph.nx
+        seen = []
+        for step in gad.iter_backward(loss):
+            seen.append((G.nodes[step.node]["status"], G.nodes[step.node]["grad"] is step.upstream_grad))
+        assert seen == [("done", True)] * len(seen)
+
+    def test_running_sums_on_producers_during_a_pass(self):
+        x = Tensor(np.array([1.0, 2.0]), name="x")
+        loss = Sum()(x * 3.0 + x * 4.0)
+        walk = gad.iter_backward(loss)
+        next(walk)  # Sum
+        next(walk)  # Add
+        next(walk)  # the later Mul (x * 4.0)
+        G = loss.graph.nx
+        np.testing.assert_array_equal(G.nodes[x.node]["grad"], [4.0, 4.0])  # one consumer done so far
+        assert G.nodes[x.node]["status"] == "pending"
+        list(walk)
+        np.testing.assert_array_equal(G.nodes[x.node]["grad"], [7.0, 7.0])
+        assert G.nodes[x.node]["status"] == "done"
+
+    def test_repeated_passes_on_a_graph_nobody_reads_keep_memory_bounded(self):
+        loss = _shared_graph()
+        for _ in range(500):
+            loss.backward()
+        g = loss.graph
+        assert len(g._log) <= 2 * len(g) + 64
+        reference = _shared_graph()
+        reference.backward()
+        assert _attributes(g) == _attributes(reference.graph)
+
+    def test_results_survive_a_merge(self):
+        a = Identity()(Tensor(np.array([1.0, 2.0]), name="a")) * 2.0
+        a.sum().backward()
+        expected = dict(a.graph.nx.nodes[a.node])
+        b = Identity()(np.array([3.0, 4.0]))
+        c = a + b  # merges b's graph into a's, or the other way round
+        G = c.graph.nx
+        assert G.nodes[a.node]["status"] == expected["status"] == "done"
+        np.testing.assert_array_equal(G.nodes[a.node]["grad"], expected["grad"])
+
+    def test_results_of_the_absorbed_graph_survive_a_merge(self):
+        b = Identity()(Tensor(np.array([3.0, 4.0]), name="b"))
+        b.sum().backward()
+        with Graph() as g:
+            c = Identity()(np.array([1.0, 1.0])) + b  # g absorbs b's graph, after its backward
+        assert c.graph is g
+        G = g.nx
+        assert G.nodes[b.node]["status"] == "done" and G.nodes[c.node]["status"] == "forward"
+        np.testing.assert_array_equal(G.nodes[b.node]["grad"], [1.0, 1.0])
+
+    def test_call_index_counts_calls_in_node_order_across_a_merge(self):
+        op = Identity()
+        a = op(Tensor(np.array([1.0]), name="a"))
+        b = op(Tensor(np.array([2.0]), name="b"))
+        total = a + b
+        G = total.graph.nx
+        assert sorted(G.nodes[n]["call_index"] for n in G if G.nodes[n]["op"] is op) == [0, 1]
+
+    def test_a_graph_costs_less_memory_than_its_dicts(self):
+        loss = _shared_graph()
+        rows = sum(sys.getsizeof(row) for row in loss.graph._rows)
+        dicts = sum(sys.getsizeof(loss.graph.nx.nodes[n]) for n in loss.graph.nx)
+        assert rows < dicts / 2

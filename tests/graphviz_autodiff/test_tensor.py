@@ -45,6 +45,66 @@ class TestParameter:
         assert G.nodes[param_node]["label"] == "W"
 
 
+class TestParameterUpdates:
+    """Issue 13.1: the lecture's update line keeps a parameter a parameter, with a new array in ``.data``."""
+
+    @pytest.mark.parametrize(
+        ("update", "expected"),
+        [
+            (lambda p, g: p.__isub__(0.5 * g), [0.0, 1.0]),
+            (lambda p, g: p.__iadd__(0.5 * g), [2.0, 3.0]),
+            (lambda p, g: p.__imul__(g), [2.0, 4.0]),
+            (lambda p, g: p.__itruediv__(g), [0.5, 1.0]),
+            (lambda p, g: np.subtract(p, g, out=p), [-1.0, 0.0]),
+        ],
+        ids=["-=", "+=", "*=", "/=", "np.subtract(out=)"],
+    )
+    def test_in_place_operators_keep_the_parameter(self, update, expected):
+        theta = Parameter(np.array([1.0, 2.0]), name="θ")
+        old = theta.data
+        result = update(theta, np.array([2.0, 2.0]))
+        assert result is theta and type(theta) is Parameter and theta.name == "θ"
+        np.testing.assert_array_equal(theta.data, expected)
+        assert theta.data is not old
+        np.testing.assert_array_equal(old, [1.0, 2.0])  # the old array (maybe recorded in a graph) is untouched
+
+    def test_augmented_assignment_statement(self):
+        class Holder:
+            pass
+
+        holder = Holder()
+        holder.theta = theta = Parameter(np.array([1.0, 2.0]), name="θ")
+        holder.theta -= 0.5 * np.array([2.0, 2.0])
+        assert holder.theta is theta
+        np.testing.assert_array_equal(theta.data, [0.0, 1.0])
+
+    def test_graphs_recorded_before_keep_the_old_value(self):
+        linear = gad.ops.Linear(2, theta=np.array([1.0, 2.0]))
+        z = linear(np.ones((1, 2)))
+        (node,) = [n for n in z.graph.nx if z.graph.nx.nodes[n]["kind"] == "parameter"]
+        linear.theta -= np.array([1.0, 1.0])
+        np.testing.assert_array_equal(z.graph.nx.nodes[node]["value"], [1.0, 2.0])
+        np.testing.assert_array_equal(linear.theta.data, [0.0, 1.0])
+
+    def test_in_place_update_keeps_shape_and_dtype(self):
+        theta = Parameter(np.array([1.0, 2.0]), name="θ")
+        with pytest.raises(ValueError, match=r"would change its shape from \(2,\) to \(2, 2\)"):
+            theta += np.ones((2, 2))
+        with pytest.raises(TypeError, match="cannot take a value of dtype complex128"):
+            theta -= np.array([1j, 0])
+        np.testing.assert_array_equal(theta.data, [1.0, 2.0])
+        theta += np.array([1, 1])  # integers are fine: the parameter stays float64
+        assert theta.data.dtype == np.float64
+
+    def test_assign(self):
+        theta = Parameter(np.array([1.0, 2.0]), name="θ")
+        theta.assign([3, 4])
+        assert theta.data.dtype == np.float64
+        np.testing.assert_array_equal(theta.data, [3.0, 4.0])
+        with pytest.raises(TypeError, match=r"Linear\.theta: cannot take a value of dtype <U1"):
+            theta.assign(np.array(["a", "b"]), where="Linear.theta")
+
+
 class TestTensorOperators:
     @pytest.mark.parametrize(
         ("expr", "op_class"),

@@ -228,6 +228,9 @@ def test_stepper_notebook_summary(path: Path, run_notebook: Any, request: pytest
             assert summary["frames"] == summary["lecture_steps"] + 1
     if "student_failed" in summary:
         assert summary["student_failed"], "the broken op's step should be marked failed"
+    if "wrong_culprit" in summary:  # next problem stops at the culprit; the nodes before it inherit its error
+        assert summary["wrong_culprit"] == "Halve"
+        assert summary["wrong_inherited"] == ["Identity (μ)", "Linear (z)", "θ"]
 
 
 # -- notebook 03: the debugger finds the student's bugs -----------------------------------------------------
@@ -278,8 +281,10 @@ def _check_file(path: Path) -> None:
         assert data.startswith(b"%PDF"), path
     elif suffix in (".dot", ".gv"):
         assert data.lstrip().startswith(b"digraph"), path
-    elif suffix == ".html":
-        assert b"<svg" in data, path
+    elif suffix == ".html":  # the viewer's page: its frames are in the embedded payload
+        found = re.search(rb'<script type="application/json" id="gad-payload">(.*?)</script>', data, flags=re.DOTALL)
+        assert found, path
+        assert json.loads(found.group(1))["svg"]["skeleton"][0].startswith("<svg"), path
 
 
 def test_diagrams_notebook_writes_files(run_notebook: Any, request: pytest.FixtureRequest) -> None:

@@ -48,6 +48,7 @@ from ..themes import Theme
 from .clusters import cluster_paths, collapse_depth, emit_units, make_units
 from .fallback import Fallback, draw
 from .labels import escape_attr
+from .names import GraphNames, loss_node
 from .nodes import add_edges
 from .options import OVERLAYS, RANKDIRS, STATES, RenderOptions, validate_options
 from .overlays import Presence, Scale, caption, overlay_colours
@@ -326,6 +327,8 @@ def _draw(graph: Graph, nodes: list[int], opts: RenderOptions) -> Diagram:
     if opts.fold_constants:
         nodes, facts.folded = fold_constants(G, nodes, opts.precision, opts.lang)
     facts.grads = known_grads(G, nodes)
+    names = GraphNames(G, nodes, root=loss_node(G))
+    facts.names, facts.loss = names.names, names.loss
     if opts.only_grad_path:
         nodes = grad_path(G, nodes)
     node_states(G, nodes, facts, opts)

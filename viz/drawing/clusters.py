@@ -135,7 +135,8 @@ def _fill_group_unit(
         out = outputs[0]
         attrs = G.nodes[out]
         unit.node = out
-        unit.var = attrs["name"] or tr("label.out", lang)
+        unit.var = facts.names.get(out, str(attrs["label"]))
+        unit.loss = facts.loss
         unit.value = attrs["value"]
         unit.grad = facts.grads[out]
         unit.shape = attrs["shape"]

@@ -141,6 +141,7 @@ def summary_diagram(
     theme: str | Theme = "lecture",
     lang: str = "en",
     timeout: float | None = None,
+    advice: Sequence[str] | None = None,
 ) -> graphviz.Digraph:
     """The summary picture: one table with the counts, the op histogram, ``reason`` and advice.
 
@@ -154,6 +155,8 @@ def summary_diagram(
         As for :func:`viz.render`.
     timeout : float or None
         The timeout that was too short; the advice names a larger one.
+    advice : sequence of str, optional
+        What else to do (plain text, one line each; default: draw less, with :func:`viz.render`'s options).
     """
     from .builder import Diagram
 
@@ -171,10 +174,10 @@ def summary_diagram(
     rows.append(_row(font(escape(kinds), colour=t.muted, size=size)))
     rows.append(_row(font(escape(reason), colour=t.failed, size=size)))
     rows.append(_row(_histogram(summary.ops, t, lang)))
-    advice = [tr("summary.advice_smaller", lang)]
+    lines = [tr("summary.advice_smaller", lang)] if advice is None else [str(line) for line in advice]
     if timeout is not None:
-        advice.insert(0, tr("summary.advice_timeout", lang, timeout=f"{timeout:g}", larger=f"{_larger(timeout):g}"))
-    for line in advice:
+        lines.insert(0, tr("summary.advice_timeout", lang, timeout=f"{timeout:g}", larger=f"{_larger(timeout):g}"))
+    for line in lines:
         rows.append(_row(font(escape(line), colour=t.muted, size=size)))
     table = '<TABLE BORDER="0" CELLSPACING="2" CELLPADDING="3">' + "".join(rows) + "</TABLE>"
     dg = Diagram(name="computational_graph_summary", timeout=timeout)
@@ -276,11 +279,14 @@ class Fallback:
         Its render options (``theme``, ``lang``, ...).
     timeout : float or None
         The timeout that was too short (the summary's advice names a larger one).
+    advice : tuple of str, optional
+        The summary's advice instead of the default one (:func:`summary_diagram`).
     """
 
     subject: Graph | Tensor
     options: dict[str, Any] = field(default_factory=dict)
     timeout: float | None = None
+    advice: tuple[str, ...] | None = None
 
     def picture(self, reason: str, *, summary_only: bool = False) -> tuple[graphviz.Digraph, str]:
         """The fallback picture and its kind (``"collapsed"`` or ``"summary"``), not drawn yet.
@@ -303,7 +309,9 @@ class Fallback:
                 note = tr("summary.fallback_collapsed", lang, reason=reason)
                 title = f"{title}\n{note}" if title else note
                 return render(self.subject, collapse=True, max_nodes=None, title=title, **keep), "collapsed"
-        summary = summary_diagram(summarize(self.subject), reason, theme=theme, lang=lang, timeout=self.timeout)
+        summary = summary_diagram(
+            summarize(self.subject), reason, theme=theme, lang=lang, timeout=self.timeout, advice=self.advice
+        )
         return summary, "summary"
 
 
@@ -390,6 +398,7 @@ def fallback_svg(
     *,
     summary_only: bool = False,
     timeout: float | None = None,
+    advice: Sequence[str] | None = None,
     **options: Any,
 ) -> str:
     """The SVG (a standalone ``<svg>`` element, no XML prolog) of the fallback picture of a graph.
@@ -409,6 +418,8 @@ def fallback_svg(
         Skip the collapsed view.
     timeout : float or None
         The timeout that was too short (the summary's advice names a larger one).
+    advice : sequence of str, optional
+        The summary's advice instead of the default one (the stepper's: step through a smaller part).
     **options
         Render options (``theme``, ``lang``, ...) for the collapsed view and the summary.
 
@@ -420,7 +431,7 @@ def fallback_svg(
     >>> svg.startswith("<svg") and "too big" in svg and "timeout=120" in svg
     True
     """
-    fallback = Fallback(graph_or_tensor, dict(options), timeout)
+    fallback = Fallback(graph_or_tensor, dict(options), timeout, None if advice is None else tuple(advice))
     if summary_only:
         picture, _ = fallback.picture(reason, summary_only=True)
         svg = run_dot(picture.source, "svg", timeout=FALLBACK_TIMEOUT).decode("utf-8")

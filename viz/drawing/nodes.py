@@ -20,11 +20,12 @@ import numpy as np
 
 from graphviz_autodiff.i18n import tr
 
+from ..themes import Theme
 from .labels import array_norm, clip, escape, font, format_scalar, format_value, grad_font, heatmap_table
 from .options import RenderOptions
 from .states import NodeFacts
 
-__all__ = ["Unit", "add_edges", "node_attrs", "node_label", "node_unit", "shape_text", "short"]
+__all__ = ["Unit", "add_edges", "node_attrs", "node_label", "node_unit", "shape_text", "short", "state_colours"]
 
 _PEN = {
     "forward": 1.0,
@@ -47,7 +48,8 @@ class Unit:
     kind: str
     header: str  # escaped HTML
     tag: str = ""  # escaped HTML, muted, after the header
-    var: str = ""  # the value's name in keys (z, θ, out)
+    var: str = ""  # the value's name in keys (z, θ, μ)
+    loss: str = "L"  # the loss's name in keys (∂L/∂z, ∂ℓ/∂z)
     value: Any = None
     grad: Any = None  # None: not computed yet
     shape: tuple | None = None
@@ -67,17 +69,17 @@ def node_unit(G: nx.DiGraph, n: int, path: tuple[str, ...], order: int, facts: N
     if kind == "op":
         header = escape(_op_header(G, n, label, attrs, facts.folded.get(n)))
         tag = tr("label.call", lang, n=attrs["call_index"] + 1) if attrs.get("call_index") else ""
-        var = attrs["name"] or tr("label.out", lang)
     else:
         header = escape(label)
         tag = tr(f"node.{kind}", lang) if kind in ("input", "parameter") else ""
-        var = label
+    var = facts.names.get(n, label)
     return Unit(
         name=f"n{n}",
         kind=kind,
         header=header,
         tag=escape(tag),
         var=str(var),
+        loss=facts.loss,
         value=attrs["value"],
         grad=facts.grads[n],
         shape=attrs["shape"],
@@ -105,11 +107,17 @@ def _op_header(G: nx.DiGraph, n: int, label: str, attrs: dict, consts: list[tupl
     return f"{label}({', '.join(args)})"
 
 
-def node_attrs(unit: Unit, opts: RenderOptions, metric_colour: str | None) -> dict[str, str]:
-    """The DOT attributes of a unit (``metric_colour``: its overlay fill, if any)."""
-    t = opts.theme
-    state = unit.state
-    kind = unit.kind
+def state_colours(state: str, theme: Theme, kind: str = "op") -> tuple[str, str]:
+    """``(fill, border)`` of a node of ``kind`` drawn in ``state`` (the legend and the viewer use them too).
+
+    The states ``current``, ``failed``, ``nonfinite`` and ``inherited`` have a fill of their own; the
+    others keep the kind's fill and only colour the border.
+
+    >>> from viz.themes import get_theme
+    >>> state_colours("inherited", get_theme("lecture"))
+    ('#ffd3a6', '#e65100')
+    """
+    t = theme
     fill = {
         "input": t.input_fill,
         "parameter": t.parameter_fill,
@@ -123,6 +131,24 @@ def node_attrs(unit: Unit, opts: RenderOptions, metric_colour: str | None) -> di
         "nonfinite": t.nonfinite_fill,
         "inherited": t.inherited_fill,
     }.get(state, fill)
+    border = {
+        "forward": t.border,
+        "pending": t.pending,
+        "current": t.current,
+        "done": t.done,
+        "failed": t.failed,
+        "nonfinite": t.nonfinite,
+        "inherited": t.inherited,
+    }[state]
+    return fill, border
+
+
+def node_attrs(unit: Unit, opts: RenderOptions, metric_colour: str | None) -> dict[str, str]:
+    """The DOT attributes of a unit (``metric_colour``: its overlay fill, if any)."""
+    t = opts.theme
+    state = unit.state
+    kind = unit.kind
+    fill, colour = state_colours(state, t, kind)
     if metric_colour is not None:
         fill = metric_colour
     style = ["filled"]
@@ -132,15 +158,6 @@ def node_attrs(unit: Unit, opts: RenderOptions, metric_colour: str | None) -> di
         style.append("dashed")
     if state == "inherited":
         style.append("diagonals")  # marked corners: told apart without colour too
-    colour = {
-        "forward": t.border,
-        "pending": t.pending,
-        "current": t.current,
-        "done": t.done,
-        "failed": t.failed,
-        "nonfinite": t.nonfinite,
-        "inherited": t.inherited,
-    }[state]
     attrs = {
         "label": node_label(unit, opts),
         "id": f"node{unit.name[1:]}" if kind != "group" else f"group_{unit.name}",
@@ -196,7 +213,7 @@ def _value_rows(unit: Unit, opts: RenderOptions) -> list[str]:
     var = escape(short(unit.var))
     value_lines = format_value(unit.value, opts.precision, opts.max_array, opts.lang)
     rows = [_row(font(f"{var} =", colour=t.muted), value_lines, None, unit.value, opts)]
-    key = f"∂L/∂{var}"
+    key = f"∂{escape(short(unit.loss))}/∂{var}"
     if unit.grad is None:
         rows.append(_row(font(key + " =", colour=t.muted), [font("—", colour=t.muted)], None, None, opts))
     else:
@@ -273,7 +290,7 @@ def _edge_label(
             total = np.asarray(grads[0] if len(grads) == 1 else sum(grads[1:], grads[0]))
             consumers = [v for v in G.successors(u) if G.edges[u, v]["grad"] is not None]
             if producer is not None and producer.grad is not None and len(consumers) == len(items):
-                body = escape(f"∂L/∂{short(producer.var)}")  # the whole gradient of the producer
+                body = escape(f"∂{short(producer.loss)}/∂{short(producer.var)}")  # the producer's whole gradient
             elif total.size <= opts.max_array:
                 body = " ".join(format_value(total, opts.precision, opts.max_array, opts.lang))
             else:

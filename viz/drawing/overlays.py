@@ -20,7 +20,7 @@ from graphviz_autodiff.util import has_nonfinite
 
 from ..themes import Theme, scale_colour
 from .labels import MAX_NAME, array_norm, clip, escape, font, format_scalar, grad_font, split_lines
-from .nodes import Unit
+from .nodes import Unit, state_colours
 from .options import RenderOptions
 from .states import INHERITS_WRONG
 
@@ -149,14 +149,10 @@ def legend(opts: RenderOptions, scale: Scale, present: Presence) -> str:
         "constant": cell(tr("node.constant", lang), t.constant_fill, t.border),
         "group": cell(tr("node.group", lang), t.group_fill, t.border),
     }
+    widths = {"forward": 1, "pending": 1, "current": 3}
     states = {
-        "forward": cell(tr("state.forward", lang), t.op_fill, t.border),
-        "pending": cell(tr("state.pending", lang), t.op_fill, t.pending),
-        "current": cell(tr("state.current", lang), t.current_fill, t.current, 3),
-        "done": cell(tr("state.done", lang), t.op_fill, t.done, 2),
-        "failed": cell(tr("state.failed", lang), t.failed_fill, t.failed, 2),
-        "nonfinite": cell(tr("state.nonfinite", lang), t.nonfinite_fill, t.nonfinite, 2),
-        "inherited": cell(tr("state.inherited", lang), t.inherited_fill, t.inherited, 2),
+        state: cell(tr(f"state.{state}", lang), *state_colours(state, t), widths.get(state, 2))
+        for state in ("forward", "pending", "current", "done", "failed", "nonfinite", "inherited")
     }
     notes = {
         "dashes": f"<TD>{font(escape(tr('legend.not_computed', lang)), colour=t.muted, size=size)}</TD>",

@@ -72,12 +72,19 @@ class NodeFacts:
         ``{node: [escaped HTML rows]}``: errors and report rows drawn on the node.
     folded : dict
         ``{op node: [(argument position, escaped constant text)]}`` (:func:`fold_constants`).
+    names : dict
+        ``{node: name}`` (:func:`viz.drawing.names.default_names`): what values are called in ``z =`` and
+        ``∂L/∂z`` rows.
+    loss : str
+        The loss's name in ``∂L/∂z`` (:class:`viz.drawing.names.GraphNames`).
     """
 
     grads: dict[int, Any] = field(default_factory=dict)
     state: dict[int, str] = field(default_factory=dict)
     notes: dict[int, list[str]] = field(default_factory=dict)
     folded: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)
+    loss: str = "L"
 
 
 def known_grad(kind: str, status: str, grad: Any, successor_statuses: Iterable[str]) -> Any:

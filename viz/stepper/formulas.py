@@ -1,7 +1,7 @@
 """A step's formulas written with the graph's own names.
 
 This module's one job is to fill an op's :class:`~graphviz_autodiff.ops.formula.Formula`
-with the names shown on the graph (:class:`viz.names.GraphNames`): the
+with the names shown on the graph (:class:`viz.drawing.names.GraphNames`): the
 output's name for ``{out}``, the loss's for ``{L}``, the name of the node
 feeding each argument and of each parameter. An op without a formula (a
 student's own) gets the general chain rule, ``∂L/∂x = ∂L/∂out · ∂out/∂x``,
@@ -26,7 +26,7 @@ from typing import Any
 from graphviz_autodiff.ops.formula import LOSS, OUT, Formula
 from graphviz_autodiff.util import argument_names
 
-from ..names import GraphNames
+from ..drawing.names import GraphNames
 from .steps import Step
 
 __all__ = ["GENERIC", "chain_lines", "formula_of", "forward_line", "generic_lines", "slot_names"]

@@ -72,8 +72,8 @@ from graphviz_autodiff.i18n import tr
 
 from ..dot import RenderError, RenderTimeoutError, run_dot
 from ..drawing.builder import render
+from ..drawing.fallback import fallback_svg
 from ..drawing.states import known_grad, status_state
-from .fallback import summary_svg
 from .layout import Layout, measured_source, merge_hidden
 from .svg import corner, mark_current, split_svg, translate
 from .timeline import NodeView, Scene, Timeline
@@ -130,6 +130,8 @@ class _SceneGraph(Graph):
                 attrs["shape"], attrs["value"] = self._forward[n]
             if view.state is not None:
                 states[n] = view.state
+            elif view.verdict is not None:
+                states[n] = view.verdict
         for e, attrs in H.edges.items():
             attrs["grad"] = edges.get(e)
         return states
@@ -154,7 +156,7 @@ class FrameSet:
         Scenes that hold many of the variants the frames need, drawn first
         with frame 0 (default: the last frame).
     names : mapping, optional
-        ``{node: name}`` of the op outputs (:func:`viz.names.default_names`):
+        ``{node: name}`` of the op outputs (:func:`viz.drawing.names.default_names`):
         drawn as each output's name instead of the graph's own (``None``, "out").
     options : mapping, optional
         Options of :func:`viz.render` (theme, rankdir, precision, legend, ...);
@@ -210,9 +212,8 @@ class FrameSet:
         self._position: dict[int, int] = {}
         self._origin: dict[str, tuple[float, float] | None] = {}
         self._prefix = self._suffix = ""
-        self._names = dict(names or {})
-        self._current = [tuple(n for n, view in changes[0].items() if view.current) for changes in timeline.changes]
         self.fallback: RenderTimeoutError | None = None
+        self._fallback_svg: str | None = None
         self.stats: dict[str, float] = {}
         self._deadline: _Deadline | None = None
         self._sources: dict[int, str] = {}
@@ -226,13 +227,14 @@ class FrameSet:
     def svg(self, k: int) -> str:
         """The SVG text of frame ``k`` (standalone ``<svg>`` element, no XML prolog).
 
-        After a layout that timed out (:attr:`fallback`), a summary frame drawn without Graphviz.
+        After a layout that timed out (:attr:`fallback`), the graph's fallback picture (the same for every
+        frame, drawn once: a collapsed view or a summary, see :func:`viz.drawing.fallback.fallback_svg`).
         """
         self.build()
         if not 0 <= k < len(self):
             raise IndexError(f"FrameSet: frame {k} does not exist (there are {len(self)} frames, 0 … {len(self) - 1})")
         if self.fallback is not None:
-            return self._summary(k)
+            return self._summary()
         row = self._rows[k].tolist()  # type: ignore[index]
         snippets = self._snippets
         parts = [snippets[e][row[e]] for e in self._order]
@@ -268,9 +270,8 @@ class FrameSet:
         """Lay the graph out and draw the variants (done once, on the first frame asked for).
 
         All of it must finish within the ``timeout`` render option (seconds, default 30). If it
-        does not, the frame set falls back, once and for good, to summary frames drawn without
-        Graphviz (:attr:`fallback` holds the timeout error): a later frame never runs the failing
-        layout again.
+        does not, the frame set falls back, once and for good, to the graph's fallback picture
+        (:attr:`fallback` holds the timeout error): a later frame never runs the failing layout again.
         """
         if self._rows is not None or self.fallback is not None:
             return
@@ -340,19 +341,24 @@ class FrameSet:
         self.stats["rounds"] = rounds
         self.stats["variants"] = sum(len(v) for v in self._variants)
 
-    def _summary(self, k: int) -> str:
-        """Frame ``k`` after a layout that timed out: the graph's size, why, what to do, the current node."""
-        lang = self.options.get("lang", "en")
-        H = self._graph.nx
-        lines = [
-            tr("fallback.size", lang, nodes=len(H), edges=len(self._edge_ids), timeout=self._timeout),
-            tr("fallback.hint", lang),
-        ]
-        for n in self._current[k - 1] if k else ():
-            label = H.nodes[n]["label"]
-            name = self._names.get(n) or H.nodes[n]["name"]
-            lines.append(tr("fallback.current", lang, k=k, node=n, label=f"{label} ({name})" if name else label))
-        return summary_svg(lines, title=tr("fallback.title", lang), theme=self.options.get("theme", "lecture"))
+    def _summary(self) -> str:
+        """Every frame after a layout that timed out: the graph's fallback picture, drawn once.
+
+        :func:`viz.drawing.fallback.fallback_svg` (the collapsed view, or a summary: the graph's size, why
+        there is no picture, what to do). The step's text says which node is current.
+        """
+        if self._fallback_svg is None:
+            lang = self.options.get("lang", "en")
+            reason = tr("summary.fallback_reason", lang, timeout=f"{self._timeout:g}")
+            self._fallback_svg = fallback_svg(
+                self._graph,
+                reason,
+                timeout=self._timeout,
+                advice=[tr("fallback.hint", lang)],
+                theme=self.options.get("theme", "lecture"),
+                lang=lang,
+            )
+        return self._fallback_svg
 
     # -- drawing ----------------------------------------------------------------------------------------
     def _render(self, scene: Scene, show_shapes: bool) -> str:
@@ -447,6 +453,7 @@ class FrameSet:
             None if known is None else id(known),
             view.error,
             view.state,
+            view.verdict,
         )
 
     def _edge_key(self, e: tuple[int, int], scene: Scene) -> tuple:

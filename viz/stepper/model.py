@@ -8,12 +8,21 @@ moves between them with ``next() / back() / goto(k) / reset() / run_to(node)
 is a snapshot. It is made of parts that each receive what they need:
 
 * :mod:`viz.stepper.steps`: the :class:`~viz.stepper.steps.Step` records;
-* :mod:`viz.stepper.names`: the names of nodes in texts, formulas and frames;
+* :mod:`viz.drawing.names`: the names of nodes in texts, formulas and frames;
 * :mod:`viz.stepper.problems`: what "run to next problem" stops at;
 * :mod:`viz.stepper.texts`: the text panel;
-* :mod:`viz.stepper.timeline` and :mod:`viz.stepper.frames`: the pictures.
+* :mod:`viz.stepper.timeline` and :mod:`viz.stepper.frames`: the pictures;
+* :mod:`viz.stepper.slides`: files for slides (one per step, GIF, MP4, PDF);
+  :meth:`StepperModel.to_html` writes the viewer's page (:mod:`viz.viewer`).
 
-:class:`viz.stepper.Stepper` is this model plus its widget.
+:class:`viz.stepper.Stepper` is this model plus its widget, the viewer of :mod:`viz.viewer`.
+
+Once a gradient-check report is known (given as ``report=``, or run by
+:meth:`run_to_problem` or the viewer), every frame that shows a node's
+gradient draws the node in the state of its verdict: the culprit ``failed``,
+the nodes that only receive its wrong gradient (``inherits_wrong``)
+``inherited`` (orange), never as a green "done". "Run to next problem" stops
+at the culprit, not at the nodes that inherit from it.
 
 Steps and frames
 ----------------
@@ -53,11 +62,12 @@ import numpy as np
 import traitlets
 
 from graphviz_autodiff.graph import Graph
-from graphviz_autodiff.i18n import check_lang, tr
+from graphviz_autodiff.i18n import check_lang
 from graphviz_autodiff.tensor import Tensor
 
 from ..drawing.builder import render
-from ..names import GraphNames
+from ..drawing.names import GraphNames
+from ..drawing.states import verdict_state
 from ..readable import Readability, fit_font_px, shape_rankdir
 from ..themes import get_theme
 from .errors import StepIndexError, UnknownNodeError
@@ -65,11 +75,10 @@ from .formulas import chain_lines as step_chain_lines
 from .formulas import forward_line
 from .frames import FrameSet
 from .problems import Problem, Problems, kind_name
-from .slides import picture_box, slide_svg, write_gif, write_mp4, write_pdf
+from .slides import arrangement, save_frames, slide_svg, write_gif, write_mp4, write_pdf
 from .steps import Step, backward_steps, forward_steps, select_nodes
 from .texts import StepTexts
-from .timeline import backward_timeline, forward_timeline
-from .walkthrough import text_html
+from .timeline import Walk, backward_timeline, forward_timeline
 
 __all__ = ["DIRECTIONS", "StepperModel"]
 
@@ -126,6 +135,9 @@ class StepperModel(traitlets.HasTraits):
         The pictures (made on first use, after the layout direction is chosen).
     readability : Readability or None
         How the direction was chosen (``None`` when ``rankdir`` was given), made with :attr:`frames`.
+    verdicts : dict
+        ``{node: state}`` of the nodes the report (once known) finds wrong (``"failed"``, ``"nonfinite"``)
+        or only receiving a wrong gradient (``"inherited"``); empty before the check and when all pass.
 
     Raises
     ------
@@ -169,10 +181,8 @@ class StepperModel(traitlets.HasTraits):
         G = self.graph.nx
         if direction == "backward":
             self.steps: tuple[Step, ...] = tuple(backward_steps(self.graph, self.nodes, self.root, lang))
-            walk = backward_timeline(G, self.nodes, self.steps, lang)
         else:
             self.steps = tuple(forward_steps(self.graph, self.nodes))
-            walk = forward_timeline(G, self.nodes, self.steps)
         self._step_of = {s.node: s.index + 1 for s in self.steps}
         self.names = GraphNames(G, self.nodes, root=self._root_node())
         self._problems = Problems(
@@ -195,11 +205,54 @@ class StepperModel(traitlets.HasTraits):
             max_array=int(self.options.get("max_array", 6)),
         )
         self._lines: dict[int, list[str]] = {}
-        self._walk = walk
+        self._chains: dict[int, list[str]] = {}
+        self._selected = frozenset(self.nodes)
         self.width_px = float(width_px)
         self.readability: Readability | None = None
         self._frames: FrameSet | None = None
         self._frame_sets: dict[str, FrameSet] = {}
+        self.verdicts: dict[int, str] = self._verdicts()
+        self._walk = self._make_walk()
+
+    @property
+    def inherited(self) -> frozenset[int]:
+        """The nodes the report says only receive a wrong gradient (``inherits_wrong``; drawn ``inherited``)."""
+        return frozenset(n for n, state in self.verdicts.items() if state == "inherited")
+
+    def _verdicts(self) -> dict[int, str]:
+        """``{node: state}`` the report (once known) gives the drawn nodes that are not "ok"."""
+        report = self._problems.report if self.direction == "backward" else None
+        selected = set(self.nodes)
+        out = {}
+        for record in getattr(report, "nodes", None) or ():
+            node = getattr(record, "node", None)
+            state = verdict_state(str(getattr(record, "kind", "ok")))
+            if state is not None and node in selected:
+                out[int(node)] = state
+        return dict(sorted(out.items()))
+
+    def _make_walk(self) -> Walk:
+        G = self.graph.nx
+        if self.direction == "backward":
+            return backward_timeline(G, self.nodes, self.steps, self.lang, self.verdicts)
+        return forward_timeline(G, self.nodes, self.steps)
+
+    def _report_arrived(self) -> None:
+        """The gradient check ran: the texts show its verdicts, the frames its failing and ``inherited`` nodes.
+
+        Frames already drawn are drawn again (a new layout, once) only when some node is not "ok";
+        after a layout that timed out, the fallback picture stays.
+        """
+        self._lines.clear()
+        verdicts = self._verdicts()
+        if verdicts == self.verdicts:
+            return
+        self.verdicts = verdicts
+        self._walk = self._make_walk()
+        if self._frames is not None and self._frames.fallback is not None:
+            return
+        self._frames, self.readability = None, None
+        self._frame_sets.clear()
 
     @property
     def frames(self) -> FrameSet:
@@ -219,6 +272,9 @@ class StepperModel(traitlets.HasTraits):
         key = rankdir or self.options.get("rankdir", "LR")
         if key not in self._frame_sets:
             walk = self._walk
+            options = dict(self.options, lang=self.lang, rankdir=key)
+            if self.inherited and options.get("legend") is True:
+                options["legend"] = "all"  # the standard legend, with the inherited state every frame may show
             self._frame_sets[key] = FrameSet(
                 self.graph,
                 self.nodes,
@@ -226,7 +282,7 @@ class StepperModel(traitlets.HasTraits):
                 layout=walk.layout,
                 hints=walk.hints,
                 names=self.names.names,
-                options=dict(self.options, lang=self.lang, rankdir=key),
+                options=options,
             )
         return self._frame_sets[key]
 
@@ -250,9 +306,18 @@ class StepperModel(traitlets.HasTraits):
         return Readability(best, sizes[best], width, sizes), self._frame_set(best)
 
     def _slide_frames(self) -> FrameSet:
-        """The frames for 16:9 slides: the direction whose values are biggest in a slide's picture box."""
-        _, _, width, height = picture_box()
-        return self._choose(width, height, enlarge=True)[1]
+        """The frames for 16:9 slides: the direction drawn largest, with the text under or beside the picture."""
+        if "rankdir" in self.options:
+            return self._frame_set(None)
+        if len(self.nodes) > _TRIAL_NODES:
+            return self._frame_set(shape_rankdir(self.graph.nx.subgraph(self.nodes)))
+        scales = {}
+        for rankdir in ("LR", "TB"):
+            size = self._frame_set(rankdir).size()
+            if size is None:  # the layout timed out: these frames fall back
+                return self._frame_set(rankdir)
+            scales[rankdir] = arrangement(size)[1]
+        return self._frame_set(max(scales, key=lambda rd: (scales[rd], rd == "LR")))
 
     def _root_node(self) -> int | None:
         """The loss: the tensor given, or the node a backward pass started from, or a graph's one sink."""
@@ -363,7 +428,7 @@ class StepperModel(traitlets.HasTraits):
         before = self._problems.report
         found = self._problems.of(self.steps[k - 1], check=check)
         if self._problems.report is not before:
-            self._lines.clear()  # the texts now show the check's verdicts
+            self._report_arrived()
         return found
 
     def problem_title(self, k: int | None = None, *, check: bool = True) -> str | None:
@@ -384,7 +449,7 @@ class StepperModel(traitlets.HasTraits):
             found = [n for n in self.nodes if target in (G.nodes[n]["label"], G.nodes[n]["name"], self.names.name(n))]
         else:
             raise TypeError(f"Stepper.run_to: expected a node id, a label or a Tensor, got {type(target).__name__}")
-        selected = set(self.nodes)
+        selected = self._selected
         found = [n for n in found if n in selected]
         if not found:
             labels = sorted({str(G.nodes[n]["label"]) for n in self.nodes})
@@ -440,6 +505,11 @@ class StepperModel(traitlets.HasTraits):
         ``backward`` failed or was skipped.
         """
         k = self._check_step(self.step_index if k is None else k)
+        if k not in self._chains:
+            self._chains[k] = self._chain_lines(k)
+        return list(self._chains[k])
+
+    def _chain_lines(self, k: int) -> list[str]:
         if k == 0:
             return []
         step = self.steps[k - 1]
@@ -448,31 +518,37 @@ class StepperModel(traitlets.HasTraits):
             return [line] if line else []
         return step_chain_lines(step, self.names) if step.status == "done" else []
 
-    def describe_html(self, k: int | None = None) -> str:
-        """:meth:`describe` as HTML (escaped; lines starting with ``✗`` in red)."""
-        return text_html(self.lines(k))
-
     # -- export ----------------------------------------------------------------------------------------
-    def to_html(self, path: str | os.PathLike, *, title: str | None = None) -> Path:
-        """Write the whole walk as one self-contained HTML page (see :func:`viz.stepper.walkthrough.to_html`)."""
-        from .walkthrough import to_html
+    def to_html(self, path: str | os.PathLike, *, title: str | None = None, **payload_options: Any) -> Path:
+        """Write the whole walk as one self-contained HTML page with the viewer the widget shows.
 
-        frames = [self.svg(k) for k in range(self.n_steps + 1)]
-        texts = [self.describe(k) for k in range(self.n_steps + 1)]
-        title = title or tr(f"html.title_{self.direction}", self.lang)
-        return to_html(frames, texts, path, self.lang, title=title, start=self.step_index)
+        The same controls as the widget (first / back / next / last, Play and its speed, the slider, the
+        step list, run to, next problem, fit and zoom, pan, keys, hover cards), no Python and no network
+        needed; it opens at the current step. See :func:`viz.viewer.to_html`.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The ``.html`` file to write.
+        title : str, optional
+            The page's title (default: the walk's, in the stepper's language).
+        **payload_options
+            Passed to :func:`viz.viewer.build_payload` (``check``, ``min_font_px``, ...).
+        """
+        from ..viewer import build_payload, to_html
+
+        return to_html(build_payload(self, title=title, **payload_options), path)
 
     def save_frames(self, directory: str | os.PathLike, fmt: str = "svg", *, dpi: float | None = None) -> list[Path]:
-        """Write one file per step, ``step_000.<fmt>`` … (see :func:`viz.stepper.walkthrough.save_frames`)."""
-        from .walkthrough import save_frames
-
+        """Write one file per step, ``step_000.<fmt>`` … (see :func:`viz.stepper.slides.save_frames`)."""
         return save_frames(self.frames, directory, fmt, dpi=dpi)
 
     def slide(self, k: int | None = None) -> str:
         """Step ``k`` (default: the current step) as a 16:9 slide: the picture, the step's text under it.
 
-        The picture is laid out for the slide's wide box (left to right, usually) unless ``rankdir``
-        was given. See :func:`viz.stepper.slides.slide_svg`.
+        The picture is laid out in the direction drawn largest on the slide, with the text under it or
+        beside it (:func:`viz.stepper.slides.arrangement`), unless ``rankdir`` was given. See
+        :func:`viz.stepper.slides.slide_svg`.
         """
         k = self._check_step(self.step_index if k is None else k)
         return slide_svg(self._slide_frames().svg(k), self.lines(k), theme=self.options.get("theme", "lecture"))

@@ -17,7 +17,7 @@ from graphviz_autodiff.debug import check
 from graphviz_autodiff.i18n import tr
 from graphviz_autodiff.util import describe_nonfinite, has_nonfinite
 
-from ..names import GraphNames
+from ..drawing.names import GraphNames
 from .steps import Step
 
 __all__ = ["Problem", "Problems", "kind_name", "returned_grads"]

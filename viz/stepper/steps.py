@@ -150,7 +150,7 @@ def _student_line(error: BaseException, op: Any, lang: str) -> tuple[str | None,
         f = frames[-1]
         return _where(f.filename, f.lineno, lang), (f.line or "").strip() or None
     # A contract violation found by the engine after backward returned: point at the backward itself.
-    backward = getattr(type(op), "backward", None)
+    backward = getattr(type(op), "raw_backward", None)
     try:
         backward = inspect.unwrap(backward)  # type: ignore[arg-type]
         lines, start = inspect.getsourcelines(backward)  # type: ignore[arg-type]

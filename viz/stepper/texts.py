@@ -19,7 +19,7 @@ from graphviz_autodiff.i18n import tr
 from graphviz_autodiff.util import argument_names
 
 from ..drawing.labels import format_value
-from ..names import GraphNames
+from ..drawing.names import GraphNames
 from .formulas import chain_lines, formula_of, forward_line
 from .problems import Problem
 from .steps import Step

@@ -50,7 +50,12 @@ class NodeView:
         name only.
     current : bool
         Add the class ``current`` to the node's SVG group (also when it is
-        drawn as failed or non-finite), so ``svg g.node.current`` finds it.
+        drawn as failed, non-finite or inherited), so ``svg g.node.current`` finds it.
+    verdict : str or None
+        The state a gradient-check report gives the node once its gradient is
+        shown (:func:`viz.drawing.states.verdict_state`): ``"failed"`` for a
+        culprit, ``"inherited"`` for a node whose own backward is right but
+        whose received gradient is wrong (never a green "done"), ``"nonfinite"``.
     """
 
     status: str = "pending"
@@ -59,6 +64,7 @@ class NodeView:
     state: str | None = None
     hidden: bool = False
     current: bool = False
+    verdict: str | None = None
 
 
 #: A whole scene: ``({node: NodeView}, {(u, v): edge gradient or None})``.
@@ -136,12 +142,17 @@ def without_current(scene: Scene) -> Scene:
 
 
 def current_view(view: NodeView, value: Any) -> NodeView:
-    """The current node's look: highlighted, unless it failed or holds NaN/Inf (then red / purple)."""
-    natural = view.status == "failed" or has_nonfinite(value) or has_nonfinite(view.grad)
+    """The current node's look: highlighted, unless it failed, holds NaN/Inf or has a verdict of the report.
+
+    Those keep their own state (red, purple, orange) so that the current step never hides a problem.
+    """
+    natural = view.status == "failed" or view.verdict is not None or has_nonfinite(value) or has_nonfinite(view.grad)
     return replace(view, state=None if natural else "current", current=True)
 
 
-def backward_timeline(G: Any, nodes: Sequence[int], steps: Sequence[Step], lang: str) -> Walk:
+def backward_timeline(
+    G: Any, nodes: Sequence[int], steps: Sequence[Step], lang: str, verdicts: Mapping[int, str] | None = None
+) -> Walk:
     """The frames of a backward walk: the current node highlighted, gradients arriving step by step.
 
     Parameters
@@ -154,8 +165,13 @@ def backward_timeline(G: Any, nodes: Sequence[int], steps: Sequence[Step], lang:
         The walk's steps, in order.
     lang : {"en", "ru"}
         Language of the notes drawn on nodes.
+    verdicts : mapping, optional
+        ``{node: state}`` from a gradient-check report (``"failed"``, ``"inherited"``, ``"nonfinite"``):
+        an op call is drawn so from its own step on, a leaf once its last consumer has sent it its gradient.
     """
     selected = set(nodes)
+    verdicts = {n: state for n, state in (verdicts or {}).items() if n in selected}
+    last_use = {u: i for i, step in enumerate(steps) for u in G.predecessors(step.node) if u in verdicts}
     views = {n: NodeView("pending") for n in nodes}
     timeline = Timeline(views)
     running: dict[int, Any] = {}
@@ -166,7 +182,8 @@ def backward_timeline(G: Any, nodes: Sequence[int], steps: Sequence[Step], lang:
         edge_changes: dict[tuple[int, int], Any] = {}
         if previous is not None:
             changes[previous] = views[previous] = replace(views[previous], state=None, current=False)
-        view = NodeView(step.status, step.upstream_grad, _join(views[c].error, error_note(step, lang)))
+        error = _join(views[c].error, error_note(step, lang))
+        view = NodeView(step.status, step.upstream_grad, error, verdict=verdicts.get(c))
         changes[c] = views[c] = current_view(view, step.value)
         for u in sorted(G.predecessors(c)):
             if u not in selected:
@@ -179,6 +196,8 @@ def backward_timeline(G: Any, nodes: Sequence[int], steps: Sequence[Step], lang:
             if step.status == "failed":
                 blocked = tr("note.no_gradient", lang, label=step.label, node=c)
                 changes[u] = views[u] = replace(views[u], error=_join(views[u].error, blocked))
+            if last_use.get(u) == step.index and G.nodes[u]["kind"] != "op":
+                changes[u] = views[u] = replace(views[u], verdict=verdicts[u])
         timeline.append(changes, edge_changes)
         previous = c
     final: dict[int, NodeView] = {}

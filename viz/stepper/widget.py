@@ -1,224 +1,29 @@
-"""The step debugger widget: :class:`Stepper` is a :class:`~viz.stepper.StepperModel` plus its view.
+"""The step debugger widget: :class:`Stepper` is a :class:`~viz.stepper.StepperModel` whose widget is the viewer.
 
-This module's one job is the ipywidgets view of a model. :class:`StepperView`
-holds the widgets (built on first display); they hold no logic: every button
-calls a model method, and the picture and text follow the model's
-``step_index``; an error raised by a button is shown in the status line, not
-swallowed. :class:`Stepper` *is* the model (no forwarding methods) and adds
-the view, its display in Jupyter, and :meth:`Stepper.close`.
+The widget is :class:`viz.viewer.Viewer` (anywidget): the frames, texts and
+hover cards of the whole walk go to the browser once (:func:`viz.viewer.build_payload`),
+and stepping happens there, without a kernel round trip per click. The
+model's ``step_index`` and the widget's ``step`` are linked both ways, so
+``stepper.goto(3)`` moves the picture and a click moves the model. The
+exported page (:meth:`StepperModel.to_html`) runs the same front end.
+
+:class:`Stepper` *is* the model (no forwarding methods); this module adds the
+widget, its display in Jupyter, and :meth:`Stepper.close`.
 """
 
 from __future__ import annotations
 
-import html
-from collections.abc import Callable
-from typing import Any
-
-import traitlets
+from typing import TYPE_CHECKING, Any
 
 from graphviz_autodiff.graph import Graph
-from graphviz_autodiff.i18n import tr
 from graphviz_autodiff.tensor import Tensor
 
 from .model import StepperModel
-from .problems import kind_name
-from .walkthrough import ERROR_STYLE
 
-__all__ = ["Stepper", "StepperView"]
+if TYPE_CHECKING:
+    from ..viewer.widget import Viewer
 
-# -- the widget -----------------------------------------------------------------------------------------
-_CSS = """<style>
-.gad-stepper-picture { overflow: auto; max-height: 75vh; border: 1px solid #dddddd; }
-.gad-stepper-picture.gad-fit svg { max-width: 100%; height: auto; }
-.gad-stepper-status { min-height: 1.4em; }
-</style>"""
-
-
-class StepperView:
-    """The ipywidgets of a stepper model: buttons, Play, slider, run-to, picture and text.
-
-    Parameters
-    ----------
-    model : StepperModel
-        What the widgets show and call.
-
-    Attributes
-    ----------
-    box : ipywidgets.VBox
-        The widget to display.
-    first, back, next, last, run_to, problem : ipywidgets.Button
-    play : ipywidgets.Play
-    speed, slider : ipywidgets.IntSlider
-    target : ipywidgets.Dropdown
-    fit : ipywidgets.ToggleButton
-    status, picture, text : ipywidgets.HTML
-    """
-
-    def __init__(self, model: StepperModel) -> None:
-        import ipywidgets as w
-
-        self.model = model
-        lang = model.lang
-        n = model.n_steps
-
-        def button(key: str, css: str) -> Any:
-            b = w.Button(
-                description=tr(f"button.{key}", lang), tooltip=tr(f"tooltip.{key}", lang), layout=w.Layout(width="auto")
-            )
-            b.add_class(css)
-            return b
-
-        self.first = button("first", "gad-first")
-        self.back = button("back", "gad-back")
-        self.next = button("next", "gad-next")
-        self.last = button("last", "gad-last")
-        self.play = w.Play(
-            value=model.step_index,
-            min=0,
-            max=n,
-            step=1,
-            interval=800,
-            show_repeat=False,
-            description=tr("tooltip.play", lang),
-        )
-        self.play.add_class("gad-play")
-        self.speed = w.IntSlider(
-            value=800,
-            min=100,
-            max=3000,
-            step=100,
-            description=tr("label.speed", lang),
-            continuous_update=False,
-            tooltip=tr("tooltip.speed", lang),
-            layout=w.Layout(width="260px"),
-        )
-        self.speed.add_class("gad-speed")
-        self.slider = w.IntSlider(
-            value=model.step_index,
-            min=0,
-            max=n,
-            description=tr("label.step", lang),
-            tooltip=tr("tooltip.slider", lang),
-            layout=w.Layout(width="340px"),
-        )
-        self.slider.add_class("gad-slider")
-        options = [(f"{model.title(s.node)} · {s.index + 1}", s.node) for s in model.steps]
-        self.target = w.Dropdown(
-            options=options, value=options[0][1] if options else None, layout=w.Layout(width="220px")
-        )
-        self.target.add_class("gad-target")
-        self.run_to = button("run_to", "gad-run-to")
-        self.problem = button("problem", "gad-problem")
-        self.fit = w.ToggleButton(
-            value=True,
-            description=tr("button.fit", lang),
-            tooltip=tr("tooltip.fit", lang),
-            layout=w.Layout(width="auto"),
-        )
-        self.fit.add_class("gad-fit-toggle")
-        self.status = w.HTML()
-        self.status.add_class("gad-stepper-status")
-        self.picture = w.HTML()
-        self.picture.add_class("gad-stepper-picture")
-        self.picture.add_class("gad-fit")
-        self.text = w.HTML()
-        self.text.add_class("gad-stepper-text-widget")
-
-        self._links = [
-            traitlets.link((self.speed, "value"), (self.play, "interval")),
-            traitlets.link((model, "step_index"), (self.slider, "value")),
-            traitlets.link((model, "step_index"), (self.play, "value")),
-        ]
-        self._clicks = [
-            (self.first, self._guard(model.reset)),
-            (self.back, self._guard(model.back)),
-            (self.next, self._guard(model.next)),
-            (self.last, self._guard(model.last)),
-            (self.run_to, self._guard(lambda: self._reached(model.run_to(self.target.value)))),
-            (self.problem, self._guard(lambda: self._stopped(model.run_to_problem()))),
-        ]
-        for b, handler in self._clicks:
-            b.on_click(handler)
-        self.fit.observe(self._fit, names="value")
-        model.observe(self._refresh, names="step_index")
-
-        controls = w.HBox([self.first, self.back, self.next, self.last, self.play, self.speed])
-        jumps = w.HBox([self.slider, self.target, self.run_to, self.problem, self.fit])
-        self.box = w.VBox([w.HTML(_CSS), controls, jumps, self.status, self.picture, self.text])
-        self.box.add_class("gad-stepper")
-        self._refresh()
-
-    def close(self) -> None:
-        """Close every widget (and its comm), and stop following the model; the view cannot be shown again."""
-        self.model.unobserve(self._refresh, names="step_index")
-        self.fit.unobserve(self._fit, names="value")
-        for b, handler in self._clicks:
-            b.on_click(handler, remove=True)
-        self._clicks = []
-        for link in self._links:
-            link.unlink()
-        self._links = []
-        _close_tree(self.box)
-
-    def _guard(self, action: Callable[[], Any]) -> Callable[[Any], None]:
-        """A click handler that calls ``action`` and shows any exception in the status line (then re-raises)."""
-
-        def handler(_: Any) -> None:
-            try:
-                action()
-            except Exception as error:
-                self._error_status(f"✗ {type(error).__name__}: {error}")
-                raise
-
-        return handler
-
-    def _counter(self) -> str:
-        return html.escape(tr("status.counter", self.model.lang, k=self.model.step_index, n=self.model.n_steps))
-
-    def _reached(self, k: int) -> None:
-        step = self.model.current
-        if step is not None:
-            self.status.value = html.escape(
-                tr("status.reached", self.model.lang, k=k, label=step.label, node=step.node)
-            )
-
-    def _stopped(self, k: int | None) -> None:
-        model = self.model
-        if k is None:
-            self.status.value = html.escape(tr("status.no_problem", model.lang, k=model.step_index))
-            return
-        kinds = [p.kind for p in model.problems(k)]
-        names = [kind_name(kind, model.lang) for kind in kinds]
-        self._error_status(tr("status.problem", model.lang, k=k, kind=", ".join(names)))
-
-    def _error_status(self, message: str) -> None:
-        self.status.value = f'<span style="{ERROR_STYLE}">{html.escape(message)}</span>'
-
-    def _fit(self, change: Any) -> None:
-        if change["new"]:
-            self.picture.add_class("gad-fit")
-        else:
-            self.picture.remove_class("gad-fit")
-
-    def _refresh(self, change: Any = None) -> None:
-        model = self.model
-        self.status.value = self._counter()
-        self.text.value = model.describe_html()
-        try:
-            self.picture.value = model.svg()
-        except Exception as error:  # shown in the widget, never swallowed silently
-            message = tr("status.draw_error", model.lang, error=f"{type(error).__name__}: {error}")
-            self.picture.value = f'<pre style="{ERROR_STYLE};white-space:pre-wrap">{html.escape(message)}</pre>'
-
-
-def _close_tree(widget: Any) -> None:
-    """Close ``widget``, every widget inside it, and their ``layout`` and ``style`` widgets (each has a comm)."""
-    for child in getattr(widget, "children", ()):
-        _close_tree(child)
-    for part in (getattr(widget, "layout", None), getattr(widget, "style", None)):
-        if part is not None:
-            part.close()
-    widget.close()
+__all__ = ["Stepper"]
 
 
 class Stepper(StepperModel):
@@ -226,14 +31,16 @@ class Stepper(StepperModel):
 
     A :class:`StepperModel` (``next() back() goto(k) reset() run_to(node)
     run_to_problem() n_steps step_index current describe() svg()
-    to_html(path) save_frames(dir, fmt)``, all without a browser) whose view
-    (:attr:`view`, built on first display) shows the same frames and texts
-    and follows :attr:`step_index` both ways.
+    to_html(path) save_frames(dir, fmt)``, all without a browser) whose
+    :attr:`widget`, the viewer, shows the same frames and texts and follows
+    :attr:`step_index` both ways.
 
     Parameters
     ----------
-    tensor_or_graph, direction, lang, report, **render_options
+    tensor_or_graph, direction, lang, report, width_px, **render_options
         As for :class:`StepperModel`.
+    payload_options : dict, optional
+        Options of :func:`viz.viewer.build_payload` for the widget (``check``, ``min_font_px``, ...).
 
     Examples
     --------
@@ -244,8 +51,12 @@ class Stepper(StepperModel):
     >>> stepper = viz.Stepper(L, lang="ru")
     >>> stepper.run_to("Identity"), stepper.current.label
     (3, 'Identity')
-    >>> 'class="node current op"' in stepper.svg()
-    True
+    >>> stepper.widget.step  # the viewer follows the model ...
+    3
+    >>> stepper.widget.step = 1  # ... and the model the viewer
+    >>> stepper.current.label
+    'Sum'
+    >>> stepper.close()
     """
 
     def __init__(
@@ -255,36 +66,37 @@ class Stepper(StepperModel):
         lang: str = "en",
         *,
         report: Any = None,
+        width_px: float = 1400.0,
+        payload_options: dict[str, Any] | None = None,
         **render_options: Any,
     ) -> None:
-        super().__init__(tensor_or_graph, direction, lang, report=report, **render_options)
-        self._view: StepperView | None = None
+        super().__init__(tensor_or_graph, direction, lang, report=report, width_px=width_px, **render_options)
+        self.payload_options = dict(payload_options or {})
+        self._widget: Viewer | None = None
 
     @property
-    def view(self) -> StepperView:
-        """The widgets (``view.next``, ``view.slider``, ``view.picture``, ``view.text``, ...), built on first use."""
-        if self._view is None:
-            self._view = StepperView(self)
-        return self._view
+    def widget(self) -> Viewer:
+        """The viewer (:class:`viz.viewer.Viewer`), built on first use and linked to :attr:`step_index`."""
+        if self._widget is None:
+            from ..viewer.widget import Viewer
 
-    @property
-    def widget(self) -> Any:
-        """The ``ipywidgets.VBox`` to display."""
-        return self.view.box
+            self._widget = Viewer.from_model(self, **self.payload_options)
+        return self._widget
 
     def close(self) -> None:
-        """Close the widgets and their comms (the front end drops them); stepping from Python still works.
+        """Close the widget and its comm (the front end drops it); stepping from Python still works.
 
-        Displaying the stepper again builds a new view.
+        Displaying the stepper again builds a new widget.
         """
-        if self._view is not None:
-            self._view.close()
-            self._view = None
+        if self._widget is not None:
+            self._widget.close()
+            self._widget = None
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
         display(self.widget)
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
+        # The widget's own bundle (anywidget gives IPython a (data, metadata) pair).
         return self.widget._repr_mimebundle_(include=include, exclude=exclude)

@@ -5,8 +5,9 @@ payload by :func:`build_payload`; the browser then steps through it alone, witho
 click. The same ES module (``static/viewer.js``, with svg-pan-zoom vendored in ``static/vendor/``) runs in
 
 * :class:`Viewer`, an anywidget widget whose ``step`` trait is synced both ways
-  (``Viewer.from_model(model)`` also links it to ``model.step_index``), and
-* :func:`to_html`, a self-contained page (no network at all) with the same controls.
+  (``Viewer.from_model(model)`` also links it to ``model.step_index``): ``viz.Stepper``'s widget, and
+* :func:`to_html`, a self-contained page (no network at all) with the same controls:
+  ``StepperModel.to_html`` writes it.
 
 Controls: first / back / next / last, Play with its speed, a slider, a clickable step list, run to a node,
 next problem, fit / zoom in / zoom out / reset view; drag to pan, Ctrl + wheel to zoom; keys ← → Home End
@@ -31,21 +32,23 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .page import page_html, to_html
-from .payload import PAYLOAD_VERSION, StepSource, build_payload, chain_lines, summarize
-from .strings import LANGS, STRINGS
+from .payload import CHECK_LIMIT, PAYLOAD_VERSION, STATES_SHOWN, StepSource, build_payload, summarize
+from .strings import KEYS, LANGS, strings
 
 if TYPE_CHECKING:
     from .widget import Viewer
 
 __all__ = [
+    "CHECK_LIMIT",
+    "KEYS",
     "LANGS",
     "PAYLOAD_VERSION",
-    "STRINGS",
+    "STATES_SHOWN",
     "StepSource",
     "Viewer",
     "build_payload",
-    "chain_lines",
     "page_html",
+    "strings",
     "summarize",
     "to_html",
 ]

@@ -40,7 +40,7 @@ body.gad-page {
   --jp-layout-color0: #ffffff; --jp-layout-color1: #ffffff; --jp-layout-color2: #eeeeee;
   --jp-layout-color3: #bdbdbd; --jp-ui-font-color0: rgba(0, 0, 0, 1); --jp-ui-font-color1: rgba(0, 0, 0, 0.87);
   --jp-ui-font-color2: rgba(0, 0, 0, 0.54); --jp-border-color1: #bdbdbd; --jp-border-color2: #e0e0e0;
-  --jp-brand-color1: #1976d2; --jp-brand-color3: #bbdefb; --jp-error-color1: #d32f2f;
+  --jp-brand-color1: #1976d2; --jp-brand-color3: #bbdefb; --jp-error-color1: #d32f2f; --jp-warn-color0: #e65100;
   margin: 1em 2em; background: var(--jp-layout-color0); color: var(--jp-ui-font-color1);
   font-family: system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif;
 }
@@ -50,7 +50,7 @@ body.gad-page {
     --jp-layout-color3: #616161; --jp-ui-font-color0: rgba(255, 255, 255, 1);
     --jp-ui-font-color1: rgba(255, 255, 255, 0.87); --jp-ui-font-color2: rgba(255, 255, 255, 0.54);
     --jp-border-color1: #616161; --jp-border-color2: #424242; --jp-brand-color1: #64b5f6;
-    --jp-brand-color3: #0d47a1; --jp-error-color1: #ef5350;
+    --jp-brand-color3: #0d47a1; --jp-error-color1: #ef5350; --jp-warn-color0: #ffb74d;
   }
 }
 body.gad-page h1 { font-size: 1.3em; margin: 0 0 0.5em 0; }

@@ -4,10 +4,10 @@
 returns a plain ``dict`` of JSON types. The widget (:class:`viz.viewer.Viewer`) syncs it to the front end
 once; the exported page (:func:`viz.viewer.to_html`) embeds it. Stepping then happens in the browser.
 
-Schema (``PAYLOAD_VERSION`` 1)
+Schema (``PAYLOAD_VERSION`` 2)
 ------------------------------
 ``version`` : int
-    1.
+    2.
 ``lang``, ``direction``, ``title`` : str
     The stepper's language (``"en"``, ``"ru"``), ``"backward"`` or ``"forward"``, a heading.
 ``n_steps`` : int
@@ -15,23 +15,32 @@ Schema (``PAYLOAD_VERSION`` 1)
 ``start`` : int
     The step shown first.
 ``strings`` : dict of str
-    Every UI word, in ``lang`` (:mod:`viz.viewer.strings`); templates use ``{name}`` fields.
+    Every UI word, in ``lang`` (:func:`viz.viewer.strings.strings`); templates use ``{name}`` fields.
 ``svg`` : dict
     The frames in compact form (:mod:`viz.viewer.splice`): ``format`` (``"splice"``), ``skeleton``,
-    ``elements``, ``rows0``, ``changes``.
+    ``elements``, ``rows0``, ``changes``. When Graphviz could not draw them at all (not installed):
+    ``format`` ``"error"`` and a ``message`` to show instead of the picture. A walk whose layout timed
+    out has fallback frames (one summary picture, no node groups): see ``view.fallback``.
 ``steps`` : list of dict, one per step 1 … ``n_steps``
-    ``{"node": id, "element": "node6", "title": "Sum (L)"}``: the step's node, its SVG group id, its title.
+    ``{"node": id, "element": "node6", "title": "Sum (L)"}``: the step's node, its SVG group id, its
+    title with the graph's names (``model.title``).
 ``texts`` : list of list of str, one per step 0 … ``n_steps``
     The lines of the step's text panel (``model.lines(k)``); lines starting with ``✗`` report an error.
 ``problems`` : list of (str or None), one per step 0 … ``n_steps``
     Why "next problem" stops at that step (``"NaN / Inf"``, ``"wrong gradient"``, ...), or ``None``.
+    A node that only receives a wrong gradient (``inherits_wrong``) is no stop: its culprit is.
 ``nodes`` : list of dict, one per drawn node, in id order
-    The hover card: ``id``, ``element`` (its SVG group id), ``title``, ``label``, ``name``, ``kind``
-    (``op``, ``input``, ``parameter``, ``constant``), ``op`` (the op's class, or ``None``), ``shape``
-    (list of int), ``dtype``, ``value`` and ``grad`` (summaries, see :func:`summarize`; ``grad`` may be
-    ``None``), ``value_step`` and ``grad_step`` (the first step at which each is known; ``grad_step`` is
-    ``None`` in a forward walk), ``step`` (the step ``run to`` goes to for this node), ``chain`` (the
-    chain-rule lines that give this node's gradient, possibly empty).
+    The hover card: ``id``, ``element`` (its SVG group id), ``title``, ``label``, ``name`` (the graph's
+    name of its value), ``kind`` (``op``, ``input``, ``parameter``, ``constant``), ``op`` (the op's class,
+    or ``None``), ``shape`` (list of int), ``dtype``, ``value`` and ``grad`` (summaries, see
+    :func:`summarize`; ``grad`` may be ``None``), ``value_step`` and ``grad_step`` (the first step at which
+    each is known; ``grad_step`` is ``None`` in a forward walk), ``step`` (the step ``run to`` goes to for
+    this node), ``chain`` (the chain-rule lines that give this node's gradient, possibly empty),
+    ``inherited_from`` (the title of the node whose wrong gradient this one receives, or ``None``).
+    With fallback frames (no node to hover) ``value``, ``grad`` are ``None`` and ``chain`` is empty.
+``legend`` : list of dict
+    The node states some frame shows, in the drawing's order: ``state``, ``label`` (in ``lang``), ``fill``
+    and ``border`` (``#rrggbb``, the drawing's own colours).
 ``view`` : dict
     Initial view: ``text_size`` (the SVG font size of the values, in user units), ``min_font_px``
     (value text must be at least this big on screen: the initial zoom is ``max(fit, min_font_px /
@@ -39,7 +48,7 @@ Schema (``PAYLOAD_VERSION`` 1)
     ``max_height`` (the picture's height at most this fraction of the window), ``min_height_px``,
     ``background`` (the drawing's background colour, ``#rrggbb``, or ``None``; the picture's frame gets it
     too), ``picture`` (``"light"`` or ``"dark"``: the tone of that background, so that a light drawing
-    is inverted in a dark theme).
+    is inverted in a dark theme), ``fallback`` (the frames are a summary without the steps' nodes).
 
 Examples
 --------
@@ -48,7 +57,7 @@ Examples
 >>> model = viz.StepperModel(Sum()(Squared()(np.array([1.0, 2.0]), np.zeros(2))))
 >>> payload = build_payload(model)
 >>> payload["n_steps"], [s["title"] for s in payload["steps"]], payload["view"]["min_font_px"]
-(2, ['Sum', 'Squared'], 11.0)
+(2, ['Sum (L)', 'Squared (s)'], 11.0)
 """
 
 from __future__ import annotations
@@ -61,17 +70,26 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..dot import VizError
+from ..drawing.nodes import state_colours
+from ..drawing.states import INHERITS_WRONG
+from ..themes import get_theme
 from .splice import compact
 from .strings import strings
 
-__all__ = ["PAYLOAD_VERSION", "StepSource", "build_payload", "chain_lines", "summarize"]
+__all__ = ["CHECK_LIMIT", "PAYLOAD_VERSION", "STATES_SHOWN", "StepSource", "build_payload", "summarize"]
 
-PAYLOAD_VERSION = 1
+PAYLOAD_VERSION = 2
+#: Without ``check=``, the gradient check runs for walks of at most this many steps.
+CHECK_LIMIT = 1000
+#: The node states the viewer's legend may list, in this order (those some frame shows).
+STATES_SHOWN = ("forward", "pending", "current", "done", "failed", "nonfinite", "inherited")
 #: Arrays up to this many values are listed in the hover card; bigger ones are summarised (min / mean / max).
 MAX_LISTED = 6
 
 _FONT_SIZE = re.compile(r'<text\b[^>]*font-size="([\d.]+)"')
 _BACKGROUND = re.compile(r'<polygon fill="#([0-9a-fA-F]{6})"')
+_NODE_STATE = re.compile(r'<g id="node\d+" class="node (\w+)')
 
 
 class StepSource(Protocol):
@@ -93,7 +111,14 @@ class StepSource(Protocol):
         The drawn nodes.
     graph : object
         With ``.nx``, the networkx graph whose node attributes follow ``graphviz_autodiff.graph``'s schema
-        (``kind``, ``label``, ``name``, ``op_class``, ``value``, ``shape``, ``dtype``, ``grad``).
+        (``kind``, ``label``, ``op_class``, ``value``, ``shape``, ``dtype``, ``grad``).
+    names : GraphNames
+        The names of the nodes (``.name(node)``) and of the loss (``.loss``), as the frames show them.
+    options : dict
+        The render options of the frames (``theme`` is read).
+    report : object or None
+        The gradient-check report (``.nodes``: records with ``.node``, ``.kind``, ``.inherits_from``), once
+        known.
 
     Methods
     -------
@@ -101,14 +126,14 @@ class StepSource(Protocol):
         The SVG of frame ``k``; all frames share one layout.
     lines(k) -> list of str
         The text panel of step ``k``.
-    problems(k, check=...) -> list
-        The problems of step ``k`` (each with ``.kind``).
+    chain_lines(k) -> list of str
+        The chain-rule lines of step ``k``, with the graph's names.
+    problem_title(k, check=...) -> str or None
+        Why "next problem" stops at step ``k``, in words.
     step_of(node) -> int
         The step ``run to`` goes to for a node id.
-
-    A model may also offer ``chain_lines(k) -> list of str`` (the chain-rule lines of step ``k``) and
-    ``problem_title(k) -> str or None``; without them they are read from :meth:`lines` and
-    :meth:`problems` (see :func:`chain_lines`).
+    title(node) -> str
+        A node's title (``Linear (z)``).
     """
 
     lang: str
@@ -116,6 +141,8 @@ class StepSource(Protocol):
     step_index: int
     nodes: Sequence[int]
     graph: Any
+    names: Any
+    options: dict[str, Any]
 
     @property
     def n_steps(self) -> int: ...
@@ -123,13 +150,20 @@ class StepSource(Protocol):
     @property
     def steps(self) -> Sequence[Any]: ...
 
+    @property
+    def report(self) -> Any: ...
+
     def svg(self, k: int | None = None) -> str: ...
 
     def lines(self, k: int | None = None) -> list[str]: ...
 
-    def problems(self, k: int | None = None, *, check: bool = False) -> list[Any]: ...
+    def chain_lines(self, k: int | None = None) -> list[str]: ...
+
+    def problem_title(self, k: int | None = None, *, check: bool = True) -> str | None: ...
 
     def step_of(self, target: Any) -> int: ...
+
+    def title(self, node: int) -> str: ...
 
 
 # -- numbers ----------------------------------------------------------------------------------------------
@@ -202,87 +236,40 @@ def summarize(value: Any, max_listed: int = MAX_LISTED) -> dict[str, Any] | None
     return out
 
 
-# -- texts ------------------------------------------------------------------------------------------------
-def _header(lang: str) -> str:
-    from graphviz_autodiff.i18n import tr
-
-    return tr("step.chain", lang)
-
-
-def chain_lines(model: StepSource, k: int) -> list[str]:
-    """The chain-rule lines of step ``k`` (``∂L/∂θ = Xᵀ·∂L/∂z``, ...), stripped.
-
-    ``model.chain_lines(k)`` when the model has it; otherwise the indented lines that follow the
-    "Chain rule:" line of ``model.lines(k)``, or the rest of that line when it says there is no formula.
-    """
-    own = getattr(model, "chain_lines", None)
-    if callable(own):
-        return [str(line) for line in own(k)]
-    if not 1 <= k <= model.n_steps:
-        return []
-    header = _header(model.lang)
-    out: list[str] = []
-    inside = False
-    for line in model.lines(k):
-        if inside and line[:1].isspace():
-            out.append(line.strip())
-            continue
-        inside = False
-        if line == header:
-            inside = True
-        elif line.startswith(header):
-            out.append(line[len(header) :].strip())
-    return out
-
-
-def _problem_title(model: StepSource, k: int, check: bool) -> str | None:
-    own = getattr(model, "problem_title", None)
-    if callable(own):
-        return own(k)
-    kinds = [str(p.kind) for p in model.problems(k, check=check)]
-    if not kinds:
-        return None
-    return ", ".join(_kind_name(kind, model.lang) for kind in dict.fromkeys(kinds))
-
-
-def _kind_name(kind: str, lang: str) -> str:
-    """A problem kind in words: the stepper's own for ``failed`` and ``nonfinite``, the debugger's otherwise."""
-    from graphviz_autodiff.i18n import tr
-
-    if kind in ("failed", "nonfinite"):
-        return tr(f"problem.{kind}", lang)
-    try:
-        from graphviz_autodiff.i18n import tr as core_tr
-
-        return core_tr(f"kind.{kind}", lang)
-    except (ImportError, KeyError, ValueError):
-        return kind
-
-
 # -- nodes ------------------------------------------------------------------------------------------------
-def _title(attrs: dict[str, Any]) -> str:
-    name = attrs.get("name") if attrs.get("kind") == "op" else None
-    return f"{attrs['label']} ({name})" if name else str(attrs["label"])
-
-
-def _node_chain(model: StepSource, node: int, attrs: dict[str, Any], step_nodes: dict[int, int]) -> list[str]:
+def _node_chain(model: StepSource, node: int, step_nodes: dict[int, int]) -> list[str]:
     """An op call's own chain-rule lines; for a leaf, the lines of its consumers that give ``∂L/∂<leaf>``."""
     if node in step_nodes:
-        return chain_lines(model, step_nodes[node])
-    lhs = f"∂L/∂{attrs['label']}"
+        return [str(line) for line in model.chain_lines(step_nodes[node])]
+    lhs = f"∂{model.names.loss}/∂{model.names.name(node)}"
     out: list[str] = []
     for consumer in sorted(model.graph.nx.successors(node)):
         if consumer in step_nodes:
-            for line in chain_lines(model, step_nodes[consumer]):
+            for line in model.chain_lines(step_nodes[consumer]):
                 if line.startswith(lhs) and line[len(lhs) : len(lhs) + 1] in (" ", "=") and line not in out:
-                    out.append(line)
+                    out.append(str(line))
     return out
 
 
-def _nodes(model: StepSource) -> list[dict[str, Any]]:
+def _inherited(model: StepSource) -> dict[int, str]:
+    """``{node: the culprit's title}`` of the nodes the report says receive a wrong gradient."""
+    report = model.report if model.direction == "backward" else None
+    drawn = set(model.nodes)
+    out = {}
+    for record in getattr(report, "nodes", None) or ():
+        node = getattr(record, "node", None)
+        if getattr(record, "kind", None) == INHERITS_WRONG and node in drawn:
+            culprit = getattr(record, "inherits_from", None)
+            out[int(node)] = model.title(culprit) if culprit in drawn else "?"
+    return out
+
+
+def _nodes(model: StepSource, cards: bool = True) -> list[dict[str, Any]]:
+    """Every drawn node's entry; without ``cards`` (fallback frames: no node to hover) no values or formulas."""
     G = model.graph.nx
     step_nodes = {int(s.node): i + 1 for i, s in enumerate(model.steps)}
     backward = model.direction == "backward"
+    inherited = _inherited(model)
     out = []
     for node in sorted(int(n) for n in model.nodes):
         attrs = G.nodes[node]
@@ -292,19 +279,20 @@ def _nodes(model: StepSource) -> list[dict[str, Any]]:
             {
                 "id": node,
                 "element": f"node{node}",
-                "title": _title(attrs),
+                "title": model.title(node),
                 "label": str(attrs.get("label")),
-                "name": None if attrs.get("name") is None else str(attrs["name"]),
+                "name": model.names.name(node),
                 "kind": kind,
                 "op": attrs.get("op_class") if kind == "op" else None,
                 "shape": [int(d) for d in (attrs.get("shape") or ())],
                 "dtype": None if attrs.get("dtype") is None else str(attrs["dtype"]),
-                "value": summarize(attrs.get("value")),
-                "grad": summarize(attrs.get("grad")) if backward else None,
+                "value": summarize(attrs.get("value")) if cards else None,
+                "grad": summarize(attrs.get("grad")) if backward and cards else None,
                 "value_step": 0 if backward or kind != "op" else step,
                 "grad_step": step if backward else None,
                 "step": step,
-                "chain": _node_chain(model, node, attrs, step_nodes),
+                "chain": _node_chain(model, node, step_nodes) if cards else [],
+                "inherited_from": inherited.get(node),
             }
         )
     return out
@@ -337,12 +325,37 @@ def _tone(colour: str | None) -> str:
     return "dark" if 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.5 else "light"
 
 
+def _legend(svg: dict[str, Any], theme: Any, lang: str) -> list[dict[str, str]]:
+    """The node states some frame shows, in the drawing's order, with their words and colours."""
+    from graphviz_autodiff.i18n import tr
+
+    shown = {m.group(1) for element, variants in svg["elements"] for text in variants if (m := _NODE_STATE.match(text))}
+    t = get_theme(theme)
+    out = []
+    for state in STATES_SHOWN:
+        if state in shown:
+            fill, border = state_colours(state, t)
+            out.append({"state": state, "label": tr(f"state.{state}", lang), "fill": fill, "border": border})
+    return out
+
+
+def _frames(model: StepSource, n: int) -> dict[str, Any]:
+    """The compact frames, or ``{"format": "error", "message": ...}`` when Graphviz cannot draw them."""
+    from graphviz_autodiff.i18n import tr
+
+    try:
+        return compact([model.svg(k) for k in range(n + 1)])
+    except (VizError, OSError) as error:  # no Graphviz, or it failed: the texts still work
+        message = tr("status.draw_error", model.lang, error=f"{type(error).__name__}: {error}")
+        return {"format": "error", "message": message, "elements": [], "skeleton": [""]}
+
+
 def build_payload(
     model: StepSource,
     *,
     title: str | None = None,
     start: int | None = None,
-    check: bool = True,
+    check: bool | None = None,
     min_font_px: float = 11.0,
     max_height: float = 0.62,
     min_height_px: int = 240,
@@ -357,9 +370,11 @@ def build_payload(
         A heading (default: the page title of the walk's direction, in the model's language).
     start : int, optional
         The step shown first (default: ``model.step_index``).
-    check : bool, default True
+    check : bool, optional
         Find the steps that fail the gradient check too (runs :func:`graphviz_autodiff.debug.check`
-        once, as the widget's "next problem" button does), not only exceptions and NaN/Inf.
+        once, unless the model has a report), not only exceptions and NaN/Inf; the check also tells which
+        nodes only receive a wrong gradient (state ``inherited``). Default: for walks of at most
+        :data:`CHECK_LIMIT` steps (the check of a bigger graph takes seconds).
     min_font_px : float, default 11
         The smallest on-screen size of value text the initial zoom allows (CSS px).
     max_height : float, default 0.62
@@ -391,13 +406,14 @@ def build_payload(
     if isinstance(min_height_px, bool) or not isinstance(min_height_px, int) or min_height_px < 1:
         raise ValueError(f"build_payload: min_height_px must be a positive int, got {min_height_px!r}")
     lang = model.lang
-    # Problems first: the gradient check they may run adds its findings to the step texts.
-    problems = [None] + [_problem_title(model, k, check) for k in range(1, n + 1)]
-    svg = compact([model.svg(k) for k in range(n + 1)])
-    G = model.graph.nx
-    steps = [
-        {"node": int(s.node), "element": f"node{int(s.node)}", "title": _title(G.nodes[s.node])} for s in model.steps
-    ]
+    check = n <= CHECK_LIMIT if check is None else bool(check)
+    # Problems first: the gradient check they may run adds its findings to the texts and the frames.
+    problems = [None] + [model.problem_title(k, check=check) for k in range(1, n + 1)]
+    svg = _frames(model, n)
+    steps = [{"node": int(s.node), "element": f"node{int(s.node)}", "title": model.title(s.node)} for s in model.steps]
+    ids = {element for element, _ in svg["elements"]}
+    fallback = svg["format"] == "splice" and any(step["element"] not in ids for step in steps)
+    background = _background(svg)
     return {
         "version": PAYLOAD_VERSION,
         "lang": lang,
@@ -410,14 +426,16 @@ def build_payload(
         "steps": steps,
         "texts": [[str(line) for line in model.lines(k)] for k in range(n + 1)],
         "problems": problems,
-        "nodes": _nodes(model),
+        "nodes": _nodes(model, cards=not fallback),
+        "legend": _legend(svg, model.options.get("theme", "lecture"), lang),
         "view": {
             "text_size": _text_size(svg),
             "min_font_px": float(min_font_px),
             "natural_zoom": 4 / 3,
             "max_height": float(max_height),
             "min_height_px": min_height_px,
-            "background": _background(svg),
-            "picture": _tone(_background(svg)),
+            "background": background,
+            "picture": _tone(background),
+            "fallback": fallback,
         },
     }

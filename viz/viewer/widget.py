@@ -76,9 +76,9 @@ class Viewer(anywidget.AnyWidget):
     lang = traitlets.Unicode("en", read_only=True).tag(sync=True)
 
     def __init__(self, payload: dict[str, Any], *, step: int | None = None, speed: int = 800, **kwargs: Any) -> None:
+        self._links: list[Any] = []
         super().__init__(payload=payload, speed=speed, **kwargs)
         self.step = int(payload["start"]) if step is None else step
-        self._links: list[Any] = []
 
     @classmethod
     def from_model(cls, model: StepSource, *, link: bool = True, **payload_options: Any) -> Viewer:
@@ -108,6 +108,11 @@ class Viewer(anywidget.AnyWidget):
         for link in self._links:
             link.unlink()
         self._links.clear()
+
+    def close(self) -> None:
+        """Undo the links to models and close the widget's comm (the front end drops the view)."""
+        self.unlink()
+        super().close()
 
     @property
     def n_steps(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -70,7 +71,9 @@ def test_figures_walkthrough_and_frames(demo_dir):
         for figure in ("correlation", "loss_history", "true_vs_predicted", "convergence"):
             assert f"lecture5_{figure}.png" in names
     page = (out / "walkthrough.html").read_text(encoding="utf-8")
-    assert page.count('<template class="gad-frame"><svg') == 5  # nothing done + one frame per backward step
+    payload = json.loads(re.search(r'id="gad-payload">(.*?)</script>', page, flags=re.DOTALL).group(1))
+    assert payload["n_steps"] == 4 and len(payload["texts"]) == 5  # nothing done + one frame per backward step
+    assert len(payload["svg"]["changes"]) == 4  # the viewer's frames: one change per step
     assert "http://" not in page.replace("http://www.w3.org", "")
     assert "обратный" in (out / "walkthrough_ru.html").read_text(encoding="utf-8").lower()
     assert sorted(p.name for p in (out / "frames").iterdir()) == [f"step_{k:03d}.svg" for k in range(5)]

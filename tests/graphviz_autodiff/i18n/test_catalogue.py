@@ -22,6 +22,7 @@ from graphviz_autodiff.debug.op_check import ARGUMENT_STATUSES
 from graphviz_autodiff.i18n import LANGS, fields, tools, tr
 from viz.drawing.builder import OVERLAYS
 from viz.stepper.model import DIRECTIONS
+from viz.viewer.payload import STATES_SHOWN
 
 CATALOGUE_LANGS = tools.languages()
 ENGLISH = {m.id if isinstance(m.id, str) else m.id[0]: m for m in tools.read(tools.po_path("en")) if m.id}
@@ -39,10 +40,9 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "dir.": tuple(DIRECTIONS),
     "step.end_": tuple(DIRECTIONS),
     "html.title_": tuple(DIRECTIONS),
-    # the stepper's controls (viz/stepper/view.py and walkthrough.py) and its own problem kinds
-    "button.": ("first", "back", "next", "last", "run_to", "problem"),
-    "tooltip.": ("first", "back", "next", "last", "run_to", "problem"),
+    # the stepper's own problem kinds, and the node states of the legend (drawings and the viewer)
     "problem.": ("failed", "nonfinite"),
+    "state.": tuple(STATES_SHOWN),
     "node.": ("input", "parameter"),
     "overlay.": tuple(OVERLAYS),
     # the grader (graphviz_autodiff/cli/grade): submission errors, CSV headers, student statuses
@@ -56,6 +56,7 @@ VARIABLE_KEYS = {
     "graphviz_autodiff/util.py": "count.nan and count.inf, in a tuple",
     "graphviz_autodiff/cli/grade/reporters.py": "status.* of StudentResult/OpResult statuses and html.* literals",
     "graphviz_autodiff/cli/grade/collect.py": "Message keys: the note.* and where.* literals of collect.py",
+    "viz/viewer/strings.py": "KEYS, a tuple of literal keys",
 }
 
 

@@ -216,9 +216,9 @@ def test_a_report_draws_inherited_nodes_never_as_a_green_ok(theme):
     assert "receives ∂L/∂μ from node 5" in node_stmt(source, "n3")
     assert 'class="failed op"' in node_stmt(source, "n5") and 'class="done op"' in node_stmt(source, "n6")
     assert "gradient check: 1 of 4 nodes failed, 2 receive a wrong gradient" in source
-    assert "receives a wrong ∂L/∂" in source  # the legend entry
+    assert "receives a wrong gradient" in source  # the legend entry
     ru = viz.to_dot(L, report=inherited_report(), lang="ru", legend=True)
-    assert "получает неверный ∂L/∂" in ru and "получают неверный градиент" in ru
+    assert "получает неверный градиент" in ru and "получают неверный градиент" in ru
 
 
 def test_inherited_ranks_above_done_and_below_failure_and_overrides():

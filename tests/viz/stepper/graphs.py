@@ -8,7 +8,7 @@ import numpy as np
 
 import graphviz_autodiff as gad
 from graphviz_autodiff import Differentiable
-from graphviz_autodiff.ops import Add, Identity, Squared, Sum
+from graphviz_autodiff.ops import Add, Identity, Linear, Squared, Sum
 from tests.viz.conftest import LECTURE_THETA, LECTURE_X, LECTURE_Y, parse_svg, svg_nodes
 from viz.drawing.labels import format_value
 
@@ -118,3 +118,31 @@ def folded_constants():
     """``Sum(Squared(2x + 1, 0))``: scalar constants folded into op labels."""
     x = gad.Tensor(np.array([1.0, -2.0]), name="x")
     return Sum()(Squared()(x * 2.0 + 1.0, np.zeros(2)))
+
+
+class MissingHalf(Differentiable):
+    """y = x / 2, but backward forgets the factor 1/2: a wrong gradient that every node before it inherits."""
+
+    def forward(self, x):
+        return x / 2
+
+    def backward(self, upstream_grad):
+        return upstream_grad
+
+
+def inherited_graph():
+    """X, θ → Linear (z) → Identity (μ) → MissingHalf → Squared(·, y) → Sum (L); nodes 0 X, 1 θ, 2 z, 3 μ,
+    4 MissingHalf (the culprit), 5 y, 6 Squared, 7 L. Steps: 1 Sum, 2 Squared, 3 MissingHalf, 4 Identity, 5 Linear."""
+    X = gad.Tensor(np.arange(12.0).reshape(3, 4) / 10, name="X")
+    y = gad.Tensor(np.ones(3), name="y")
+    z = Linear(4, theta=np.array([0.5, -0.25, 0.1, 0.3]))(X)
+    return Sum()(Squared()(MissingHalf()(Identity()(z)), y))
+
+
+def big_graph(size: int = 5000):
+    """A balanced sum of size/2 leaf vectors: ``size`` nodes, ``size/2`` backward steps (as benchmarks/render.py)."""
+    level = [gad.Tensor(np.full(3, float(i)), name=f"x{i}") for i in range(size // 2)]
+    while len(level) > 1:
+        pairs = [level[i] + level[i + 1] for i in range(0, len(level) - 1, 2)]
+        level = pairs + (level[-1:] if len(level) % 2 else [])
+    return level[0].sum()

@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-import graphviz_autodiff as gad
 import viz
+from graphviz_autodiff.i18n import tr
 from graphviz_autodiff.ops import Sum
 from tests.viz.conftest import (
     lecture5,
@@ -17,12 +17,14 @@ from tests.viz.conftest import (
     svg_text,
 )
 from tests.viz.stepper.graphs import (
+    big_graph,
     branching_graph,
     current_nodes,
     folded_constants,
     mlp_loss,
 )
 from viz.dot import RenderTimeoutError, run_dot
+from viz.drawing import fallback as fallback_module
 from viz.readable import value_font_px
 from viz.stepper import frames as frames_module
 from viz.stepper import layout as layout_module
@@ -96,15 +98,6 @@ def test_frameset_on_its_own():
 
 
 # -- a graph too big to lay out in time --------------------------------------------------------------------
-def big_graph(size: int = 5000):
-    """A balanced sum of size/2 leaf vectors: ``size`` nodes, ``size/2`` backward steps (as benchmarks/render.py)."""
-    level = [gad.Tensor(np.full(3, float(i)), name=f"x{i}") for i in range(size // 2)]
-    while len(level) > 1:
-        pairs = [level[i] + level[i + 1] for i in range(0, len(level) - 1, 2)]
-        level = pairs + (level[-1:] if len(level) % 2 else [])
-    return level[0].sum()
-
-
 @pytest.mark.dot
 def test_a_layout_that_times_out_falls_back_once_and_is_never_run_again(monkeypatch):
     calls = []
@@ -115,24 +108,26 @@ def test_a_layout_that_times_out_falls_back_once_and_is_never_run_again(monkeypa
 
     monkeypatch.setattr(frames_module, "run_dot", counting)
     monkeypatch.setattr(layout_module, "run_dot", counting)
+    monkeypatch.setattr(fallback_module, "run_dot", counting)
     stepper = viz.StepperModel(big_graph(), timeout=0.5)
     assert len(stepper.graph.nx) == 5000 and stepper.n_steps == 2500
     first = stepper.svg()
     assert isinstance(stepper.frames.fallback, RenderTimeoutError) and "fallback_seconds" in stepper.frames.stats
     made = len(calls)
-    assert made <= 2  # the labels' measure (or the layout), stopped by the timeout: no drawing round ran
-    root = parse_svg(first)
-    assert "5000 nodes and 4999 edges" in svg_text(root) and "timeout=0.5 s" in svg_text(root)
+    # the labels' measure (or the layout), stopped by the timeout, then the one small fallback picture
+    assert made <= 3 and calls[-1] == "svg"
+    text = svg_text(parse_svg(first))  # viz.drawing.fallback's summary: the one home of fallback pictures
+    assert "5000 nodes · 4999 edges" in text and "within 0.5 s" in text
+    assert tr("fallback.hint", "en") in text and "collapse=True" not in text  # the stepper's own advice
     for k in (1, 2, 1250, 2500):
         stepper.goto(k)
-        svg = stepper.svg()
-        step = stepper.current
-        assert f"Step {k}: node {step.node}, {stepper.names.title(step.node)}" in svg_text(parse_svg(svg))
+        assert stepper.svg() == first  # one picture for every step; the step's text says where it is
+        assert stepper.describe().startswith(f"Step {k} of 2500")
     assert len(calls) == made  # later steps never run Graphviz again
     with pytest.raises(RenderTimeoutError):
         stepper.frames.dot(3)
     ru = viz.StepperModel(big_graph(200), lang="ru", timeout=0.001)
-    assert "Рисунка нет" in svg_text(parse_svg(ru.svg(1)))
+    assert tr("fallback.hint", "ru") in svg_text(parse_svg(ru.svg(1)))
 
 
 # -- readable by default -------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The Stepper widget without a browser: buttons, slider, Play, run-to controls, errors shown in the widget."""
+"""The Stepper's widget is the viewer (anywidget), linked both ways to the model; close() frees it (no browser)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,11 @@ import graphviz_autodiff as gad
 import viz
 from graphviz_autodiff import Differentiable
 from graphviz_autodiff.ops import Identity, Squared, Sum
-from tests.viz.conftest import lecture5, parse_svg, svg_nodes
+from tests.viz.conftest import lecture5
+from viz.viewer import Viewer, build_payload, strings
+from viz.viewer.splice import clean, expand
 
 pytestmark = [pytest.mark.dot, pytest.mark.filterwarnings("error::viz.GraphvizWarning")]
-
-
-def current_node(html: str) -> list[str]:
-    return [t for t, g in svg_nodes(parse_svg(html)).items() if "current" in g.get("class").split()]
 
 
 class NaNGrad(Differentiable):
@@ -35,101 +33,70 @@ def stepper():
     return viz.Stepper(lecture5())
 
 
-def test_buttons_move_the_model_and_the_picture(stepper):
-    view = stepper.view
-    assert view.picture.value == stepper.svg(0) and current_node(view.picture.value) == []
-    assert view.text.value == stepper.describe_html(0)
-    pictures = [view.picture.value]
+def test_the_widget_is_the_viewer_of_the_whole_walk(stepper):
+    widget = stepper.widget
+    assert isinstance(widget, Viewer) and stepper.widget is widget  # built once
+    payload = widget.payload
+    assert payload == build_payload(viz.StepperModel(lecture5()))  # the same walk, built from the model
+    assert [s["title"] for s in payload["steps"]] == ["Sum (L)", "Squared (s)", "Identity (μ)", "Linear (z)"]
+    for k in range(stepper.n_steps + 1):  # every frame and text is in the browser already
+        assert expand(payload["svg"], k) == clean(stepper.svg(k))
+        assert payload["texts"][k] == stepper.lines(k)
+
+
+def test_the_model_and_the_widget_follow_each_other(stepper):
+    widget = stepper.widget
+    assert widget.step == 0
     for k in range(1, 5):
-        view.next.click()
-        assert stepper.step_index == k
-        assert view.picture.value == stepper.svg(k) != pictures[-1]
-        assert current_node(view.picture.value) == [["n6", "n5", "n3", "n2"][k - 1]]
-        assert view.slider.value == k and view.play.value == k
-        assert view.status.value == f"step {k} of 4"
-        pictures.append(view.picture.value)
-    view.next.click()  # at the end: stays
-    assert stepper.step_index == 4
-    view.back.click()
-    assert stepper.step_index == 3 and view.picture.value == pictures[3]
-    assert "Identity" in view.text.value and "Step 3 of 4" in view.text.value
-    view.first.click()
-    assert stepper.step_index == 0 and view.picture.value == pictures[0]
-    view.last.click()
-    assert stepper.step_index == 4 and view.picture.value == pictures[4]
+        stepper.next()  # Python moves the picture ...
+        assert widget.step == k
+    widget.step = 2  # ... and a click in the browser (the synced trait) moves the model
+    assert stepper.step_index == 2 and stepper.current.label == "Squared"
+    stepper.run_to("Linear")
+    assert widget.step == 4
+    stepper.reset()
+    assert widget.step == 0
 
 
-def test_slider_and_play_drive_the_model(stepper):
-    view = stepper.view
-    view.slider.value = 3
-    assert stepper.step_index == 3 and view.picture.value == stepper.svg(3) and view.play.value == 3
-    view.play.value = 1  # what the front end sends while playing
-    assert stepper.step_index == 1 and view.slider.value == 1 and current_node(view.picture.value) == ["n6"]
-    assert (view.play.min, view.play.max, view.slider.max) == (0, 4, 4)
-    view.speed.value = 300
-    assert view.play.interval == 300
-    stepper.goto(2)  # the Python API moves the widget too
-    assert view.slider.value == 2 and view.picture.value == stepper.svg(2)
+def test_a_stepper_opens_its_widget_at_its_step_with_its_payload_options():
+    stepper = viz.Stepper(lecture5(), payload_options={"min_font_px": 9, "title": "Lecture 5"})
+    stepper.goto(3)
+    widget = stepper.widget
+    assert widget.step == 3 and widget.payload["start"] == 3
+    assert widget.payload["view"]["min_font_px"] == 9.0 and widget.payload["title"] == "Lecture 5"
 
 
-def test_run_to_and_next_problem_buttons():
+def test_next_problem_and_run_to_data():
     x = gad.Tensor(np.array([1.0, 2.0]), name="x")
     L = Sum()(Squared()(NaNGrad()(Identity()(x)), np.zeros(2)))
     stepper = viz.Stepper(L, report=type("EmptyReport", (), {"nodes": []})())
-    view = stepper.view
-    assert [label for label, _ in view.target.options][:2] == ["Sum (L) · 1", "Squared (s) · 2"]
-    view.target.value = view.target.options[1][1]
-    view.run_to.click()
-    assert stepper.step_index == 2 and view.status.value == "Step 2: Squared (node 4)."
-    view.problem.click()
-    assert stepper.step_index == 3 and "Stopped at step 3: NaN / Inf." in view.status.value
-    view.problem.click()
-    assert stepper.step_index == 4
-    view.problem.click()
-    assert stepper.step_index == 4 and view.status.value == "No problem after step 4."
-
-
-def test_fit_toggle_and_css_classes(stepper):
-    view = stepper.view
-    assert "gad-fit" in view.picture._dom_classes
-    view.fit.value = False
-    assert "gad-fit" not in view.picture._dom_classes
-    view.fit.value = True
-    assert "gad-fit" in view.picture._dom_classes
-    assert "gad-next" in view.next._dom_classes and "gad-stepper" in stepper.widget._dom_classes
-    assert view.next.description == "next ▶" and view.next.tooltip == "One step forward"
+    payload = stepper.widget.payload
+    assert payload["problems"] == [None, None, None, "NaN / Inf", "NaN / Inf"]
+    targets = {n["title"]: n["step"] for n in payload["nodes"]}
+    assert targets["Squared (s)"] == 2 and targets["x"] == 4  # run to: the step that completes each node
 
 
 def test_russian_widget():
-    view = viz.Stepper(lecture5(), lang="ru").view
-    assert view.next.description == "вперёд ▶" and view.status.value == "шаг 0 из 4"
-    assert "Шаг 0 из 4 · обратный проход" in view.text.value
+    widget = viz.Stepper(lecture5(), lang="ru").widget
+    assert widget.lang == "ru" and widget.payload["strings"] == strings("ru")
+    assert widget.payload["texts"][0][0].startswith("Шаг 0 из 4 · обратный проход")
 
 
 def test_displays_as_a_widget(stepper):
-    bundle = stepper._repr_mimebundle_()
-    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == stepper.widget.model_id
+    data, _ = stepper._repr_mimebundle_()
+    assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == stepper.widget.model_id
     assert repr(stepper) == "<Stepper backward: step 0 of 4>"
 
 
-def test_an_error_in_a_button_is_shown_not_swallowed(stepper, monkeypatch):
-    view = stepper.view
-
-    def broken() -> None:
-        raise RuntimeError("the debugger is not there")
-
-    monkeypatch.setattr(stepper, "run_to_problem", broken)
-    view.problem.click()  # ipywidgets would only log the exception; the widget shows it
-    assert "RuntimeError: the debugger is not there" in view.status.value
-    assert "color:#c62828" in view.status.value
-
-
-def test_a_drawing_error_is_shown_in_the_picture(monkeypatch):
+def test_a_drawing_error_is_shown_instead_of_the_picture(monkeypatch):
     stepper = viz.Stepper(lecture5())
-    monkeypatch.setenv("PATH", "/nonexistent")  # no Graphviz: the first frame cannot be drawn
-    view = stepper.view
-    assert "The picture could not be drawn: GraphvizNotFoundError" in view.picture.value
-    assert "Step 0 of 4" in view.text.value  # the text panel still works
+    monkeypatch.setenv("PATH", "/nonexistent")  # no Graphviz: the frames cannot be drawn
+    payload = stepper.widget.payload
+    assert payload["svg"]["format"] == "error"
+    assert payload["svg"]["message"].startswith("✗ The picture could not be drawn: GraphvizNotFoundError")
+    assert payload["texts"][0][0].startswith("Step 0 of 4")  # the text panel still works
+    stepper.next()
+    assert stepper.widget.step == 1
 
 
 # -- closing -------------------------------------------------------------------------------------------------
@@ -139,31 +106,31 @@ def open_and_close(loss) -> None:
     stepper.close()
 
 
-def test_close_releases_the_widgets_and_their_comms(stepper):
-    view = stepper.view
-    widgets = [view.box, view.next, view.next.layout, view.next.style, view.slider, view.picture, view.play]
-    assert all(w.comm is not None for w in widgets)
+def test_close_releases_the_widget_and_its_links(stepper):
+    widget = stepper.widget
+    assert widget.comm is not None
     stepper.close()
-    assert all(w.comm is None for w in widgets)  # closed: the front end drops them
-    view.next.click()  # a closed button no longer moves the model
+    assert widget.comm is None  # closed: the front end drops it
+    widget.step = 3  # a closed widget no longer moves the model
     assert stepper.step_index == 0
-    stepper.next()  # the model still works, and no closed widget follows it
-    assert stepper.step_index == 1 and view.slider.value == 0
+    stepper.next()  # the model still works, and the closed widget does not follow it
+    assert stepper.step_index == 1 and widget.step == 3
     stepper.close()  # twice is fine
-    assert stepper.view is not view and stepper.view.slider.value == 1  # shown again: a new view
+    again = stepper.widget
+    assert again is not widget and again.step == 1  # shown again: a new widget, at the model's step
 
 
 def test_a_closed_stepper_is_freed():
     ref = weakref.ref(viz.Stepper(lecture5()))
     gc.collect()
-    assert ref() is None  # nothing keeps a stepper without a view alive
+    assert ref() is None  # nothing keeps a stepper without a widget alive
     stepper = viz.Stepper(lecture5())
     assert stepper.widget is not None
     ref = weakref.ref(stepper)
     stepper.close()
     del stepper
     gc.collect()
-    assert ref() is None  # the widgets no longer hold the model (and its frames)
+    assert ref() is None  # the widget no longer holds the model (and its frames)
 
 
 def test_200_steppers_opened_and_closed_keep_memory_flat(monkeypatch):
@@ -181,4 +148,4 @@ def test_200_steppers_opened_and_closed_keep_memory_flat(monkeypatch):
         growth = tracemalloc.get_traced_memory()[0] - before
     finally:
         tracemalloc.stop()
-    assert growth / 200 < 8_000, f"{growth / 200:.0f} bytes kept per closed stepper"  # unclosed: about 180 kB
+    assert growth / 200 < 8_000, f"{growth / 200:.0f} bytes kept per closed stepper"

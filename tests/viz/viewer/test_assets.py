@@ -1,4 +1,4 @@
-"""viz.viewer.assets and strings: the vendored library is the released file; the words exist in both languages."""
+"""viz.viewer.assets and strings: the vendored library is the released file; the words come from the catalogue."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import hashlib
 import re
 
 from graphviz_autodiff.i18n import fields
-from viz.viewer import LANGS, STRINGS
+from viz.viewer import KEYS, LANGS, strings
 from viz.viewer.assets import LIBRARY_VERSION, css, esm, page_adapter, read
 
 # svg-pan-zoom 3.6.2, dist/svg-pan-zoom.min.js from `npm pack svg-pan-zoom@3.6.2` (see static/vendor/README.md).
@@ -35,11 +35,13 @@ def test_the_module_holds_the_library_its_licence_and_the_viewer() -> None:
 
 def test_both_languages_have_the_same_words_and_fields() -> None:
     assert LANGS == ("en", "ru")
-    assert STRINGS["en"].keys() == STRINGS["ru"].keys()
-    for key, text in STRINGS["en"].items():
-        assert fields(text) == fields(STRINGS["ru"][key]), key
+    english_words, russian_words = strings("en"), strings("ru")
+    assert list(english_words) == list(russian_words) == list(KEYS)
+    for key, text in english_words.items():
+        assert fields(text) == fields(russian_words[key]), key
+    assert english_words["status.counter"] == "step {k} of {n}"  # the fields stay for the front end
     english = re.compile(r"\b(?:step|first|back|next|last|play|pause|run|problem|zoom|node|value|gradient)\b")
-    for key, text in STRINGS["ru"].items():
+    for key, text in russian_words.items():
         assert not english.search(re.sub(r"\{\w+\}", "", text)), f"English in the Russian {key}: {text}"
 
 
@@ -48,4 +50,4 @@ def test_every_word_the_front_end_uses_is_in_the_table() -> None:
     used = set(re.findall(r'this\.s\["([\w.]+)"\]', code)) | set(re.findall(r't\["([\w.]+)"\]', code))
     used |= {f"button.{key}" for key in re.findall(r'this\.button\("(\w+)"', code)}
     used |= {f"card.kind.{kind}" for kind in ("op", "input", "parameter", "constant")}
-    assert used <= STRINGS["en"].keys(), sorted(used - STRINGS["en"].keys())
+    assert used <= set(KEYS), sorted(used - set(KEYS))

@@ -14,7 +14,7 @@ import pytest
 import graphviz_autodiff as gad
 import viz
 from graphviz_autodiff.ops import Squared, Sum
-from viz.viewer import STRINGS, build_payload, page_html, to_html
+from viz.viewer import build_payload, page_html, strings, to_html
 from viz.viewer.assets import esm, page_adapter
 
 from .graphs import lecture_loss
@@ -120,7 +120,7 @@ def test_russian_page_has_russian_words(tmp_path: Path) -> None:
     page = Page(to_html(payload, tmp_path / "ru.html").read_text(encoding="utf-8"))
     assert page.tags[0] == ("html", {"lang": "ru"})
     data = json.loads(page.scripts[0][1])
-    assert data["strings"] == STRINGS["ru"] and data["title"] == "Обратное распространение ошибки по шагам"
+    assert data["strings"] == strings("ru") and data["title"] == "Обратное распространение ошибки по шагам"
     assert "Обратное распространение ошибки по шагам" in "".join(page.text)
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import viz
-from viz.viewer import PAYLOAD_VERSION, STRINGS, build_payload, chain_lines, summarize
+from viz.viewer import PAYLOAD_VERSION, build_payload, strings, summarize
 from viz.viewer.splice import clean, expand
 
 from .graphs import lecture_loss
@@ -17,7 +17,7 @@ from .graphs import lecture_loss
 KEYS = {"version", "lang", "direction", "title", "n_steps", "start", "strings", "svg", "steps", "texts", "problems"}
 NODE_KEYS = {
     "id", "element", "title", "label", "name", "kind", "op", "shape", "dtype",
-    "value", "grad", "value_step", "grad_step", "step", "chain",
+    "value", "grad", "value_step", "grad_step", "step", "chain", "inherited_from",
 }  # fmt: skip
 
 
@@ -27,11 +27,11 @@ def lecture(lecture_model: viz.StepperModel) -> dict[str, Any]:
 
 
 def test_schema_and_json(lecture: dict[str, Any], lecture_model: viz.StepperModel) -> None:
-    assert KEYS | {"nodes", "view"} == set(lecture)
+    assert KEYS | {"nodes", "legend", "view"} == set(lecture)
     assert lecture["version"] == PAYLOAD_VERSION
     assert (lecture["lang"], lecture["direction"], lecture["n_steps"], lecture["start"]) == ("en", "backward", 4, 0)
     assert lecture["title"] == "Backpropagation step by step"
-    assert lecture["strings"] == STRINGS["en"]
+    assert lecture["strings"] == strings("en")
     assert json.loads(json.dumps(lecture, allow_nan=False)) == lecture  # JSON types only, no NaN
     for node in lecture["nodes"]:
         assert set(node) == NODE_KEYS
@@ -45,7 +45,7 @@ def test_the_same_model_gives_the_same_text() -> None:
 def test_steps_texts_and_frames_follow_the_model(lecture: dict[str, Any], lecture_model: viz.StepperModel) -> None:
     assert [(s["node"], s["element"], s["title"]) for s in lecture["steps"]] == [
         (6, "node6", "Sum (L)"),
-        (5, "node5", "Squared"),
+        (5, "node5", "Squared (s)"),
         (3, "node3", "Identity (μ)"),
         (2, "node2", "Linear (z)"),
     ]
@@ -57,7 +57,8 @@ def test_steps_texts_and_frames_follow_the_model(lecture: dict[str, Any], lectur
 
 def test_nodes_carry_the_hover_card(lecture: dict[str, Any]) -> None:
     nodes = {n["title"]: n for n in lecture["nodes"]}
-    assert list(nodes) == ["X", "θ", "Linear (z)", "Identity (μ)", "y", "Squared", "Sum (L)"]
+    assert list(nodes) == ["X", "θ", "Linear (z)", "Identity (μ)", "y", "Squared (s)", "Sum (L)"]
+    assert [n["name"] for n in lecture["nodes"]] == ["X", "θ", "z", "μ", "y", "s", "L"]
     linear = nodes["Linear (z)"]
     assert (linear["id"], linear["element"], linear["kind"], linear["op"]) == (2, "node2", "op", "Linear")
     assert (linear["shape"], linear["dtype"], linear["step"], linear["value_step"], linear["grad_step"]) == (
@@ -80,7 +81,7 @@ def test_problems_and_user_ops(broken_model: viz.StepperModel) -> None:
     payload = build_payload(broken_model)
     assert payload["problems"] == [None, None, None, "NaN / Inf", "backward raised an exception, NaN / Inf"]
     nodes = {n["title"]: n for n in payload["nodes"]}
-    assert nodes["NaNGrad"]["chain"] == ["∂L/∂b = ∂L/∂v · ∂v/∂b"]  # the general chain rule, in the graph's names
+    assert nodes["NaNGrad (v)"]["chain"] == ["∂L/∂b = ∂L/∂v · ∂v/∂b"]  # the general chain rule, in the graph's names
     assert nodes["x"]["grad"] is None  # the broken backward sent nothing further
     assert any(line.startswith("✗") for line in payload["texts"][4])
 
@@ -98,7 +99,7 @@ def test_a_forward_walk_shows_values_as_they_appear() -> None:
 def test_russian_payload(lecture_model: viz.StepperModel) -> None:
     model = viz.StepperModel(lecture_loss(), lang="ru")
     payload = build_payload(model, title="Лекция 5")
-    assert payload["lang"] == "ru" and payload["strings"] == STRINGS["ru"] and payload["title"] == "Лекция 5"
+    assert payload["lang"] == "ru" and payload["strings"] == strings("ru") and payload["title"] == "Лекция 5"
     assert payload["texts"][1][0].startswith("Шаг 1 из 4")
     assert {n["title"]: n["chain"] for n in payload["nodes"]}["θ"] == ["∂L/∂θ = Xᵀ·∂L/∂z"]
 
@@ -118,22 +119,6 @@ def test_the_view_options(lecture: dict[str, Any], lecture_model: viz.StepperMod
 def test_bad_options(lecture_model: viz.StepperModel, option: str, value: Any) -> None:
     with pytest.raises(ValueError, match=option):
         build_payload(lecture_model, **{option: value})
-
-
-def test_a_model_may_give_its_own_chain_lines(lecture_model: viz.StepperModel) -> None:
-    class Refactored:
-        """The future stepper model: the same public API, plus chain_lines(k)."""
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(lecture_model, name)
-
-        def chain_lines(self, k: int) -> list[str]:
-            return [f"line of step {k}"]
-
-    assert chain_lines(Refactored(), 2) == ["line of step 2"]
-    payload = build_payload(Refactored())
-    assert {n["title"]: n["chain"] for n in payload["nodes"]}["Squared"] == ["line of step 2"]
-    assert chain_lines(lecture_model, 0) == []
 
 
 def test_summaries() -> None:

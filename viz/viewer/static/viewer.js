@@ -13,7 +13,7 @@
 // Stepping never waits for the kernel: a click swaps the changed node and edge groups of the picture (the
 // payload holds every variant of every group), pans to the current node, then tells the model.
 
-const VERSION = 1;
+const VERSION = 2;
 const FORM_FIELDS = new Set(["INPUT", "SELECT", "TEXTAREA"]);
 
 function fmt(template, values) {
@@ -40,8 +40,19 @@ function matrixOf(element) {
 }
 
 // -- the frames: skeleton + element variants + a row of variant indices per step ---------------------------
+// (format "error": Graphviz could not draw them; `error` holds the message shown instead of the picture.)
 class Frames {
-  constructor(svg) {
+  constructor(svg, n) {
+    this.error = null;
+    if (svg.format === "error") {
+      this.error = String(svg.message);
+      this.skeleton = [""];
+      this.ids = [];
+      this.variants = [];
+      this.rows = Array.from({ length: n + 1 }, () => new Int32Array(0));
+      this.size = 0;
+      return;
+    }
     if (svg.format !== "splice") throw new Error(`viz viewer: unknown frame format ${svg.format}`);
     this.skeleton = svg.skeleton;
     this.ids = svg.elements.map((e) => e[0]);
@@ -96,7 +107,7 @@ class View {
       return;
     }
     this.n = p.n_steps;
-    this.frames = new Frames(p.svg);
+    this.frames = new Frames(p.svg, p.n_steps);
     this.nodes = new Map(p.nodes.map((info) => [info.element, info]));
     this.k = Math.max(0, Math.min(this.n, Number(this.model.get("step")) || 0));
     this.playing = null;
@@ -108,8 +119,9 @@ class View {
     root.lang = p.lang;
     root.dataset.direction = p.direction;
     root.classList.add(p.view.picture === "dark" ? "gad-picture-dark" : "gad-picture-light");
+    if (p.view.fallback) root.classList.add("gad-fallback");
     this.root = root;
-    root.append(this.buildToolbar(), this.buildStatus(), this.buildCanvas(), this.buildBottom(), this.card);
+    root.append(this.buildToolbar(), this.buildStatus(), this.buildLegend(), this.buildCanvas(), this.buildBottom(), this.card);
     this.el.append(root);
     this.mountPicture();
     this.listen();
@@ -196,6 +208,26 @@ class View {
     return status;
   }
 
+  // The node states the walk shows, with the drawing's own colours (set as style properties, not HTML).
+  buildLegend() {
+    const legend = make("div", "gad-legend");
+    if (!this.p.legend || !this.p.legend.length) {
+      legend.hidden = true;
+      return legend;
+    }
+    legend.append(make("span", "gad-legend-title", this.s["legend.title"]));
+    for (const entry of this.p.legend) {
+      const item = make("span", `gad-legend-item gad-state-${entry.state}`);
+      const swatch = make("span", "gad-swatch");
+      swatch.style.backgroundColor = entry.fill;
+      swatch.style.borderColor = entry.border;
+      if (entry.state === "pending") swatch.style.borderStyle = "dashed";
+      item.append(swatch, make("span", "gad-legend-label", entry.label));
+      legend.append(item);
+    }
+    return legend;
+  }
+
   buildCanvas() {
     this.canvas = make("div", "gad-canvas");
     this.canvas.setAttribute("role", "img");
@@ -232,6 +264,16 @@ class View {
 
   // -- the picture ------------------------------------------------------------------------------------------
   mountPicture() {
+    this.dom = [];
+    this.shown = new Int32Array(0);
+    this.cache = [];
+    this.zoomer = null;
+    if (this.frames.error) {
+      this.svg = null;
+      this.canvas.classList.add("gad-no-picture");
+      this.canvas.append(make("div", "gad-picture-error", this.frames.error));
+      return;
+    }
     const holder = make("div", "gad-svg-holder");
     holder.innerHTML = this.frames.text(this.k); // our own SVG (Graphviz escaped the user's names)
     const svg = holder.querySelector("svg");
@@ -306,7 +348,7 @@ class View {
   // -- pan and zoom (svg-pan-zoom, vendored) -------------------------------------------------------------------
   onResize() {
     const width = this.canvas.clientWidth;
-    if (!width) return;
+    if (!width || !this.svg) return;
     if (!this.zoomer) {
       this.initZoomer();
       return;
@@ -699,7 +741,12 @@ class View {
       const dd = row("card.chain", "", "gad-card-chain");
       for (const line of info.chain) dd.append(make("div", "gad-card-line", line));
     }
-    this.card.replaceChildren(head, rows);
+    const parts = [head, rows];
+    // The report says this node's own backward is right but the gradient it received is not.
+    if (info.inherited_from !== null && info.inherited_from !== undefined && this.k >= info.grad_step) {
+      parts.push(make("div", "gad-card-inherited", fmt(t["card.inherited"], { culprit: info.inherited_from })));
+    }
+    this.card.replaceChildren(...parts);
   }
 
   teardown() {

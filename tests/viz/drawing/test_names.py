@@ -1,13 +1,17 @@
-"""viz.names: default names of op outputs (the lecture's letters, numbered when repeated), kept user names."""
+"""viz.drawing.names: default names of op outputs (the lecture's letters, numbered when repeated), kept user names."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
+import pytest
 
 import graphviz_autodiff as gad
+import viz
 from graphviz_autodiff import Differentiable
 from graphviz_autodiff.ops import Identity, Linear, ReLU, Squared, Sum
-from viz.names import FALLBACK_SYMBOL, LOSS_SYMBOL, GraphNames, default_names, op_symbol, subscript
+from viz.drawing.names import FALLBACK_SYMBOL, LOSS_SYMBOL, GraphNames, default_names, op_symbol, subscript
 
 
 class Halve(Differentiable):
@@ -67,3 +71,46 @@ def test_constants_are_called_by_their_value_and_titles():
     assert names.name(constant) == "2" and names.name(None) == "?"
     assert [names.title(n) for n in sorted(G) if G.nodes[n]["kind"] == "op"] == ["Mul (v₁)", "Halve (v₂)", "Sum (L)"]
     assert names.title(0) == "x" and names.loss == "L"
+
+
+# -- the names in drawings ------------------------------------------------------------------------------------
+def _keys(svg: str) -> set[str]:
+    """The ``name =`` and ``∂a/∂b =`` keys of the value rows of a drawing."""
+    return {t.rstrip(" =") for t in re.findall(r">([^<>]{1,12} =)<", svg)}
+
+
+@pytest.mark.dot
+def test_a_drawing_names_unnamed_outputs_by_their_symbols():
+    X, y = gad.Tensor(np.ones((3, 2)), name="X"), gad.Tensor(np.zeros(3), name="y")
+    L = Sum()(Squared()(Identity()(Linear(2)(X)), y))
+    L.backward()
+    svg = viz.to_svg(L)
+    assert _keys(svg) == {"X", "θ", "z", "μ", "y", "s", "L", *(f"∂L/∂{v}" for v in "Xθzμys"), "∂L/∂L"}
+    assert "out =" not in svg and "∂L/∂out" not in svg
+    assert "← ∂L/∂μ" in svg  # an edge carrying the producer's whole gradient names it too
+
+
+@pytest.mark.dot
+def test_a_drawing_writes_the_loss_by_its_name_also_for_an_inner_tensor():
+    X = gad.Tensor(np.ones((3, 2)), name="X")
+    mu = Identity()(Linear(2)(X))
+    loss = Sum()(Squared()(mu, np.zeros(3)))
+    loss.name = "ℓ"
+    loss.backward()
+    whole = viz.to_svg(loss)
+    assert "∂ℓ/∂z =" in whole and "∂ℓ/∂ℓ =" in whole and "∂L/" not in whole
+    inner = viz.to_svg(mu)  # the loss is not drawn, but the gradients are still ∂ℓ/∂·
+    assert "∂ℓ/∂μ =" in inner and "∂ℓ/∂θ =" in inner and "∂L/" not in inner
+    assert GraphNames(loss.graph.nx, [mu.node], root=loss.node).loss == "ℓ"
+
+
+@pytest.mark.dot
+def test_a_drawing_and_the_stepper_use_the_same_names():
+    x = gad.Tensor(np.ones((2, 3)), name="X")
+    loss = Sum()(ReLU()(Linear(3, 2, seed=1)(ReLU()(Linear(3, 3, seed=0)(x)))))
+    loss.name = "ℓ"
+    stepper = viz.StepperModel(loss)
+    drawing = viz.to_svg(loss)
+    assert _keys(stepper.svg(stepper.n_steps)) == _keys(drawing)
+    assert {"z₁", "z₂", "h₁", "h₂", "∂ℓ/∂z₂"} <= _keys(drawing)
+    assert all(line.startswith("∂ℓ/∂") for k in range(1, stepper.n_steps + 1) for line in stepper.chain_lines(k))

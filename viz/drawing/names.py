@@ -15,6 +15,10 @@ from the op's output symbol, so that no output reads "out":
 
 A scalar constant folded into an op's label is called by its value (``2``).
 
+Drawings (:func:`viz.render`), the stepper's texts and frames and the viewer use these names, and write
+every gradient as ``∂<loss>/∂<name>``: the loss is the root of a walk, or in a drawing the graph's one op
+call that nothing uses (:func:`loss_node`), ``∂ℓ/∂z`` when the user named the loss ``ℓ``.
+
 Examples
 --------
 >>> import numpy as np
@@ -35,9 +39,9 @@ from typing import Any
 
 from graphviz_autodiff import ops
 
-from .drawing.labels import format_scalar
+from .labels import format_scalar
 
-__all__ = ["FALLBACK_SYMBOL", "LOSS_SYMBOL", "GraphNames", "default_names", "op_symbol", "subscript"]
+__all__ = ["FALLBACK_SYMBOL", "LOSS_SYMBOL", "GraphNames", "default_names", "loss_node", "op_symbol", "subscript"]
 
 #: The default name of the root of a walk (the loss).
 LOSS_SYMBOL = "L"
@@ -79,6 +83,22 @@ def op_symbol(op: Any, op_class: str | None = None) -> str:
     library = getattr(ops, name, None) if name else None
     symbol = getattr(library, "symbol", None) if isinstance(library, type) else None
     return symbol if isinstance(symbol, str) and symbol else FALLBACK_SYMBOL
+
+
+def loss_node(G: Any) -> int | None:
+    """The node a drawing calls the loss: the graph's one op call that nothing uses, or ``None``.
+
+    A drawing of a part of the graph (a tensor and its ancestors) still writes its gradients as
+    ``∂<loss>/∂x`` with the name of this node, which need not be drawn.
+
+    >>> import numpy as np
+    >>> from graphviz_autodiff.ops import Squared, Sum
+    >>> L = Sum()(Squared()(np.ones(2), np.zeros(2)))
+    >>> loss_node(L.graph.nx) == L.node
+    True
+    """
+    sinks = [n for n in G if G.nodes[n]["kind"] == "op" and G.out_degree(n) == 0]
+    return sinks[0] if len(sinks) == 1 else None
 
 
 def _leaf_name(attrs: Mapping[str, Any]) -> str:
@@ -153,7 +173,8 @@ class GraphNames:
     names : dict
         ``{node: name}``.
     loss : str
-        The name of the loss in ``∂L/∂x``: the root's name (``L`` unless it was named).
+        The name of the loss in ``∂L/∂x``: the root's name (``L`` unless it was named), also when the
+        root is not among ``nodes``.
 
     Examples
     --------
@@ -169,7 +190,12 @@ class GraphNames:
         self.G = G
         self.names = default_names(G, nodes, root=root)
         self.root = root
-        self.loss = self.names.get(root, LOSS_SYMBOL) if root is not None else LOSS_SYMBOL
+        if root is None:
+            self.loss = LOSS_SYMBOL
+        elif root in self.names:
+            self.loss = self.names[root]
+        else:
+            self.loss = str(G.nodes[root].get("name") or LOSS_SYMBOL)
 
     def name(self, node: int | None) -> str:
         """A node's name (``?`` for ``None``, an argument that is not a recorded node)."""

@@ -44,6 +44,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "stepper": ("benchmarks.stepper", "bench_stepper"),
     "memory": ("benchmarks.memory", "bench_memory"),
     "check": ("benchmarks.check", "bench_check"),
+    "grade": ("benchmarks.grade", "bench_grade"),
 }
 
 DEFAULT_OUT = Path(__file__).parent / "results.json"

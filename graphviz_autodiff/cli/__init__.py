@@ -12,6 +12,10 @@ demo [--out DIR] [--lang en ru]
 check PATH [--out FILE] [--lang en|ru] [--timeout S]
     Gradient-check every op a student's file defines (see
     :mod:`graphviz_autodiff.cli.check`).
+grade SUBMISSIONS --out OUT [--jobs N] [--timeout S] [--memory-mb M] [--lang en|ru] [--gradescope] [--assignment A]
+    Grade a class of submissions, each in a sandbox, into per-student and
+    class reports; ``grade --make-gradescope-bundle autograder.zip`` writes a
+    Gradescope autograder (see :mod:`graphviz_autodiff.cli.grade`).
 """
 
 from __future__ import annotations
@@ -29,12 +33,20 @@ def main(argv: list[str] | None = None) -> int:
         from .check import main as check_main
 
         return check_main(argv[1:])
+    if argv[:1] == ["grade"]:
+        from .grade.command import main as grade_main
+
+        return grade_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m graphviz_autodiff")
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
     check = commands.add_parser(
         "check", add_help=False, help="gradient-check the ops of a student's file (check -h for options)"
     )
     check.add_argument("args", nargs=argparse.REMAINDER)
+    grade = commands.add_parser(
+        "grade", add_help=False, help="grade a class of submissions in sandboxes (grade -h for options)"
+    )
+    grade.add_argument("args", nargs=argparse.REMAINDER)
     demo = commands.add_parser("demo", help="write the lecture's diagrams, figures and HTML walk-through")
     demo.add_argument("--out", default="build/lecture", help="output folder (default: build/lecture)")
     demo.add_argument(

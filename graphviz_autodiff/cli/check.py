@@ -6,23 +6,32 @@ Usage::
 
 What it does
 ============
-1. Imports the file **in a subprocess** (``python -m graphviz_autodiff.cli.check
-   --worker ...``), so an infinite loop or a crash in the student's code is
-   reported, not inherited: after ``--timeout`` seconds the worker dumps the
-   stack (:mod:`faulthandler`) and stops, and the report says which line of
-   the student's file was running.
-2. Finds every :class:`~graphviz_autodiff.Differentiable` subclass *defined*
-   in that file (``cls.__module__`` is the file's module; imported classes
-   and base classes without a ``forward`` of their own are skipped) and runs
-   :func:`~graphviz_autodiff.debug.gradcheck` on each, on generated
-   inputs (below).
-3. When the file defines ``Linear``, ``Identity``, ``Squared`` and ``Sum``,
-   builds the lecture-5 graph with them, ``Sum(Squared(Identity(Linear(4)(X)), y))``
-   with X of shape (8, 4) and y of shape (8,), runs its backward pass and
-   :func:`~graphviz_autodiff.debug.check` on it, and names the first culprit.
+It shares the grader's engine (:mod:`graphviz_autodiff.cli.grade`): the
+student's code runs only in the sandboxed worker, and every verdict is
+computed here, from the numbers the worker sends.
+
+1. Runs the worker (:mod:`~graphviz_autodiff.cli.grade.worker`) on a copy of
+   the file (and of the ``.py`` files beside it, which it may import) under
+   bubblewrap, or the grader's fallback (:mod:`~graphviz_autodiff.cli.grade.sandbox`),
+   so an infinite loop or a crash in the student's code is reported, not
+   inherited: after ``--timeout`` seconds the worker dumps the stack
+   (:mod:`faulthandler`) and stops, and the report says which line of the
+   student's file was running.
+2. The worker finds every :class:`~graphviz_autodiff.Differentiable` subclass
+   *defined* in that file (``cls.__module__`` is the file's module; imported
+   classes and base classes without a ``forward`` of their own are skipped) and
+   measures each on generated inputs (below); this process judges them with
+   :func:`~graphviz_autodiff.debug.judge`, as
+   :func:`~graphviz_autodiff.debug.gradcheck` would.
+3. When the file defines ``Linear``, ``Identity``, ``Squared`` and ``Sum``, the
+   worker builds the lecture-5 graph with them,
+   ``Sum(Squared(Identity(Linear(4)(X)), y))`` with X of shape (8, 4) and y of
+   shape (8,), runs its backward pass and measures every node; this process
+   rebuilds the debugger's :class:`~graphviz_autodiff.debug.Report` (verdict
+   per node, culprit, inherited wrong gradients) and names the first culprit.
 4. Prints the tables and, with ``--out``, draws the graph coloured by the
-   report with ``viz.save`` (the lecture graph, else one call of every op):
-   the worker writes the file.
+   report with ``viz.save`` (the lecture graph, else one call of every op),
+   from the numbers the worker sent (:mod:`~graphviz_autodiff.cli.grade.replay`).
 
 Exit status: 0 when every check passes, 1 when any fails (a timeout and a
 crash of the student's file count as failures), 2 on a usage error (no such
@@ -57,16 +66,9 @@ for ``*args``); the lecture's classes get the lecture's shapes: ``Linear``
 from __future__ import annotations
 
 import argparse
-import faulthandler
-import importlib.util
-import inspect
 import json
-import os
 import re
-import subprocess
 import sys
-import tempfile
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -81,12 +83,12 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 #: Shape of each default input.
 DEFAULT_SHAPE = (3, 4)
 
-#: Constructor arguments and input shapes used for the lecture's classes when they declare none.
 #: Seed of the generated inputs and of the gradient checks. Inputs come from the ``inputs`` stream of
 #: ``graphviz_autodiff.debug.random_streams(INPUT_SEED)`` and the upstream gradients from its ``upstream``
 #: stream: independent, so no generated input equals an upstream gradient.
 INPUT_SEED = 0
 
+#: Constructor arguments and input shapes used for the lecture's classes when they declare none.
 LECTURE_DEFAULTS: dict[str, dict[str, Any]] = {
     "Linear": {"init": (4,), "inputs": [(8, 4)]},
     "Identity": {"inputs": [(8,)]},
@@ -95,10 +97,12 @@ LECTURE_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 _LECTURE = ("Linear", "Identity", "Squared", "Sum")
-_GRACE = 10.0  # seconds the parent waits beyond --timeout before killing the worker itself
+_GRACE = 10.0  # seconds the sandbox waits beyond --timeout before killing the worker itself
+_SIBLINGS = 50  # .py files beside the student's file copied into the sandbox, at most
+_SIBLING_BYTES = 2 << 20
 
 
-# -- the parent: argument parsing, the subprocess, printing ---------------------------------------
+# -- the parent: argument parsing, the sandboxed worker, printing -----------------------------------------
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m graphviz_autodiff check",
@@ -118,8 +122,6 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the ``check`` command; return the exit status (0 pass, 1 fail, 2 usage error)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["--worker"]:
-        return _worker(argv[1:])
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exit_:  # argparse printed the usage error
@@ -135,77 +137,68 @@ def main(argv: list[str] | None = None) -> int:
     if args.timeout <= 0:
         print("--timeout must be positive", file=sys.stderr)
         return EXIT_USAGE
-    outcome = _run_worker(path.resolve(), args)
+    outcome = _check(path.resolve(), args)
     text, code = _summarise(outcome, path, lang)
     print(text)
     if args.json_path:
-        Path(args.json_path).write_text(json.dumps(outcome, indent=1, default=str), encoding="utf-8")
+        Path(args.json_path).write_text(json.dumps(outcome, indent=1, default=_json_default), encoding="utf-8")
     return code
 
 
-def _run_worker(path: Path, args: argparse.Namespace) -> dict[str, Any]:
-    """Run the checks in a subprocess; return its JSON result (or what went wrong)."""
-    with tempfile.TemporaryDirectory(prefix="gad-check-") as tmp:
-        result_file = Path(tmp) / "result.json"
-        dump_file = Path(tmp) / "stack.txt"
-        command = [
-            sys.executable,
-            "-m",
-            "graphviz_autodiff.cli.check",
-            "--worker",
-            str(path),
-            "--result",
-            str(result_file),
-            "--dump",
-            str(dump_file),
-            "--lang",
-            args.lang,
-            "--timeout",
-            str(args.timeout),
-            "--eps",
-            repr(args.eps),
-            "--rtol",
-            repr(args.rtol),
-            "--atol",
-            repr(args.atol),
-        ]
-        if args.out:
-            command += ["--out", str(Path(args.out).resolve())]
-        env = dict(os.environ)
-        package_root = str(Path(__file__).resolve().parent.parent)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+
+
+def _files(path: Path) -> dict[str, Path]:
+    """The student's file and the ``.py`` files beside it (it may import them), by name."""
+    files = {path.name: path}
+    for sibling in sorted(path.parent.glob("*.py"))[:_SIBLINGS]:
         try:
-            done = subprocess.run(
-                command,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                timeout=args.timeout + _GRACE,
-                env=env,
-                check=False,
-            )
-            returncode, stderr = done.returncode, done.stderr
-        except subprocess.TimeoutExpired as expired:
-            returncode = None
-            stderr = expired.stderr.decode(errors="replace") if isinstance(expired.stderr, bytes) else ""
-        outcome = _read_json(result_file)
-        dump = dump_file.read_text(errors="replace") if dump_file.exists() else ""
-    if returncode is None or (dump.strip() and outcome.get("status") != "done"):
-        outcome["status"] = "timeout"
-        outcome["where"] = _student_frame(dump, path, args.lang) or outcome.get("current")
-        outcome["seconds"] = args.timeout
-    elif outcome.get("status") not in ("done", "crash", "no_ops"):
-        outcome["status"] = "died"
-        outcome["returncode"] = returncode
-        outcome["stderr"] = stderr[-2000:]
-    return outcome
+            if sibling.is_file() and not sibling.is_symlink() and sibling.stat().st_size <= _SIBLING_BYTES:
+                files.setdefault(sibling.name, sibling)
+        except OSError:
+            continue
+    return files
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+def _check(path: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Run the worker on the file in the sandbox and judge what it sent."""
+    from .grade.sandbox import Limits, run_sandboxed
+    from .grade.verdicts import Judging, read_frames
+    from .grade.worker import worker_command
+
+    plan = {
+        "mode": "check",
+        "seed": INPUT_SEED,
+        "eps": args.eps,
+        "lecture": list(_LECTURE),
+        "train": None,
+        "overview": bool(args.out),
+        "stop_on_crash": True,
+        "deadline": args.timeout,
+    }
+    run = run_sandboxed(
+        worker_command(sys.executable, plan, path.name),
+        files=_files(path),
+        timeout=args.timeout + _GRACE,
+        limits=Limits(memory_mb=2048),
+    )
+    frames = read_frames(run.frames)
+    how = Judging(seed=INPUT_SEED, lang=args.lang, eps=args.eps, rtol=args.rtol, atol=args.atol)
+    if ("Timeout (" in run.stderr and not frames.done) or run.timed_out:
+        where = _student_frame(run.stderr, path, args.lang)
+        return {"status": "timeout", "where": where or frames.running, "seconds": args.timeout}
+    if frames.crash is not None:
+        return {"status": "crash", "error": _crash_text(frames.crash, args.lang)}
+    if not frames.done:
+        return {"status": "died", "returncode": run.exit_code, "stderr": run.stderr[-2000:]}
+    if not frames.classes:
+        return {"status": "no_ops"}
+    return _judged(frames, how, args)
 
 
 _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+) in (?P<func>\S+)')
@@ -214,9 +207,98 @@ _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+) in (?P<func>\S+
 def _student_frame(dump: str, path: Path, lang: str) -> str | None:
     """``student.py:12 in backward``: the innermost frame of the student's file in a faulthandler dump."""
     for match in _FRAME.finditer(dump):  # faulthandler lists the innermost frame first
-        if Path(match["file"]).resolve() == path:
+        if Path(match["file"]).name == path.name:
             return tr("cli.frame", lang, file=path.name, line=match["line"], function=match["func"])
     return None
+
+
+def _crash_text(crash: dict[str, Any], lang: str) -> str:
+    """The exception and the student's lines it went through (the last three)."""
+    frames = [
+        tr("cli.frame", lang, file=f[0], line=f[1], function=f[2])
+        for f in crash.get("frames") or []
+        if isinstance(f, list) and len(f) == 3
+    ]
+    error = str(crash.get("error", "?"))
+    return tr("cli.traceback", lang, error=error, frames=", ".join(frames[-3:])) if frames else error
+
+
+def _judged(frames: Any, how: Any, args: argparse.Namespace) -> dict[str, Any]:
+    from .grade.replay import ReplayError, replay
+    from .grade.verdicts import lecture_report
+
+    lang = args.lang
+    classes = list(frames.classes)
+    rows = [_row(name, frames, how) for name in classes]
+    lecture = graph = report = None
+    if len(frames.graph) == 1:
+        data = frames.graph[0].data or {}
+        if "nodes" in data:
+            try:
+                replayed = replay(data, dict(frames.graph[0].arrays), name=tr("cli.lecture_graph", lang))
+                graph, report = replayed.graph, lecture_report(frames, replayed, how)
+            except ReplayError:
+                graph = report = None
+        is_lecture = all(name in classes for name in _LECTURE)
+        if is_lecture and "nodes" in data and report is not None:
+            lecture = report.to_dict()
+            culprit = report.culprit
+            lecture["culprit_label"] = None if culprit is None else culprit.label
+        elif is_lecture:
+            message = tr("cli.forward_raised", lang, error=data.get("error", "?"), where=data.get("where") or "?")
+            lecture = {"ok": False, "text": message, "culprit": None, "nodes": []}
+            graph = report = None
+    drawing = _draw(graph, report, args.out, lang) if args.out else None
+    ok = all(row["status"] != "fail" for row in rows) and (lecture is None or lecture["ok"])
+    text = _text(Path(args.path), rows, lecture, drawing, ok, classes, lang)
+    return {"status": "done", "ok": ok, "ops": rows, "lecture": lecture, "drawing": drawing, "text": text}
+
+
+def _row(name: str, frames: Any, how: Any) -> dict[str, Any]:
+    """One op's row, judged from its frame."""
+    from ..debug import evidence_from_json, judge
+
+    lang = how.lang
+    row: dict[str, Any] = {"op": name, "status": "fail", "kind": None, "diagnosis": None, "argument": None}
+    row.update(max_rel_error=None, max_abs_error=None, message="", where=None, factor=None)
+    reported = frames.ops.get(name, [])
+    if len(reported) != 1:
+        row.update(kind="exception", message=tr("grade.msg.duplicate", lang, op=name, count=len(reported)))
+        return row
+    frame = reported[0]
+    data = frame.data
+    if frame.kind == "op_error":
+        stage, error = data.get("stage"), str(data.get("error") or "")
+        if stage == "abstract":
+            row.update(status="skipped", message=tr("cli.abstract", lang))
+        elif stage == "init":
+            row.update(kind="exception", message=tr("cli.cannot_instantiate", lang, error=error))
+        elif stage == "inputs":
+            row.update(kind="exception", message=tr("cli.bad_inputs", lang, error=error))
+        else:
+            where = data.get("where") or "?"
+            row.update(kind="exception", message=tr("grade.msg.exception", lang, op=name, error=error, where=where))
+        return row
+    try:
+        evidence = evidence_from_json(str(data.get("evidence")), dict(frame.arrays))
+    except Exception as error:  # a report the file forged or cut
+        row.update(kind="exception", message=tr("grade.msg.bad_evidence", lang, op=name, detail=error))
+        return row
+    result = judge(evidence, rtol=how.rtol, atol=how.atol, eps=how.eps, lang=lang)
+    row.update(
+        where=result.where,
+        factor=result.factor,
+        status="ok" if result.ok else "fail",
+        kind=result.kind,
+        diagnosis=result.diagnosis,
+        argument=result.argument,
+        max_rel_error=result.max_rel_error,
+        max_abs_error=result.max_abs_error,
+        message=result.message,
+    )
+    if result.kind == "nonfinite_forward" and not data.get("declares_inputs"):
+        row["message"] += "; " + tr("cli.hint_inputs", lang)
+    return row
 
 
 def _summarise(outcome: dict[str, Any], path: Path, lang: str) -> tuple[str, int]:
@@ -239,255 +321,6 @@ def _summarise(outcome: dict[str, Any], path: Path, lang: str) -> tuple[str, int
     return outcome["text"], EXIT_OK if outcome["ok"] else EXIT_FAIL
 
 
-# -- the worker: import, check, draw ------------------------------------------------------------------
-def _worker(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="graphviz_autodiff.cli.check --worker")
-    parser.add_argument("path")
-    parser.add_argument("--result", required=True)
-    parser.add_argument("--dump", required=True)
-    parser.add_argument("--lang", default="en")
-    parser.add_argument("--timeout", type=float, default=60.0)
-    parser.add_argument("--eps", type=float, default=1e-6)
-    parser.add_argument("--rtol", type=float, default=1e-5)
-    parser.add_argument("--atol", type=float, default=1e-8)
-    parser.add_argument("--out")
-    args = parser.parse_args(argv)
-    result_path = Path(args.result)
-    with open(args.dump, "w") as dump:
-        faulthandler.enable(file=sys.stderr)
-        faulthandler.dump_traceback_later(args.timeout, exit=True, file=dump)
-        try:
-            outcome = _check_file(Path(args.path), args, lambda current: _write(result_path, current))
-        except BaseException as error:  # the student's code may even call sys.exit()
-            outcome = {"status": "crash", "error": _short_traceback(error, Path(args.path), args.lang)}
-        finally:
-            faulthandler.cancel_dump_traceback_later()
-    _write(result_path, outcome)
-    return 0
-
-
-def _write(path: Path, outcome: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(outcome, default=_json_default), encoding="utf-8")
-    tmp.replace(path)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)
-
-
-def _short_traceback(error: BaseException, path: Path, lang: str) -> str:
-    """The exception and the student's lines it went through."""
-    frames = [
-        tr("cli.frame", lang, file=Path(f.filename).name, line=f.lineno, function=f.name)
-        for f in traceback.extract_tb(error.__traceback__)
-        if Path(f.filename).resolve() == path.resolve()
-    ]
-    text = f"{type(error).__name__}: {error}"
-    return tr("cli.traceback", lang, error=text, frames=", ".join(frames[-3:])) if frames else text
-
-
-def _import_student(path: Path) -> Any:
-    name = re.sub(r"\W", "_", path.stem)
-    if not name or name[0].isdigit():
-        name = "student_" + name
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:  # pragma: no cover - a .py path always has a loader
-        raise ImportError(f"cannot import {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    sys.path.insert(0, str(path.parent))
-    spec.loader.exec_module(module)
-    return module
-
-
-def _check_file(path: Path, args: argparse.Namespace, progress: Any) -> dict[str, Any]:
-    from ..differentiable import Differentiable
-
-    lang = args.lang
-    progress({"status": "running", "current": f"import {path.name}"})
-    try:
-        module = _import_student(path)
-    except BaseException as error:
-        return {"status": "crash", "error": _short_traceback(error, path, lang)}
-    classes = [
-        value
-        for value in vars(module).values()
-        if isinstance(value, type) and issubclass(value, Differentiable) and value.__module__ == module.__name__
-    ]
-    if not classes:
-        return {"status": "no_ops"}
-    settings = {"eps": args.eps, "rtol": args.rtol, "atol": args.atol, "lang": lang}
-    rows = []
-    built: list[tuple[Any, list[Any]]] = []
-    for cls in classes:
-        progress({"status": "running", "current": f"{cls.__name__} (gradcheck)"})
-        row, made = _check_class(cls, settings)
-        rows.append(row)
-        if made is not None:
-            built.append(made)
-    lecture = None
-    graph = report = None
-    if all(name in vars(module) and vars(module)[name] in classes for name in _LECTURE):
-        progress({"status": "running", "current": tr("cli.running_lecture", lang)})
-        lecture, graph, report = _lecture_graph({name: vars(module)[name] for name in _LECTURE}, settings)
-    elif args.out:
-        graph, report = _overview_graph(built, settings)
-    drawing = _draw(graph, report, args.out, lang) if args.out else None
-    ok = all(row["status"] != "fail" for row in rows) and (lecture is None or lecture["ok"])
-    text = _text(path, rows, lecture, drawing, ok, classes, lang)
-    return {"status": "done", "ok": ok, "ops": rows, "lecture": lecture, "drawing": drawing, "text": text}
-
-
-def _check_class(cls: type, settings: dict[str, Any]) -> tuple[dict[str, Any], tuple[Any, list[Any]] | None]:
-    from ..debug import gradcheck, random_streams
-    from ..differentiable import Differentiable
-
-    lang = settings["lang"]
-    row: dict[str, Any] = {"op": cls.__name__, "status": "fail", "kind": None, "diagnosis": None, "argument": None}
-    row.update(max_rel_error=None, max_abs_error=None, message="", where=None, factor=None)
-    if cls.forward is Differentiable.forward:
-        row.update(status="skipped", message=tr("cli.abstract", lang))
-        return row, None
-    try:
-        op = _instantiate(cls)
-    except Exception as error:
-        row.update(
-            kind="exception", message=tr("cli.cannot_instantiate", lang, error=f"{type(error).__name__}: {error}")
-        )
-        return row, None
-    try:
-        inputs = _inputs(cls, op, random_streams(INPUT_SEED).inputs)
-    except Exception as error:
-        row.update(kind="exception", message=tr("cli.bad_inputs", lang, error=f"{type(error).__name__}: {error}"))
-        return row, None
-    result = gradcheck(op, *inputs, seed=INPUT_SEED, **settings)
-    row.update(
-        where=result.where,
-        factor=result.factor,
-        status="ok" if result.ok else "fail",
-        kind=result.kind,
-        diagnosis=result.diagnosis,
-        argument=result.argument,
-        max_rel_error=result.max_rel_error,
-        max_abs_error=result.max_abs_error,
-        message=result.message,
-    )
-    if result.kind == "nonfinite_forward" and not _declares(cls, "check_inputs"):
-        row["message"] += "; " + tr("cli.hint_inputs", lang)
-    return row, (op, inputs)
-
-
-def _declares(cls: type, name: str) -> bool:
-    return any(name in vars(c) for c in cls.__mro__)
-
-
-def _instantiate(cls: type) -> Any:
-    if _declares(cls, "check_init"):
-        spec = cls.check_init  # type: ignore[attr-defined]
-        if isinstance(spec, dict):
-            return cls(**spec)
-        if isinstance(spec, (tuple, list)):
-            return cls(*spec)
-        raise TypeError(f"check_init must be a tuple of positional or a dict of keyword arguments, got {spec!r}")
-    defaults = LECTURE_DEFAULTS.get(cls.__name__, {})
-    if "init" in defaults:
-        try:
-            return cls(*defaults["init"])
-        except TypeError:
-            pass
-    return cls()
-
-
-def _inputs(cls: type, op: Any, rng: np.random.Generator) -> list[Any]:
-    if _declares(cls, "check_inputs"):
-        spec = cls.check_inputs  # type: ignore[attr-defined]
-        if callable(spec):
-            spec = spec(rng)
-        if isinstance(spec, tuple) and spec and all(isinstance(s, int) for s in spec):
-            raise TypeError(
-                f"check_inputs must list one entry per argument of forward; write [{spec!r}] for one input "
-                f"of shape {spec!r}"
-            )
-        if not isinstance(spec, (list, tuple)):
-            raise TypeError(f"check_inputs must be a list (one entry per argument), got {type(spec).__name__}")
-    else:
-        spec = LECTURE_DEFAULTS.get(cls.__name__, {}).get("inputs") or [DEFAULT_SHAPE] * _n_arguments(op)
-    return [_make_input(s, rng) for s in spec]
-
-
-def _make_input(spec: Any, rng: np.random.Generator) -> Any:
-    if isinstance(spec, tuple) and all(isinstance(n, (int, np.integer)) for n in spec):
-        return rng.standard_normal(spec)
-    if isinstance(spec, (int, float, np.number)):
-        return spec
-    return np.asarray(spec)
-
-
-def _n_arguments(op: Any) -> int:
-    params = list(inspect.signature(type(op).forward).parameters.values())[1:]
-    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
-    return max(len(positional), 1)
-
-
-def _lecture_graph(classes: dict[str, type], settings: dict[str, Any]) -> tuple[dict[str, Any], Any, Any]:
-    """Build and check Sum(Squared(Identity(Linear(4)(X)), y)) with the student's classes."""
-    import graphviz_autodiff as gad
-
-    from ..debug import check
-
-    lang = settings["lang"]
-    rng = np.random.default_rng(5)
-    X = gad.Tensor(rng.standard_normal((8, 4)), name="X")
-    y = gad.Tensor(rng.standard_normal(8), name="y")
-    try:
-        with gad.Graph(name=tr("cli.lecture_graph", lang)) as graph:
-            try:
-                linear = classes["Linear"](4)
-            except TypeError:
-                linear = _instantiate(classes["Linear"])
-            loss = classes["Sum"]()(classes["Squared"]()(classes["Identity"]()(linear(X)), y))
-        for _ in gad.iter_backward(loss, on_error="record"):
-            pass
-    except Exception as error:
-        message = _forward_error(error, lang)
-        return {"ok": False, "text": message, "culprit": None, "nodes": []}, None, None
-    report = check(graph, **settings)
-    summary = report.to_dict()
-    culprit = report.culprit
-    summary["culprit_label"] = None if culprit is None else culprit.label
-    return summary, graph, report
-
-
-def _forward_error(error: BaseException, lang: str) -> str:
-    """``forward raised ...``, with the student's file:line when the traceback reaches the student's file."""
-    from ..debug.measure import user_location
-
-    text = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}".rstrip(": ")
-    return tr("cli.forward_raised", lang, error=text, where=user_location(error) or "?")
-
-
-def _overview_graph(built: list[tuple[Any, list[Any]]], settings: dict[str, Any]) -> tuple[Any, Any]:
-    """One call of every op that could be built, in one graph, and its check (for the drawing)."""
-    import graphviz_autodiff as gad
-
-    from ..debug import check
-
-    with gad.Graph(name="ops") as graph:
-        for op, inputs in built:
-            try:
-                op(*inputs)
-            except Exception:  # already reported by its gradcheck
-                continue
-    if not len(graph):
-        return None, None
-    return graph, check(graph, **settings)
-
-
 def _draw(graph: Any, report: Any, out: str, lang: str) -> dict[str, Any]:
     if graph is None:
         return {"written": False, "message": tr("cli.svg_unavailable", lang, why=tr("cli.svg_no_graph", lang))}
@@ -499,10 +332,7 @@ def _draw(graph: Any, report: Any, out: str, lang: str) -> dict[str, Any]:
         why = f"the viz package is not available ({type(error).__name__}: {error})"
         return {"written": False, "message": tr("cli.svg_unavailable", lang, why=why)}
     try:
-        try:
-            path = save(graph, out, report=report, lang=lang)
-        except TypeError:
-            path = save(graph, out, report=report)
+        path = save(graph, out, report=report, lang=lang)
     except Exception as error:
         why = f"{type(error).__name__}: {error}"
         return {"written": False, "message": tr("cli.svg_unavailable", lang, why=why)}
@@ -515,7 +345,7 @@ def _text(
     lecture: dict[str, Any] | None,
     drawing: dict[str, Any] | None,
     ok: bool,
-    classes: list[type],
+    classes: list[str],
     lang: str,
 ) -> str:
     from ..debug import diagnosis_text, format_error, format_table
@@ -537,7 +367,7 @@ def _text(
     if lecture is not None:
         lines += [tr("cli.lecture_title", lang), lecture["text"], ""]
     else:
-        missing = [name for name in _LECTURE if name not in {c.__name__ for c in classes}]
+        missing = [name for name in _LECTURE if name not in classes]
         lines += [tr("cli.no_lecture", lang, missing=", ".join(missing or _LECTURE)), ""]
     if drawing is not None:
         lines.append(drawing["message"])

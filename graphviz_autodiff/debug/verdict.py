@@ -679,34 +679,59 @@ _CLASSES = {cls.__name__: cls for cls in (Slot, Returned, Differences, Trial, Ev
 _ARRAY_KINDS = "biuf"
 
 
-def evidence_to_json(evidence: Evidence) -> str:
-    """Encode an :class:`Evidence` as JSON (arrays as dtype, shape and a flat list; NaN/Inf kept)."""
-    return json.dumps(_encode(evidence), allow_nan=True, separators=(",", ":"))
+def evidence_to_json(evidence: Evidence, arrays: dict[str, np.ndarray] | None = None) -> str:
+    """Encode an :class:`Evidence` as JSON (arrays as dtype, shape and a flat list; NaN/Inf kept).
+
+    Parameters
+    ----------
+    evidence : Evidence
+    arrays : dict, optional
+        When given, arrays are not written into the JSON: each is stored in this
+        dict under a generated name (``"a0"``, ``"a1"``...) and the JSON holds
+        ``{"__array__": dtype, "shape": [...], "ref": name}``, so that a sender
+        can ship the arrays as raw bytes (the grader's result frames).
+    """
+    return json.dumps(_encode(evidence, arrays), allow_nan=True, separators=(",", ":"))
 
 
-def evidence_from_json(text: str) -> Evidence:
+def evidence_from_json(text: str, arrays: dict[str, np.ndarray] | None = None) -> Evidence:
     """Decode :func:`evidence_to_json`'s output, building only this module's classes and numeric arrays.
+
+    Parameters
+    ----------
+    text : str
+    arrays : dict, optional
+        The arrays an encoding with ``arrays=`` refers to, by name.
 
     Raises
     ------
     ValueError
-        When the text is not a well-formed encoding of an :class:`Evidence`.
+        When the text is not a well-formed encoding of an :class:`Evidence`
+        (a reference to a missing array, an array whose dtype or shape is not
+        the one announced).
     """
-    decoded = _decode(json.loads(text))
+    decoded = _decode(json.loads(text), arrays or {})
     if not isinstance(decoded, Evidence):
         raise ValueError(f"not an Evidence: {type(decoded).__name__}")
     return decoded
 
 
-def _encode(value: Any) -> Any:
+def _encode(value: Any, arrays: dict[str, np.ndarray] | None = None) -> Any:
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in _ARRAY_KINDS:
             raise ValueError(f"cannot encode an array of dtype {value.dtype}")
+        if arrays is not None:
+            name = f"a{len(arrays)}"
+            arrays[name] = value
+            return {"__array__": value.dtype.name, "shape": list(value.shape), "ref": name}
         return {"__array__": value.dtype.name, "shape": list(value.shape), "data": value.ravel().tolist()}
     if type(value).__name__ in _CLASSES and not isinstance(value, type):
-        return {"__class__": type(value).__name__, **{f.name: _encode(getattr(value, f.name)) for f in fields(value)}}
+        return {
+            "__class__": type(value).__name__,
+            **{f.name: _encode(getattr(value, f.name), arrays) for f in fields(value)},
+        }
     if isinstance(value, tuple):
-        return {"__tuple__": [_encode(v) for v in value]}
+        return {"__tuple__": [_encode(v, arrays) for v in value]}
     if isinstance(value, (np.floating, np.integer, np.bool_)):
         return value.item()
     if value is None or isinstance(value, (str, int, float, bool)):
@@ -714,16 +739,12 @@ def _encode(value: Any) -> Any:
     raise ValueError(f"cannot encode a {type(value).__name__}")
 
 
-def _decode(value: Any) -> Any:
+def _decode(value: Any, arrays: dict[str, np.ndarray]) -> Any:
     if isinstance(value, dict):
         if "__array__" in value:
-            dtype = np.dtype(str(value["__array__"]))
-            if dtype.kind not in _ARRAY_KINDS:
-                raise ValueError(f"refusing an array of dtype {dtype}")
-            shape = tuple(int(n) for n in value["shape"])
-            return np.array(value["data"], dtype=dtype).reshape(shape)
+            return _decode_array(value, arrays)
         if "__tuple__" in value:
-            return tuple(_decode(v) for v in value["__tuple__"])
+            return tuple(_decode(v, arrays) for v in value["__tuple__"])
         cls = _CLASSES.get(str(value.get("__class__")))
         if cls is None:
             raise ValueError(f"unknown record {value.get('__class__')!r}")
@@ -731,9 +752,25 @@ def _decode(value: Any) -> Any:
         extra = set(value) - names - {"__class__"}
         if extra:
             raise ValueError(f"{cls.__name__}: unknown fields {sorted(extra)}")
-        return cls(**{k: _decode(v) for k, v in value.items() if k != "__class__"})
+        return cls(**{k: _decode(v, arrays) for k, v in value.items() if k != "__class__"})
     if isinstance(value, list):
         raise ValueError("a bare list in an Evidence encoding")
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     raise ValueError(f"unexpected {type(value).__name__}")  # pragma: no cover - json gives no other types
+
+
+def _decode_array(value: dict[str, Any], arrays: dict[str, np.ndarray]) -> np.ndarray:
+    dtype = np.dtype(str(value["__array__"]))
+    if dtype.kind not in _ARRAY_KINDS:
+        raise ValueError(f"refusing an array of dtype {dtype}")
+    shape = tuple(int(n) for n in value["shape"])
+    if "ref" not in value:
+        return np.array(value["data"], dtype=dtype).reshape(shape)
+    found = arrays.get(str(value["ref"]))
+    if found is None:
+        raise ValueError(f"missing array {value['ref']!r}")
+    found = np.asarray(found)
+    if found.dtype != dtype or found.shape != shape:
+        raise ValueError(f"array {value['ref']!r} is {found.dtype}{found.shape}, announced {dtype}{shape}")
+    return np.array(found)  # a writable copy

@@ -1,42 +1,40 @@
-"""The ``grade`` command's engine-independent parts: sandbox, result protocol, submissions, reports.
+"""The grader: ``python -m graphviz_autodiff grade`` (the TA's guide is ``docs/grading.md``).
 
-- :mod:`.collect` finds one submission per student in a course export (Moodle,
-  Canvas, Gradescope or a plain folder), extracts zips safely and turns a
-  notebook into a script with a map back to "cell 5, line 3";
-- :mod:`.sandbox` runs one untrusted worker under bubblewrap (or a documented
+One module per concern, in the order a submission meets them:
+
+- :mod:`.command`: the command line (arguments, progress, exit codes);
+- :mod:`.assignment`: what is required (the lecture's ops, ``assignment.toml``),
+  read in the grader; the worker receives a plain-JSON plan;
+- :mod:`.collect`: one submission per student in a course export (Moodle,
+  Canvas, Gradescope or a plain folder), zips extracted safely, a notebook
+  turned into a script with a map back to "cell 5, line 3";
+- :mod:`.sandbox`: one untrusted worker under bubblewrap (or a documented
   fallback) with limits, capped output and a result pipe;
-- :mod:`.protocol` is the framing of that pipe (JSON header + raw NumPy arrays, never pickle);
-- :mod:`.reporters` writes the per-student and class reports.
+- :mod:`.worker`: runs *inside* the sandbox: executes the student's script,
+  measures every op (:func:`graphviz_autodiff.debug.measure_call`), records
+  the lecture graph and trains it, and sends raw numbers, never a verdict;
+- :mod:`.protocol`: the framing of the result pipe (JSON header + raw NumPy
+  arrays, never pickle);
+- :mod:`.verdicts`: every verdict, from those numbers, in the grader (the
+  debugger's :func:`~graphviz_autodiff.debug.judge`, plus the grader's checks
+  of the inputs, of duplicated or missing reports and against a reference);
+- :mod:`.replay`: the student's graph recorded again from its numbers with
+  stand-in ops, so :mod:`viz` draws it without running the student's code;
+- :mod:`.grader`: the loop over a class (a thread pool driving the sandbox);
+- :mod:`.reporters`: ``report.json``, ``graph.svg``, ``summary.csv``,
+  ``junit.xml``, Gradescope's ``results.json`` and ``index.html``;
+- :mod:`.bundle`: the Gradescope autograder zip.
 
-Nothing here imports a student's code or the debugger. The grader ties them
-together like this (the worker module and the verdicts are built on top)::
+The single-file ``check`` command (:mod:`graphviz_autodiff.cli.check`) uses
+the same worker, sandbox and verdicts.
 
-    import sys
-    from graphviz_autodiff.cli.grade import collect, reporters, sandbox
+Examples
+--------
+Grading from Python instead of the shell::
 
-    results = []
-    for submission in collect.collect(folder).submissions:
-        try:
-            prepared = collect.prepare(submission)
-        except collect.SubmissionError as error:
-            results.append(reporters.StudentResult(submission.student, submission.display_name, "error",
-                                                   0, max_score, notes=(error.message(lang),)))
-            continue
-        run = sandbox.run_sandboxed(
-            [sys.executable, "-m", "graphviz_autodiff.cli.grade.worker", prepared.main],
-            files=prepared.files, timeout=timeout, limits=sandbox.Limits(memory_mb=memory_mb),
-        )
-        # run.frames: what the worker sent (protocol.open_channel() + Channel.send in the worker);
-        # the grader computes each op's verdict from those numbers, never from the worker's opinion.
-        # A line number of prepared.main maps back with prepared.locate(line, lang).
-        ops = ...  # one reporters.OpResult per required op
-        results.append(reporters.StudentResult(
-            submission.student, submission.display_name, status, score, max_score, ops,
-            isolation=run.isolation.description, isolated=run.isolation.isolated,
-            seconds=run.wall_seconds, notes=run.notes + tuple(n.text(lang) for n in prepared.notes),
-        ))
-    reporters.write_reports(results, out, lang=lang, gradescope=gradescope)
+    from graphviz_autodiff.cli.grade.assignment import default_assignment
+    from graphviz_autodiff.cli.grade.grader import GradeOptions, grade_class
 
-``run_sandboxed`` is thread-safe: run ``--jobs N`` submissions from a thread
-pool (each run gets its own uid when the grader is root).
+    summary = grade_class("submissions/", "graded/", default_assignment(), GradeOptions(jobs=2, lang="ru"))
+    print(summary.seconds, [r.status for r in summary.results])
 """

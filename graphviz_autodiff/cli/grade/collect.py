@@ -115,9 +115,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from graphviz_autodiff.i18n import tr
+
 __all__ = [
+    "ERROR_CODES",
     "LECTURE_OPS",
-    "MESSAGES",
     "RESERVED_NAMES",
     "CellLine",
     "CollectLimits",
@@ -138,6 +140,21 @@ __all__ = [
     "safe_id",
 ]
 
+#: The ``code`` of every :class:`SubmissionError` (its message is the catalogue's ``error.<code>``).
+ERROR_CODES = (
+    "unreadable",
+    "encoding",
+    "notebook_json",
+    "notebook_format",
+    "notebook_empty",
+    "no_code",
+    "zip_bad",
+    "zip_encrypted",
+    "zip_unsafe",
+    "zip_bomb",
+    "too_many_files",
+    "too_large",
+)
 #: Classes that make a file the main one (rule 2 of :func:`choose_main`).
 LECTURE_OPS = ("Linear", "Identity", "Squared", "Sum")
 #: Names a student id may not take (case-insensitive): the class report's own files.
@@ -149,69 +166,10 @@ _JUNK = frozenset({"__macosx", "__pycache__", ".ipynb_checkpoints", ".git", ".ds
 _CODE_SUFFIXES = (".py", ".ipynb")
 _KEEP_BODY_MAGICS = frozenset({"%%time", "%%timeit", "%%capture", "%%prun"})
 
-# i18n: moved to the catalogue by the lead
-MESSAGES: dict[str, dict[str, str]] = {
-    "en": {
-        "where.cell": "cell {cell}, line {line}",
-        "where.line": "line {line}",
-        "where.script": "line {line} of the script converted from the notebook",
-        "error.unreadable": "cannot read {path}: {detail}",
-        "error.encoding": "{path} is not UTF-8 ({detail}); save it as UTF-8",
-        "error.notebook_json": "{path} is not a valid notebook: broken JSON at {detail}",
-        "error.notebook_format": "{path} is not a notebook Python can run: {detail}",
-        "error.notebook_empty": "{path} has no code cells with code",
-        "error.no_code": "no .py or .ipynb file in the submission",
-        "error.zip_bad": "{path} is not a readable zip archive: {detail}",
-        "error.zip_encrypted": "{path} is password-protected",
-        "error.zip_unsafe": "{path} contains an unsafe path ({detail}); archives must hold relative paths",
-        "error.zip_bomb": "{path} expands too much ({detail}); rejected as a zip bomb",
-        "error.too_many_files": "more than {limit} files in the submission",
-        "error.too_large": "the submission holds more than {limit} MB",
-        "note.converted": "{path}: code cells run as {script}",
-        "note.neutralised": "{path}: {count} IPython lines neutralised (magics, shell, help)",
-        "note.cell_magic": "{path}: cell {cell} ({magic}) skipped",
-        "note.writefile": "{path}: cell {cell} writes {name}",
-        "note.writefile_unsafe": "{path}: cell {cell} writes outside the work folder ({name}); ignored",
-        "note.skipped": "{path} skipped: {detail}",
-        "note.main": "main file: {path} (out of {count})",
-        "note.notebook_v3": "{path}: an nbformat 3 notebook, read as such",
-    },
-    "ru": {
-        "where.cell": "ячейка {cell}, строка {line}",
-        "where.line": "строка {line}",
-        "where.script": "строка {line} скрипта, полученного из блокнота",
-        "error.unreadable": "не удалось прочитать {path}: {detail}",
-        "error.encoding": "{path} не в кодировке UTF-8 ({detail}); сохраните файл в UTF-8",
-        "error.notebook_json": "{path} — повреждённый блокнот: ошибка JSON в {detail}",
-        "error.notebook_format": "{path} — не блокнот, который можно выполнить: {detail}",
-        "error.notebook_empty": "в {path} нет ячеек с кодом",
-        "error.no_code": "в решении нет файлов .py или .ipynb",
-        "error.zip_bad": "{path} — не читаемый zip-архив: {detail}",
-        "error.zip_encrypted": "{path} защищён паролем",
-        "error.zip_unsafe": "{path} содержит небезопасный путь ({detail}); в архиве должны быть относительные пути",
-        "error.zip_bomb": "{path} распаковывается в слишком большой объём ({detail}); отклонён как zip-бомба",
-        "error.too_many_files": "в решении больше {limit} файлов",
-        "error.too_large": "решение больше {limit} МБ",
-        "note.converted": "{path}: ячейки с кодом выполняются как {script}",
-        "note.neutralised": "{path}: отключено строк IPython (магические команды, shell, справка): {count}",
-        "note.cell_magic": "{path}: ячейка {cell} ({magic}) пропущена",
-        "note.writefile": "{path}: ячейка {cell} записывает {name}",
-        "note.writefile_unsafe": "{path}: ячейка {cell} пишет вне рабочей папки ({name}); пропущена",
-        "note.skipped": "{path} пропущен: {detail}",
-        "note.main": "главный файл: {path} (из {count})",
-        "note.notebook_v3": "{path}: блокнот формата nbformat 3, прочитан как есть",
-    },
-}
-
-
-def _tr(key: str, lang: str, **fields: Any) -> str:
-    table = MESSAGES.get(lang, MESSAGES["en"])
-    return table.get(key, MESSAGES["en"][key]).format(**fields)
-
 
 @dataclass(frozen=True)
 class Message:
-    """A translatable message: a key of :data:`MESSAGES` and its fields.
+    """A translatable message: a key of the catalogue (:mod:`graphviz_autodiff.i18n`) and its fields.
 
     Attributes
     ----------
@@ -226,7 +184,7 @@ class Message:
 
     def text(self, lang: str = "en") -> str:
         """The message in ``lang`` (``"en"`` or ``"ru"``)."""
-        return _tr(self.key, lang, **self.fields)
+        return tr(self.key, lang, **self.fields)
 
     def __str__(self) -> str:
         return self.text("en")
@@ -252,7 +210,7 @@ class SubmissionError(Exception):
 
     def message(self, lang: str = "en") -> str:
         """The explanation in ``lang``."""
-        return _tr(f"error.{self.code}", lang, **self.fields)
+        return tr(f"error.{self.code}", lang, **self.fields)
 
 
 @dataclass(frozen=True)
@@ -359,8 +317,8 @@ class LineMap:
         """``"cell 5, line 3"`` (or, for an added line, its number in the script)."""
         where = self.locate(line)
         if where is None:
-            return _tr("where.script", lang, line=line)
-        return _tr("where.cell", lang, cell=where.cell, line=where.line)
+            return tr("where.script", lang, line=line)
+        return tr("where.cell", lang, cell=where.cell, line=where.line)
 
 
 @dataclass(frozen=True)
@@ -416,7 +374,7 @@ class Prepared:
         """Where line ``line`` of :attr:`main` is in the student's file: ``"cell 5, line 3"`` or ``"line 12"``."""
         if self.line_map is not None:
             return self.line_map.describe(line, lang)
-        return _tr("where.line", lang, line=line)
+        return tr("where.line", lang, line=line)
 
 
 # -- ids -----------------------------------------------------------------------------------------------

@@ -34,9 +34,13 @@ With bubblewrap (``bwrap``, Debian package ``bubblewrap``), the command sees:
   private tmpfs;
 - its own PID, network (loopback only: nothing outside is reachable), IPC and UTS
   namespaces, a new session (``--new-session``), ``--die-with-parent``;
-- when the grader runs as root: a dedicated unprivileged uid (61000 + slot, one
-  per concurrent run), no capabilities and ``no_new_privs`` (via ``setpriv``), so
-  that the process limit applies (the kernel does not count root's processes).
+- when the grader runs as root: a dedicated unprivileged uid (one of
+  61000-62022, one per concurrent run, held with a file lock so that two graders
+  on one machine never share one; each grader process starts its search at its
+  own place in the range), no capabilities and ``no_new_privs`` (via
+  ``setpriv``), so that the process limit applies (the kernel does not count
+  root's processes). Reports say "a dedicated unprivileged uid", not which one,
+  so that they do not depend on the order the runs happened to start in.
 
 The command is PID 1 of its namespace (``--as-pid-1``, no bwrap init in
 between), so that its CPU time reaches the grader through ``wait4``; as for any
@@ -456,18 +460,31 @@ def probe_bwrap() -> BwrapProbe:
 
 # -- uids and processes --------------------------------------------------------------------------------
 class _UidPool:
-    """Distinct uids for concurrent runs of this grader process."""
+    """Distinct uids for concurrent runs, across every grader process of the machine.
+
+    Each uid in use is held with an exclusive ``flock`` on ``<lock dir>/<uid>.lock``
+    (:func:`_uid_lock_dir`, owned by root, mode 0700) for the whole run: a
+    second grader on the same machine (two TAs, two test suites) skips the uids
+    the first one holds, so that neither kills the other's sandboxes when it
+    cleans up "its" uid.
+    """
 
     def __init__(self, base: int, size: int) -> None:
         self._lock = threading.Lock()
         self._base, self._size = base, size
-        self._used: set[int] = set()
+        self._held: dict[int, int] = {}  # uid -> descriptor holding its flock
 
     def acquire(self) -> int:
         with self._lock:
-            for uid in range(self._base, self._base + self._size):
-                if uid not in self._used:
-                    self._used.add(uid)
+            folder = _uid_lock_dir()
+            start = (os.getpid() * 7919) % self._size  # graders on one machine start apart: fewer lock contests
+            for slot in range(self._size):
+                uid = self._base + (start + slot) % self._size
+                if uid in self._held:
+                    continue
+                fd = _try_flock(folder / f"{uid}.lock")
+                if fd is not None:
+                    self._held[uid] = fd
                     break
             else:
                 raise SandboxError(f"more than {self._size} concurrent sandboxes")
@@ -477,7 +494,32 @@ class _UidPool:
     def release(self, uid: int) -> None:
         _kill_uid(uid)
         with self._lock:
-            self._used.discard(uid)
+            fd = self._held.pop(uid, None)
+        if fd is not None:
+            os.close(fd)  # releases the flock
+
+
+def _uid_lock_dir() -> Path:
+    """A folder for the uid locks that only this (root) user can write: ``/run/lock/...``, else ``/tmp/...``."""
+    for candidate in (Path("/run/lock/graphviz_autodiff-uids"), Path(tempfile.gettempdir()) / "graphviz_autodiff-uids"):
+        with suppress(OSError):
+            candidate.mkdir(mode=0o700, exist_ok=True)
+            info = candidate.lstat()
+            if stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid() and not info.st_mode & 0o077:
+                return candidate
+    raise SandboxError("no private folder for the sandbox uid locks (/run/lock or the temporary folder)")
+
+
+def _try_flock(path: Path) -> int | None:
+    import fcntl
+
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
 
 
 _UIDS = _UidPool(UID_BASE, _UID_SLOTS - 1)  # the last uid is the probe's
@@ -521,10 +563,28 @@ def _killpg(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
 
 
+def _live_pids_of_uid(uid: int) -> list[int]:
+    """Live processes whose real uid is ``uid`` (one read of ``/proc/PID/status`` each: this runs thrice a run)."""
+    found = []
+    wanted = b"\nUid:\t%d\t" % uid
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/status", "rb") as handle:
+                status = handle.read(2048)
+        except OSError:
+            continue
+        at = status.find(b"\nState:\t")
+        if wanted in status and at >= 0 and status[at + 8 : at + 9] not in (b"Z", b"X"):
+            found.append(int(entry.name))
+    return found
+
+
 def _kill_uid(uid: int, rounds: int = 200) -> None:
     """SIGKILL every live process whose real uid is ``uid``, until none is left (a fork bomb refills)."""
     for _ in range(rounds):
-        victims = [p.pid for p in _processes() if p.uid == uid and p.state not in "ZX"]
+        victims = _live_pids_of_uid(uid)
         if not victims:
             return
         for pid in victims:
@@ -888,7 +948,7 @@ def _isolation(use_bwrap: bool, probe: BwrapProbe, uid: int | None, limits: Limi
         f"limits: memory {limits.memory_mb} MB, CPU {math.ceil(cpu)} s, {limits.processes} processes, "
         f"files {limits.file_size_mb} MB, {limits.open_files} open files"
     )
-    who = f"uid {uid}" if uid is not None else "the grader's user"
+    who = "a dedicated unprivileged uid" if uid is not None else "the grader's user"
     if use_bwrap:
         text = (
             f"{probe.version or 'bubblewrap'}: no network, read-only system, private writable {SANDBOX_HOME} "

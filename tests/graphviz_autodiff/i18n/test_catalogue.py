@@ -15,6 +15,8 @@ import sys
 
 import pytest
 
+from graphviz_autodiff.cli.grade.collect import ERROR_CODES
+from graphviz_autodiff.cli.grade.reporters import CSV_COLUMNS, STUDENT_STATUSES
 from graphviz_autodiff.debug import DIAGNOSES, KINDS
 from graphviz_autodiff.debug.op_check import ARGUMENT_STATUSES
 from graphviz_autodiff.i18n import LANGS, fields, tools, tr
@@ -43,12 +45,17 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "state.": tuple(STATES_SHOWN),
     "node.": ("input", "parameter"),
     "overlay.": tuple(OVERLAYS),
+    # the grader (graphviz_autodiff/cli/grade): submission errors, CSV headers, student statuses
+    "error.": tuple(ERROR_CODES),
+    "csv.": tuple(CSV_COLUMNS),
+    "status.": tuple(STUDENT_STATUSES),
 }
 # Calls whose key is a plain variable, by file: where its values come from (literal strings the scan sees).
 VARIABLE_KEYS = {
     "graphviz_autodiff/debug/diagnose.py": "msg.shape_* keys of a dict, and why.* keys",
     "graphviz_autodiff/util.py": "count.nan and count.inf, in a tuple",
     "graphviz_autodiff/cli/grade/reporters.py": "status.* of StudentResult/OpResult statuses and html.* literals",
+    "graphviz_autodiff/cli/grade/collect.py": "Message keys: the note.* and where.* literals of collect.py",
     "viz/viewer/strings.py": "KEYS, a tuple of literal keys",
 }
 

@@ -20,6 +20,7 @@ import resource
 import signal
 import socket
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -149,6 +150,29 @@ os.remove("student.py")
         uids = [int(r.stdout) for r in results]
         if os.geteuid() == 0:
             assert len(set(uids)) == 4 and all(uid >= 61000 for uid in uids)
+
+    def test_two_grader_processes_never_share_a_uid(self):
+        """Another grader on the machine (another TA, another test run) holds its uids: ours are others."""
+        other = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from graphviz_autodiff.cli.grade.sandbox import run_sandboxed\n"
+                "r = run_sandboxed(['/usr/bin/python3', '-c', 'import os, time; print(os.getuid(), flush=True); "
+                "time.sleep(3); print(\"alive\")'], mode='bwrap', timeout=30)\n"
+                "print(r.stdout.split(), r.signal)",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[4])},
+        )
+        time.sleep(1.5)  # the other grader's sandbox is running now
+        ours = [run("import os; print(os.getuid())", "bwrap", SYSTEM_PYTHON, timeout=30) for _ in range(3)]
+        out, _ = other.communicate(timeout=60)
+        their_uid, alive = out.split("[")[1].split("]")[0].replace("'", "").split(", ")
+        assert alive == "alive" and out.strip().endswith("None"), out  # not killed by our clean-up
+        if os.geteuid() == 0:
+            assert all(int(r.stdout) != int(their_uid) for r in ours)
 
 
 class TestRunaway:

@@ -266,7 +266,7 @@ def _grade(submission: Submission, assignment: Assignment, options: GradeOptions
         score,
         assignment.max_score,
         ops,
-        isolation=run.isolation.description,
+        isolation=run.isolation.describe(options.lang),
         seconds=run.wall_seconds,
         notes=_notes(run, frames, prepared, how),
         graph_svg=svg,
@@ -332,7 +332,7 @@ def _notes(run: SandboxResult, frames: WorkerRun, prepared: Prepared, how: Judgi
     notes = []
     crash = frames.crash
     if crash is not None:
-        where = how.locate(str(crash["where"])) if crash.get("where") else "?"
+        where = how.locate(str(crash["where"])) if crash.get("where") else tr("grade.where.unknown", lang)
         if crash.get("timeout"):
             notes.append(tr("grade.note.script_timeout", lang, where=where))
         else:

@@ -740,15 +740,20 @@ def _diagnoses(
             parts.append(f"<p>{_h(tr('html.no_failures', lang))}</p></section>")
             continue
         groups = Counter((o.kind or o.status, o.diagnosis or "") for _, o in failures)
-        ranked = sorted(groups.items(), key=lambda item: (-item[1], item[0]))[:3]
+        could_not_check = {(o.kind or o.status, o.diagnosis or "") for _, o in failures if o.status == "error"}
+        # most students first; on a tie, a mistake in the op's own code before "could not be checked" (a missing class)
+        ranked = sorted(groups.items(), key=lambda item: (-item[1], item[0] in could_not_check, item[0]))[:3]
         parts.append("<ol>")
         for (kind, diagnosis), count in ranked:
             label = _verdict(kind, diagnosis, lang)
             parts.append(f"<li>{_h(label, 300)}: {_h(tr('html.count', lang, count=count))}</li>")
         parts.append("</ol>")
-        (kind, diagnosis), _ = ranked[0]
-        examples = [r for r, o in failures if (o.kind or o.status, o.diagnosis or "") == (kind, diagnosis)]
-        parts += _example(examples, lang)
+        examples_of = {
+            key: [r for r, o in failures if (o.kind or o.status, o.diagnosis or "") == key] for key, _ in ranked
+        }
+        # the example: the commonest mistake that has a diagram to show
+        shown = next((key for key, _ in ranked if any(r.graph_svg for r in examples_of[key])), ranked[0][0])
+        parts += _example(examples_of[shown], _verdict(*shown, lang), lang)
         parts.append("</section>")
     return parts
 
@@ -757,11 +762,12 @@ def _verdict(kind: str | None, diagnosis: str | None, lang: str) -> str:
     return " — ".join(x for x in (_label("kind", kind, lang), _label("diag", diagnosis, lang)) if x)
 
 
-def _example(examples: list[StudentResult], lang: str) -> list[str]:
+def _example(examples: list[StudentResult], verdict: str, lang: str) -> list[str]:
     with_svg = [r for r in examples if r.graph_svg]
     student = (with_svg or examples)[0]
     name = " ".join(_clean(student.display_name).split())
-    caption = f"<figcaption>{_h(tr('html.example', lang, student=_cut(name, _NAME_LIMIT)))}</figcaption>"
+    example = tr("html.example", lang, student=_cut(name, _NAME_LIMIT))
+    caption = f"<figcaption>{_h(example)} ({_h(verdict, 300)})</figcaption>"
     svg = sanitize_svg(student.graph_svg) if student.graph_svg else None
     if svg is None:
         return [f"<figure><p>{_h(tr('html.no_diagram', lang))}</p>{caption}</figure>"]

@@ -101,6 +101,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
+from graphviz_autodiff.i18n import tr
+
 from .protocol import RESULT_FD_ENV, DecodedStream, Frame, FrameLimits, decode_stream
 
 __all__ = [
@@ -186,18 +188,58 @@ class Isolation:
     not_isolated
         What is *not* isolated, from ``("network", "filesystem", "signals",
         "process count")``: empty under bubblewrap.
-    description
-        One English sentence for reports; in fallback mode it starts with
-        ``"NOT ISOLATED"``.
     uid
         The uid the command ran as, ``None`` when it ran as the grader's user.
+    tool
+        bubblewrap's version string (``"bubblewrap 0.8.0"``).
+    reason
+        Why bubblewrap could not be used (fallback mode), as the system said it.
+    limits
+        ``(memory MB, CPU s, processes, file size MB, open files)``.
+
+    Examples
+    --------
+    >>> iso = Isolation("fallback", False, ("network", "filesystem"), reason="no bwrap", limits=(1024, 61, 64, 64, 256))
+    >>> iso.description[:38]
+    'NOT ISOLATED: network, filesystem. bub'
+    >>> iso.describe("ru")[:41]
+    'НЕ ИЗОЛИРОВАНО: сеть, файловая система. b'
     """
 
     mode: str
     isolated: bool
     not_isolated: tuple[str, ...]
-    description: str
     uid: int | None = None
+    tool: str = "bubblewrap"
+    reason: str = ""
+    limits: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)
+
+    def describe(self, lang: str = "en") -> str:
+        """One sentence for reports in ``lang``; in fallback mode it starts with "NOT ISOLATED" (en)."""
+        memory, cpu, processes, files, open_files = self.limits
+        limits = tr(
+            "grade.isolation.limits",
+            lang,
+            memory=memory,
+            cpu=cpu,
+            processes=processes,
+            files=files,
+            open_files=open_files,
+        )
+        if self.uid is not None:
+            who = tr("grade.isolation.own_uid", lang)
+        else:
+            who = tr("grade.isolation.grader_user", lang)
+        if self.isolated:
+            return tr("grade.isolation.bwrap", lang, tool=self.tool, home=SANDBOX_HOME, who=who, limits=limits)
+        parts = [part.replace(" ", "_") for part in self.not_isolated]
+        missing = ", ".join(tr(f"grade.isolation.missing_{part}", lang) for part in parts)
+        return tr("grade.isolation.fallback", lang, missing=missing, reason=self.reason, who=who, limits=limits)
+
+    @property
+    def description(self) -> str:
+        """:meth:`describe` in English."""
+        return self.describe("en")
 
 
 @dataclass(frozen=True)
@@ -944,27 +986,15 @@ def _remove_tree(path: Path) -> None:
 
 def _isolation(use_bwrap: bool, probe: BwrapProbe, uid: int | None, limits: Limits, timeout: float) -> Isolation:
     cpu = limits.cpu_seconds if limits.cpu_seconds is not None else timeout + 1
-    limits_text = (
-        f"limits: memory {limits.memory_mb} MB, CPU {math.ceil(cpu)} s, {limits.processes} processes, "
-        f"files {limits.file_size_mb} MB, {limits.open_files} open files"
-    )
-    who = "a dedicated unprivileged uid" if uid is not None else "the grader's user"
+    numbers = (limits.memory_mb, math.ceil(cpu), limits.processes, limits.file_size_mb, limits.open_files)
     if use_bwrap:
-        text = (
-            f"{probe.version or 'bubblewrap'}: no network, read-only system, private writable {SANDBOX_HOME} "
-            f"(tmpfs), own PID namespace, runs as {who}; {limits_text}"
-        )
-        return Isolation("bwrap", True, (), text, uid)
+        return Isolation("bwrap", True, (), uid, probe.version or "bubblewrap", "", numbers)
     missing = ["network", "filesystem"]
     if uid is None:
         missing.append("signals")
         if os.geteuid() == 0:
             missing.append("process count")
-    text = (
-        f"NOT ISOLATED: {', '.join(missing)}. bubblewrap unavailable ({probe.reason}); only rlimits, a clean "
-        f"environment, a process group and a private copy in a temporary folder; runs as {who}; {limits_text}"
-    )
-    return Isolation("fallback", False, tuple(missing), text, uid)
+    return Isolation("fallback", False, tuple(missing), uid, "bubblewrap", probe.reason or "", numbers)
 
 
 def _launch_and_supervise(

@@ -272,7 +272,7 @@ def _op_error(spec: OpSpec, data: Mapping[str, Any], how: Judging) -> OpVerdict:
     lang = how.lang
     stage = str(data.get("stage"))
     error = str(data.get("error") or "")
-    where = how.locate(str(data["where"])) if data.get("where") else "?"
+    where = how.locate(str(data["where"])) if data.get("where") else tr("grade.where.unknown", lang)
     op = spec.name
     if stage == "missing":
         return _row(spec, "error", "missing", tr("grade.msg.missing", lang, op=op))
@@ -392,7 +392,7 @@ def training_verdict(spec: TrainingSpec, run: WorkerRun, how: Judging, missing: 
     if data.get("tampered"):
         return row("fail", "inconsistent", _tampered(name, data["tampered"], lang))
     if data.get("error"):
-        where = how.locate(str(data["where"])) if data.get("where") else "?"
+        where = how.locate(str(data["where"])) if data.get("where") else tr("grade.where.unknown", lang)
         return row("fail", "exception", tr("grade.msg.train_error", lang, error=data["error"], where=where))
     if not isinstance(losses, list) or len(losses) != spec.steps + 1:
         return row("fail", "inconsistent", tr("grade.msg.bad_evidence", lang, op=name, detail="losses"))

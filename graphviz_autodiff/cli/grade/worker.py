@@ -273,7 +273,10 @@ class _Worker:
         if cls is None:
             return error("missing")
         if not isinstance(cls, type) or not issubclass(cls, Differentiable):
-            return error("not_differentiable", type(cls).__name__)
+            bases = ", ".join(base.__name__ for base in cls.__bases__) if isinstance(cls, type) else ""
+            return error(
+                "not_differentiable", f"{cls.__name__}({bases})" if isinstance(cls, type) else type(cls).__name__
+            )
         if cls.forward is Differentiable.forward:
             return error("abstract")
         library = _library_origin(cls) if self.mode == "grade" else None

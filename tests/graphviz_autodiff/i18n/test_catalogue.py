@@ -49,6 +49,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "error.": tuple(ERROR_CODES),
     "csv.": tuple(CSV_COLUMNS),
     "status.": tuple(STUDENT_STATUSES),
+    "grade.isolation.missing_": ("network", "filesystem", "signals", "process_count"),
 }
 # Calls whose key is a plain variable, by file: where its values come from (literal strings the scan sees).
 VARIABLE_KEYS = {

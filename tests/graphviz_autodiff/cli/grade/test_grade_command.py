@@ -72,7 +72,8 @@ def test_fallback_warning_in_every_report_and_russian_texts(tmp_path):
     assert "ВНИМАНИЕ: решений, проверенных без полной изоляции: 2" in done.stderr
     for student in ("ok", "factor"):
         report = json.loads((out / student / "report.json").read_text(encoding="utf-8"))
-        assert report["isolation"].startswith("NOT ISOLATED: network, filesystem")
+        # in the report's language: the TA reads it in the CSV and on the page
+        assert report["isolation"].startswith("НЕ ИЗОЛИРОВАНО: сеть, файловая система")
         assert not (out / student / "graph.svg").exists()
     factor = json.loads((out / "factor" / "report.json").read_text(encoding="utf-8"))
     squared = next(op for op in factor["ops"] if op["op"] == "Squared")
@@ -83,6 +84,7 @@ def test_fallback_warning_in_every_report_and_russian_texts(tmp_path):
     assert '<html lang="ru">' in page
     summary = (out / "summary.csv").read_text(encoding="utf-8-sig")
     assert summary.startswith("студент,имя,статус")
+    assert "НЕ ИЗОЛИРОВАНО" in summary and "NOT ISOLATED" not in summary and "rlimits" not in summary
 
 
 def test_one_students_folder_as_gradescope_gives_it(tmp_path):

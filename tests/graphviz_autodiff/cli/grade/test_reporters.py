@@ -328,6 +328,25 @@ class TestIndexHtml:
         assert '<html lang="ru">' in page and "Студенты × операции" in page
         assert "неверный градиент" in page and "Пример: Bob" in page
 
+    def test_a_tie_puts_the_op_mistake_first_and_the_example_has_a_diagram(self):
+        # one student misses the class, one has a factor mistake with a drawing: the TA should see the mistake
+        results = [
+            StudentResult("amy", "Amy", "error", 0, 1, [op("Squared", "error", kind="missing", message="no Squared")]),
+            StudentResult(
+                "zed",
+                "Zed",
+                "fail",
+                0,
+                1,
+                [op("Squared", "fail", kind="wrong_gradient", diagnosis="factor", message="0.5x")],
+                graph_svg=GRAPHVIZ_SVG,
+            ),
+        ]
+        page = render_index_html(results)
+        listed = page[page.index("<ol>") : page.index("</ol>")]
+        assert listed.index("wrong gradient — constant factor") < listed.index("missing")
+        assert "Example: Zed (wrong gradient — constant factor)" in page and "no diagram for this example" not in page
+
     def test_pass_rate_counts(self):
         results = [
             StudentResult(f"s{i}", f"S{i}", "pass" if i < 3 else "fail", 1, 1, [op("Sum", "pass" if i < 3 else "fail")])

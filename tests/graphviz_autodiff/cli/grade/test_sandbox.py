@@ -538,3 +538,28 @@ class TestSetup:
         (frame,) = decode_stream(namespace["frame"]("x", {"a": 1})).frames
         assert (frame.kind, frame.data) == ("x", {"a": 1})
         assert struct.calcsize(">4sIQ") == 16
+
+
+def test_docstring_examples():
+    import doctest
+
+    from graphviz_autodiff.cli.grade import sandbox
+
+    assert doctest.testmod(sandbox).failed == 0
+
+
+def test_isolation_is_described_in_the_reports_language():
+    from graphviz_autodiff.cli.grade.sandbox import Isolation
+
+    fallback = Isolation("fallback", False, ("network", "filesystem", "signals", "process count"), None, reason="x")
+    assert fallback.describe("en").startswith("NOT ISOLATED: network, filesystem, signals, process count.")
+    russian = fallback.describe("ru")
+    assert russian.startswith("НЕ ИЗОЛИРОВАНО: сеть, файловая система, сигналы, число процессов.")
+    assert "пользователя проверяющего" in russian
+    bwrap = Isolation("bwrap", True, (), 61000, "bubblewrap 0.8.0", limits=(1024, 61, 64, 64, 256))
+    assert bwrap.description == (
+        "bubblewrap 0.8.0: no network, read-only system, private writable /home/student (tmpfs), own PID namespace, "
+        "runs as a dedicated unprivileged uid; limits: memory 1024 MB, CPU 61 s, 64 processes, files 64 MB, "
+        "256 open files"
+    )
+    assert "61000" not in bwrap.describe("ru") and "без сети" in bwrap.describe("ru")

@@ -427,13 +427,19 @@ print(json.dumps(seen))
         result = run(code, "bwrap", VENV_PYTHON, timeout=30)
         assert result.exit_code == 0, result.stderr
         seen = json.loads(result.stdout)
-        bound_tops = {Path(p).parts[1] for p in default_ro_paths()}
+        bound = [Path(p).parts for p in default_ro_paths()]
+
+        def bound_under(top: str) -> set[str]:
+            """What the sandbox shows in ``/top``: the first folder of each bound path (the repo may be in /tmp)."""
+            return {parts[2] for parts in bound if len(parts) > 2 and parts[1] == top}
+
         if Path(sys.base_prefix).is_relative_to("/root"):
             assert seen["/root"] == [".pyenv"]
         assert seen[str(tmp_path)] == "FileNotFoundError" and seen[str(secrets_dir)] == "FileNotFoundError"
-        assert seen["/home"] == ["student"] and seen["/tmp"] == []
-        if "work" in bound_tops:
-            assert set(seen["/work"]) <= {Path(p).parts[2] for p in default_ro_paths() if Path(p).parts[1] == "work"}
+        assert "student" in seen["/home"] and set(seen["/home"]) <= {"student"} | bound_under("home")
+        assert set(seen["/tmp"]) <= bound_under("tmp") and Path(tmp_path).parts[2] not in seen["/tmp"]
+        if "work" in {parts[1] for parts in bound}:
+            assert set(seen["/work"]) <= bound_under("work")
         assert "shadow" not in seen["/etc"] and "passwd" in seen["/etc"]
         assert all(seen[p] in ("OSError", "PermissionError") for p in seen if p.endswith("/probe"))
         assert not Path(sys.prefix, "probe").exists()

@@ -48,6 +48,8 @@ from graphviz_autodiff.debug import (
     measure_call,
     random_streams,
 )
+from graphviz_autodiff.debug.graph_check import mark_inherits_wrong, nearest_failing
+from graphviz_autodiff.debug.truth import relative_error
 from graphviz_autodiff.i18n import tr
 
 from .assignment import (
@@ -516,48 +518,8 @@ def _mark_inherited(report: Report, run: WorkerRun, replayed: Any) -> None:
         got, true = np.asarray(got, dtype=np.float64), np.asarray(true, dtype=np.float64)
         if got.shape != true.shape:
             continue
-        error = _received_error(got, true, report.rtol, report.atol)
+        error = relative_error(got, true, report.rtol, report.atol)
         if error is None:
             continue
-        source = _nearest_failing(G, record.node, by_node)
-        record.kind, record.received_error = "inherits_wrong", error
-        record.inherits_from = None if source is None else source.node
-        record.message = tr(
-            "msg.inherits_wrong",
-            report.lang,
-            rel=format_error(error),
-            node="-" if source is None or source.node is None else source.node,
-            label="?" if source is None else source.label,
-        )
-
-
-def _received_error(got: np.ndarray, true: np.ndarray, rtol: float, atol: float) -> float | None:
-    """As the debugger's truth check: the max relative error beyond a loosened tolerance, else ``None``."""
-    mask = np.isfinite(true)
-    if not mask.any():
-        return None
-    diff = np.abs(got - true)[mask]
-    scale = float(np.max(np.abs(true[mask]), initial=0.0))
-    if not np.any(diff > 10 * (atol + 100 * rtol * scale)):
-        return None
-    return float(np.max(diff) / max(scale, atol / max(rtol, 1e-300)))
-
-
-def _nearest_failing(G: Any, node: int, by_node: Mapping[int | None, NodeCheck]) -> NodeCheck | None:
-    """The failing node nearest to ``node`` among those its gradient flows from (its consumers, transitively)."""
-    seen, frontier = {node}, [node]
-    while frontier:
-        found, nxt = [], []
-        for n in frontier:
-            for consumer in G.successors(n):
-                if consumer in seen:
-                    continue
-                seen.add(consumer)
-                record = by_node.get(consumer)
-                if record is not None and record.kind not in ("ok", "inherits_wrong"):
-                    found.append(record)
-                nxt.append(consumer)
-        if found:
-            return max(found, key=lambda r: r.index)
-        frontier = nxt
-    return None
+        source = nearest_failing(record.node, G.successors, by_node)
+        mark_inherits_wrong(record, error, source, report.lang)

@@ -116,7 +116,16 @@ from .op_check import GradcheckResult, PrecisionWarning, cast_warning, check_cal
 from .subject import _Subject
 from .truth import received_errors
 
-__all__ = ["DIAGNOSES", "KINDS", "NodeCheck", "Report", "check", "mark_inherits_wrong", "nearest_failing"]
+__all__ = [
+    "DIAGNOSES",
+    "KINDS",
+    "NodeCheck",
+    "Report",
+    "check",
+    "fill_record",
+    "mark_inherits_wrong",
+    "nearest_failing",
+]
 
 #: The verdicts a node can get.
 KINDS = (
@@ -817,10 +826,14 @@ def _check_node(call: _Call, seed: int, settings: dict[str, Any]) -> NodeCheck:
         data=call.data,
         **settings,
     )
-    return _record_from_result(record, result)
+    return fill_record(record, result)
 
 
-def _record_from_result(record: NodeCheck, result: GradcheckResult) -> NodeCheck:
+def fill_record(record: NodeCheck, result: GradcheckResult) -> NodeCheck:
+    """Write the verdict of one call's check (:class:`GradcheckResult`) into its node's ``record``; return it.
+
+    Used by :func:`check` and by the grader, which judges the student's numbers the same way.
+    """
     record.result = result
     record.kind, record.diagnosis, record.argument = result.kind, result.diagnosis, result.argument
     record.message, record.error = result.message, result.error

@@ -48,7 +48,7 @@ from graphviz_autodiff.debug import (
     measure_call,
     random_streams,
 )
-from graphviz_autodiff.debug.graph_check import mark_inherits_wrong, nearest_failing
+from graphviz_autodiff.debug.graph_check import fill_record, mark_inherits_wrong, nearest_failing
 from graphviz_autodiff.debug.truth import relative_error
 from graphviz_autodiff.i18n import tr
 
@@ -451,7 +451,7 @@ def lecture_report(
             try:
                 evidence = evidence_from_json(str(frames[0].data.get("evidence")), dict(frames[0].arrays))
                 result = judge(_localised(evidence, how.locate), rtol=how.rtol, atol=how.atol, eps=how.eps, lang=lang)
-                _fill_record(record, result)
+                fill_record(record, result)
             except Exception as error:  # a forged node frame
                 record.kind = "exception"
                 record.message = tr("msg.check_failed", lang, error=f"{type(error).__name__}: {error}")
@@ -479,23 +479,11 @@ def lecture_report(
 
 def _from_verdict(record: NodeCheck, verdict: OpVerdict) -> None:
     if verdict.check is not None and verdict.result.kind == verdict.check.kind:
-        _fill_record(record, verdict.check)
+        fill_record(record, verdict.check)
         return
     row = verdict.result
     record.kind = "ok" if row.status == "pass" else (row.kind or "exception")
     record.diagnosis, record.message, record.max_rel_error = row.diagnosis, row.message, row.max_rel_error
-
-
-def _fill_record(record: NodeCheck, result: GradcheckResult) -> None:
-    record.result = result
-    record.kind, record.diagnosis, record.argument = result.kind, result.diagnosis, result.argument
-    record.message, record.error = result.message, result.error
-    record.max_rel_error, record.max_abs_error = result.max_rel_error, result.max_abs_error
-    failing = result.failing
-    if result.kind != "ok" and failing is not None:
-        record.analytic, record.numeric = failing.analytic, failing.numeric
-        record.factor, record.other = failing.factor, failing.other
-    record.checked = any(a.max_rel_error is not None for a in result.arguments) or result.kind != "ok"
 
 
 def _mark_inherited(report: Report, run: WorkerRun, replayed: Any) -> None:

@@ -97,7 +97,7 @@ from __future__ import annotations
 import html
 import inspect
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import Any
@@ -116,7 +116,16 @@ from .op_check import GradcheckResult, PrecisionWarning, cast_warning, check_cal
 from .subject import _Subject
 from .truth import received_errors
 
-__all__ = ["DIAGNOSES", "KINDS", "NodeCheck", "Report", "check"]
+__all__ = [
+    "DIAGNOSES",
+    "KINDS",
+    "NodeCheck",
+    "Report",
+    "check",
+    "fill_record",
+    "mark_inherits_wrong",
+    "nearest_failing",
+]
 
 #: The verdicts a node can get.
 KINDS = (
@@ -724,26 +733,40 @@ def _mark_inherited(calls: list[_Call], leaves: list[_Leaf], report: Report, see
         record = by_key.get(key)
         if record is None or record.kind != "ok":
             continue
-        source = _nearest_failing(key, consumers, by_key)
-        record.kind, record.received_error = "inherits_wrong", error
-        record.inherits_from = None if source is None else source.node
-        record.message = tr(
-            "msg.inherits_wrong",
-            report.lang,
-            rel=format_error(error),
-            node="-" if source is None or source.node is None else source.node,
-            label="?" if source is None else source.label,
-        )
+        source = nearest_failing(key, lambda k: consumers.get(k, []), by_key)
+        mark_inherits_wrong(record, error, source, report.lang)
 
 
-def _nearest_failing(key: Any, consumers: dict[Any, list[Any]], by_key: dict[Any, NodeCheck]) -> NodeCheck | None:
-    """The failing node nearest to ``key`` among those its gradient flows from."""
-    seen, frontier = {key}, [key]
-    found: list[NodeCheck] = []
+def mark_inherits_wrong(record: NodeCheck, error: float, source: NodeCheck | None, lang: str) -> None:
+    """Turn a passing ``record`` into ``inherits_wrong``: it received a gradient off by ``error``, from ``source``.
+
+    ``source`` is the failing node the wrong gradient comes from (:func:`nearest_failing`), or ``None``
+    if none was found. Used by :func:`check` and by the grader, which judges the same way.
+    """
+    record.kind, record.received_error = "inherits_wrong", error
+    record.inherits_from = None if source is None else source.node
+    record.message = tr(
+        "msg.inherits_wrong",
+        lang,
+        rel=format_error(error),
+        node="-" if source is None or source.node is None else source.node,
+        label="?" if source is None else source.label,
+    )
+
+
+def nearest_failing(
+    start: Hashable, consumers: Callable[[Any], Iterable[Any]], by_key: Mapping[Any, NodeCheck]
+) -> NodeCheck | None:
+    """The failing node nearest to ``start`` among those its gradient flows from (its consumers, transitively).
+
+    ``consumers(key)`` lists the keys of the calls that used the output of ``key``; ``by_key`` maps keys to
+    their verdicts. Among the failing nodes at the smallest distance, the one latest in the report.
+    """
+    seen, frontier = {start}, [start]
     while frontier:
-        nxt = []
+        found, nxt = [], []
         for k in frontier:
-            for c in consumers.get(k, []):
+            for c in consumers(k):
                 if c in seen:
                     continue
                 seen.add(c)
@@ -803,10 +826,14 @@ def _check_node(call: _Call, seed: int, settings: dict[str, Any]) -> NodeCheck:
         data=call.data,
         **settings,
     )
-    return _record_from_result(record, result)
+    return fill_record(record, result)
 
 
-def _record_from_result(record: NodeCheck, result: GradcheckResult) -> NodeCheck:
+def fill_record(record: NodeCheck, result: GradcheckResult) -> NodeCheck:
+    """Write the verdict of one call's check (:class:`GradcheckResult`) into its node's ``record``; return it.
+
+    Used by :func:`check` and by the grader, which judges the student's numbers the same way.
+    """
     record.result = result
     record.kind, record.diagnosis, record.argument = result.kind, result.diagnosis, result.argument
     record.message, record.error = result.message, result.error

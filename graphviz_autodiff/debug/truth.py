@@ -23,7 +23,7 @@ from .measure import measure_call, random_streams
 from .numeric import numeric_gradient
 from .verdict import Evidence
 
-__all__ = ["received_errors"]
+__all__ = ["received_errors", "relative_error"]
 
 
 def received_errors(
@@ -78,14 +78,17 @@ def received_errors(
         got = got.astype(np.float64)
         if got.shape != true.shape:
             continue
-        error = _relative_error(got, true, rtol, atol)
+        error = relative_error(got, true, rtol, atol)
         if error is not None:
             errors[key] = error
     return errors
 
 
-def _relative_error(got: np.ndarray, true: np.ndarray, rtol: float, atol: float) -> float | None:
-    """The max relative error when ``got`` differs from ``true`` beyond the (loosened) tolerance, else None."""
+def relative_error(got: np.ndarray, true: np.ndarray, rtol: float, atol: float) -> float | None:
+    """The max relative error when ``got`` differs from ``true`` beyond the (loosened) tolerance, else None.
+
+    Used by :func:`received_errors` and by the grader's ``inherits_wrong`` verdict.
+    """
     mask = np.isfinite(true)
     if not mask.any():
         return None

@@ -246,26 +246,8 @@ def render(
     >>> "n0" in dot.source and "∂L/∂" in dot.source
     True
     """
-    options = {
-        "theme": theme,
-        "rankdir": rankdir,
-        "precision": precision,
-        "max_array": max_array,
-        "heatmap": heatmap,
-        "show_edge_grads": show_edge_grads,
-        "show_shapes": show_shapes,
-        "overlay": overlay,
-        "only_grad_path": only_grad_path,
-        "collapse": collapse,
-        "legend": legend,
-        "states": states,
-        "report": report,
-        "fold_constants": fold_constants,
-        "lang": lang,
-        "title": title,
-        "max_nodes": max_nodes,
-        "timeout": timeout,
-    }
+    options = dict(locals())  # the keyword arguments, by name, in the order of the signature
+    del options["graph_or_tensor"]
     opts = validate_options(**options)
     graph, nodes = select(graph_or_tensor)
     diagram = _draw(graph, nodes, opts)

@@ -17,12 +17,12 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
 
-from ..themes import Theme, get_theme
+from ..themes import LECTURE, Theme, get_theme
 from .labels import LANGS
 
 __all__ = ["LEGENDS", "OVERLAYS", "RANKDIRS", "STATES", "RenderOptions", "node_id", "validate_options"]
@@ -47,7 +47,7 @@ class RenderOptions:
     ``legend`` is ``None`` (no legend), ``"standard"``, ``"present"`` or ``"all"``.
     """
 
-    theme: Theme
+    theme: Theme = LECTURE
     rankdir: str = "LR"
     precision: int = 4
     max_array: int = 6
@@ -67,6 +67,10 @@ class RenderOptions:
     timeout: float | None = 30.0
 
 
+#: The default of every option of :func:`viz.render` (:func:`validate_options` uses them for those left out).
+_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(RenderOptions)}
+
+
 def node_id(key: Any) -> int | None:
     """A graph node id from an int or a DOT name like ``"n3"`` (``None`` if neither)."""
     if isinstance(key, (int, np.integer)) and not isinstance(key, (bool, np.bool_)):
@@ -76,38 +80,27 @@ def node_id(key: Any) -> int | None:
     return None
 
 
-def validate_options(
-    *,
-    theme: str | Theme = "lecture",
-    rankdir: str = "LR",
-    precision: int = 4,
-    max_array: int = 6,
-    heatmap: bool = False,
-    show_edge_grads: bool = True,
-    show_shapes: bool = True,
-    overlay: str | None = None,
-    only_grad_path: bool = False,
-    collapse: bool | int = False,
-    legend: bool | str = False,
-    states: Mapping[int | str, str] | None = None,
-    report: Any = None,
-    fold_constants: bool = True,
-    lang: str = "en",
-    title: str | None = None,
-    max_nodes: int | None = 500,
-    timeout: float | None = 30.0,
-) -> RenderOptions:
-    """Check the options of :func:`viz.render` and return them as a :class:`RenderOptions`.
+def validate_options(**options: Any) -> RenderOptions:
+    """Check the options of :func:`viz.render` (its keyword arguments) and return them as a :class:`RenderOptions`.
+
+    An option left out takes its default, the :class:`RenderOptions` field's (the same as :func:`viz.render`'s).
 
     Raises
     ------
+    TypeError
+        An unknown option.
     ValueError
         An option outside its allowed values (the message names the option and lists them).
     """
-    resolved = get_theme(theme)
-    _choice("rankdir", rankdir, RANKDIRS)
-    _choice("overlay", overlay, (None, *OVERLAYS))
-    _choice("lang", lang, LANGS)
+    unknown = sorted(set(options) - set(_DEFAULTS))
+    if unknown:
+        raise TypeError(f"render: unknown option {unknown[0]!r} (the options: {', '.join(_DEFAULTS)})")
+    o = {**_DEFAULTS, **options}
+    theme = get_theme(o["theme"])
+    _choice("rankdir", o["rankdir"], RANKDIRS)
+    _choice("overlay", o["overlay"], (None, *OVERLAYS))
+    _choice("lang", o["lang"], LANGS)
+    collapse, timeout, title, report, max_nodes = o["collapse"], o["timeout"], o["title"], o["report"], o["max_nodes"]
     if collapse is True:
         depth = 0
     elif collapse is False or collapse is None:
@@ -124,21 +117,21 @@ def validate_options(
             f"got {type(report).__name__}"
         )
     return RenderOptions(
-        theme=resolved,
-        rankdir=rankdir,
-        precision=_int("precision", precision, 1, 17),
-        max_array=_int("max_array", max_array, 0),
-        heatmap=_flag("heatmap", heatmap),
-        show_edge_grads=_flag("show_edge_grads", show_edge_grads),
-        show_shapes=_flag("show_shapes", show_shapes),
-        overlay=overlay,
-        only_grad_path=_flag("only_grad_path", only_grad_path),
+        theme=theme,
+        rankdir=o["rankdir"],
+        precision=_int("precision", o["precision"], 1, 17),
+        max_array=_int("max_array", o["max_array"], 0),
+        heatmap=_flag("heatmap", o["heatmap"]),
+        show_edge_grads=_flag("show_edge_grads", o["show_edge_grads"]),
+        show_shapes=_flag("show_shapes", o["show_shapes"]),
+        overlay=o["overlay"],
+        only_grad_path=_flag("only_grad_path", o["only_grad_path"]),
         collapse=depth,
-        legend=_legend(legend),
-        states=_states(states),
+        legend=_legend(o["legend"]),
+        states=_states(o["states"]),
         report=report,
-        fold_constants=_flag("fold_constants", fold_constants),
-        lang=lang,
+        fold_constants=_flag("fold_constants", o["fold_constants"]),
+        lang=o["lang"],
         title=title,
         max_nodes=None if max_nodes is None else _int("max_nodes", max_nodes, 1),
         timeout=None if timeout is None else float(timeout),

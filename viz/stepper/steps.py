@@ -225,23 +225,19 @@ def backward_steps(graph: Graph, nodes: list[int], root: Tensor | None, lang: st
     for n in ops:
         attrs = G.nodes[n]
         status = attrs["status"] if attrs["status"] in ("done", "failed") else "skipped"
-        inputs, params = _in_edges(G, n, selected)
         steps.append(
-            Step(
-                index=len(steps),
-                direction="backward",
-                node=n,
-                label=str(attrs["label"]),
-                op=attrs["op"],
+            _recorded_step(
+                G,
+                n,
+                selected,
+                len(steps),
+                "backward",
                 status=status,
                 upstream_grad=attrs["grad"] if status != "skipped" else None,
                 consumers=_consumers(G, n, selected),
                 grads=attrs["grads"],
                 param_grads=dict(attrs["param_grads"] or {}),
-                inputs=inputs,
-                params=params,
                 error=attrs["error"],
-                value=attrs["value"],
             )
         )
     return steps
@@ -253,20 +249,23 @@ def forward_steps(graph: Graph, nodes: list[int]) -> list[Step]:
     selected = set(nodes)
     steps = []
     for n in nodes:
-        attrs = G.nodes[n]
-        if attrs["kind"] != "op":
-            continue
-        inputs, params = _in_edges(G, n, selected)
-        steps.append(
-            Step(
-                index=len(steps),
-                direction="forward",
-                node=n,
-                label=str(attrs["label"]),
-                op=attrs["op"],
-                inputs=inputs,
-                params=params,
-                value=attrs["value"],
-            )
-        )
+        if G.nodes[n]["kind"] == "op":
+            steps.append(_recorded_step(G, n, selected, len(steps), "forward"))
     return steps
+
+
+def _recorded_step(G: Any, node: int, selected: set[int], index: int, direction: str, **fields: Any) -> Step:
+    """The :class:`Step` of ``node`` as the graph recorded it (label, op, inputs, parameters, value) and ``fields``."""
+    attrs = G.nodes[node]
+    inputs, params = _in_edges(G, node, selected)
+    return Step(
+        index=index,
+        direction=direction,
+        node=node,
+        label=str(attrs["label"]),
+        op=attrs["op"],
+        inputs=inputs,
+        params=params,
+        value=attrs["value"],
+        **fields,
+    )

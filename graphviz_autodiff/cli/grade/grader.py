@@ -197,17 +197,7 @@ def grade_submission(submission: Submission, assignment: Assignment, options: Gr
         return _grade(submission, assignment, options, start)
     except Exception as error:  # a bug of the grader with this submission: the class goes on
         note = tr("grade.note.internal", options.lang, error=f"{type(error).__name__}: {error}")
-        ops = [_error_row(name, points, note) for name, points in _checks(assignment)]
-        return StudentResult(
-            submission.student,
-            submission.display_name,
-            "error",
-            0.0,
-            assignment.max_score,
-            ops,
-            seconds=time.monotonic() - start,
-            notes=(note,),
-        )
+        return _error_result(submission, assignment, note, start)
 
 
 def _checks(assignment: Assignment) -> list[tuple[str, float]]:
@@ -221,24 +211,28 @@ def _error_row(name: str, points: float, message: str) -> OpResult:
     return OpResult(name, "error", None, None, message, None, 0.0, points)
 
 
+def _error_result(submission: Submission, assignment: Assignment, note: str, start: float) -> StudentResult:
+    """The result of a submission that could not be graded: every check an ``error`` row saying ``note``."""
+    ops = [_error_row(name, points, note) for name, points in _checks(assignment)]
+    return StudentResult(
+        submission.student,
+        submission.display_name,
+        "error",
+        0.0,
+        assignment.max_score,
+        ops,
+        seconds=time.monotonic() - start,
+        notes=(note,),
+    )
+
+
 def _grade(submission: Submission, assignment: Assignment, options: GradeOptions, start: float) -> StudentResult:
     lang = options.lang
     names = [op.name for op in assignment.ops]
     try:
         prepared = prepare(submission, main_names=assignment.main_names, required=names or ("Linear",))
     except SubmissionError as error:
-        message = error.message(lang)
-        ops = [_error_row(name, points, message) for name, points in _checks(assignment)]
-        return StudentResult(
-            submission.student,
-            submission.display_name,
-            "error",
-            0.0,
-            assignment.max_score,
-            ops,
-            seconds=time.monotonic() - start,
-            notes=(message,),
-        )
+        return _error_result(submission, assignment, error.message(lang), start)
     plan = assignment.plan(op_seconds=options.op_seconds)
     plan.update(deadline=options.deadline, script_seconds=options.script_seconds, eps=options.eps, node_checks=False)
     run = run_sandboxed(

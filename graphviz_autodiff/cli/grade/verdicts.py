@@ -48,6 +48,8 @@ from graphviz_autodiff.debug import (
     measure_call,
     random_streams,
 )
+from graphviz_autodiff.debug.graph_check import fill_record, mark_inherits_wrong, nearest_failing
+from graphviz_autodiff.debug.truth import relative_error
 from graphviz_autodiff.i18n import tr
 
 from .assignment import (
@@ -449,7 +451,7 @@ def lecture_report(
             try:
                 evidence = evidence_from_json(str(frames[0].data.get("evidence")), dict(frames[0].arrays))
                 result = judge(_localised(evidence, how.locate), rtol=how.rtol, atol=how.atol, eps=how.eps, lang=lang)
-                _fill_record(record, result)
+                fill_record(record, result)
             except Exception as error:  # a forged node frame
                 record.kind = "exception"
                 record.message = tr("msg.check_failed", lang, error=f"{type(error).__name__}: {error}")
@@ -477,23 +479,11 @@ def lecture_report(
 
 def _from_verdict(record: NodeCheck, verdict: OpVerdict) -> None:
     if verdict.check is not None and verdict.result.kind == verdict.check.kind:
-        _fill_record(record, verdict.check)
+        fill_record(record, verdict.check)
         return
     row = verdict.result
     record.kind = "ok" if row.status == "pass" else (row.kind or "exception")
     record.diagnosis, record.message, record.max_rel_error = row.diagnosis, row.message, row.max_rel_error
-
-
-def _fill_record(record: NodeCheck, result: GradcheckResult) -> None:
-    record.result = result
-    record.kind, record.diagnosis, record.argument = result.kind, result.diagnosis, result.argument
-    record.message, record.error = result.message, result.error
-    record.max_rel_error, record.max_abs_error = result.max_rel_error, result.max_abs_error
-    failing = result.failing
-    if result.kind != "ok" and failing is not None:
-        record.analytic, record.numeric = failing.analytic, failing.numeric
-        record.factor, record.other = failing.factor, failing.other
-    record.checked = any(a.max_rel_error is not None for a in result.arguments) or result.kind != "ok"
 
 
 def _mark_inherited(report: Report, run: WorkerRun, replayed: Any) -> None:
@@ -516,48 +506,8 @@ def _mark_inherited(report: Report, run: WorkerRun, replayed: Any) -> None:
         got, true = np.asarray(got, dtype=np.float64), np.asarray(true, dtype=np.float64)
         if got.shape != true.shape:
             continue
-        error = _received_error(got, true, report.rtol, report.atol)
+        error = relative_error(got, true, report.rtol, report.atol)
         if error is None:
             continue
-        source = _nearest_failing(G, record.node, by_node)
-        record.kind, record.received_error = "inherits_wrong", error
-        record.inherits_from = None if source is None else source.node
-        record.message = tr(
-            "msg.inherits_wrong",
-            report.lang,
-            rel=format_error(error),
-            node="-" if source is None or source.node is None else source.node,
-            label="?" if source is None else source.label,
-        )
-
-
-def _received_error(got: np.ndarray, true: np.ndarray, rtol: float, atol: float) -> float | None:
-    """As the debugger's truth check: the max relative error beyond a loosened tolerance, else ``None``."""
-    mask = np.isfinite(true)
-    if not mask.any():
-        return None
-    diff = np.abs(got - true)[mask]
-    scale = float(np.max(np.abs(true[mask]), initial=0.0))
-    if not np.any(diff > 10 * (atol + 100 * rtol * scale)):
-        return None
-    return float(np.max(diff) / max(scale, atol / max(rtol, 1e-300)))
-
-
-def _nearest_failing(G: Any, node: int, by_node: Mapping[int | None, NodeCheck]) -> NodeCheck | None:
-    """The failing node nearest to ``node`` among those its gradient flows from (its consumers, transitively)."""
-    seen, frontier = {node}, [node]
-    while frontier:
-        found, nxt = [], []
-        for n in frontier:
-            for consumer in G.successors(n):
-                if consumer in seen:
-                    continue
-                seen.add(consumer)
-                record = by_node.get(consumer)
-                if record is not None and record.kind not in ("ok", "inherits_wrong"):
-                    found.append(record)
-                nxt.append(consumer)
-        if found:
-            return max(found, key=lambda r: r.index)
-        frontier = nxt
-    return None
+        source = nearest_failing(record.node, G.successors, by_node)
+        mark_inherits_wrong(record, error, source, report.lang)

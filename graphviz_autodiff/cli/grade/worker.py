@@ -410,7 +410,7 @@ class _Worker:
     def check_nodes(self, description: Any, *, each: bool = True, truth: bool = True) -> None:
         """Send the evidence of every op call of the graph (``node``, when ``each``) and, after a backward pass,
         ``truth``."""
-        from graphviz_autodiff.debug import measure_call, random_streams
+        from graphviz_autodiff.debug import random_streams
 
         for call in description.calls if each else []:  # backward order
             up = call.upstream if call.upstream is not None and np.isfinite(call.upstream).all() else None
@@ -418,17 +418,7 @@ class _Worker:
             with self.guarded() as tampered:
                 try:
                     with self.alarm(self.op_seconds):
-                        evidence = measure_call(
-                            call.op,
-                            call.arrays,
-                            call.needs,
-                            call.params,
-                            upstreams=[up, None],
-                            eps=self.eps,
-                            streams=random_streams(self.seed, call.id),
-                            label=call.label,
-                            data=call.data,
-                        )
+                        evidence = self.measure(call, [up, None], random_streams(self.seed, call.id), data=call.data)
                 except BaseException:  # the node gets no evidence: the grader says so
                     evidence = None
             if evidence is not None:
@@ -438,9 +428,25 @@ class _Worker:
                 values = self.truth(description)
             self.send("truth", {"tampered": tampered}, {f"t{k}": v for k, v in sorted(values.items())})
 
+    def measure(self, call: Any, upstreams: list[np.ndarray | None], streams: Any, **options: Any) -> Any:
+        """:func:`~graphviz_autodiff.debug.measure_call` of one recorded ``call`` (of ``describe_graph``)."""
+        from graphviz_autodiff.debug import measure_call
+
+        return measure_call(
+            call.op,
+            call.arrays,
+            call.needs,
+            call.params,
+            upstreams=upstreams,
+            eps=self.eps,
+            streams=streams,
+            label=call.label,
+            **options,
+        )
+
     def truth(self, description: Any) -> dict[int, np.ndarray]:
         """The gradient each node should have received: finite differences of every call, from the loss down."""
-        from graphviz_autodiff.debug import measure_call, random_streams
+        from graphviz_autodiff.debug import random_streams
         from graphviz_autodiff.debug.numeric import numeric_gradient
 
         truth: dict[int, np.ndarray] = {}
@@ -452,17 +458,7 @@ class _Worker:
                 continue
             try:
                 with self.alarm(self.op_seconds):
-                    evidence = measure_call(
-                        call.op,
-                        call.arrays,
-                        call.needs,
-                        call.params,
-                        upstreams=[true_up],
-                        eps=self.eps,
-                        streams=random_streams(self.seed, call.id, 2),
-                        label=call.label,
-                        run_backward=False,
-                    )
+                    evidence = self.measure(call, [true_up], random_streams(self.seed, call.id, 2), run_backward=False)
             except BaseException:
                 continue
             if not evidence.trials:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import re
 
 import numpy as np
@@ -67,3 +69,16 @@ def test_validate_options_returns_one_frozen_object():
 def test_node_id():
     assert node_id(3) == 3 and node_id(np.int64(4)) == 4 and node_id("n12") == 12
     assert node_id(True) is None and node_id("x3") is None and node_id("n") is None and node_id(None) is None
+
+
+def test_render_defaults_are_those_of_render_options():
+    """render's signature and RenderOptions hold the defaults; validate_options() fills left-out ones the same way."""
+    keywords = inspect.signature(viz.render).parameters.values()
+    defaults = {p.name: p.default for p in keywords if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    assert validate_options(**defaults) == validate_options()
+    assert list(defaults) == [f.name for f in dataclasses.fields(RenderOptions)]
+
+
+def test_validate_options_rejects_an_unknown_option():
+    with pytest.raises(TypeError, match="unknown option 'colour'"):
+        validate_options(colour="red")

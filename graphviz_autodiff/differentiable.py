@@ -63,7 +63,7 @@ from typing import Any
 import numpy as np
 
 from . import engine
-from .call import Call
+from .call import new_call
 from .context import Mode, get_local, get_mode
 from .errors import ForwardOutputError
 from .graph import Graph, outside_frame
@@ -76,6 +76,7 @@ _NUMBER_TYPES = (int, float, complex, np.number, np.bool_, bool)
 # dtype kinds an op's output and arguments may have: numbers (bool, int, unsigned, float, complex).
 _NUMERIC = "fciub"
 _OBJECT_SETATTR = object.__setattr__
+_NEW = object.__new__
 # The ``backward`` wrappers made by ``Differentiable.__init_subclass__`` (never wrapped twice).
 _WRAPPERS: weakref.WeakSet = weakref.WeakSet()
 
@@ -164,11 +165,16 @@ class Differentiable:
                 if type(x) is not Tensor and type(x) is not Parameter:
                     inputs = tuple([_as_input(self, position, x) for position, x in enumerate(inputs)])
                     break
-        arrays = [t.data for t in inputs] if len(inputs) != 1 else [inputs[0].data]
-        try:
-            out = self.forward(*arrays)
+        n = len(inputs)
+        try:  # (one and two arguments without a list: no comprehension, no call with *args)
+            if n == 2:
+                out = self.forward(inputs[0].data, inputs[1].data)
+            elif n == 1:
+                out = self.forward(inputs[0].data)
+            else:
+                out = self.forward(*[t.data for t in inputs])
         except Exception as error:
-            shapes = ", ".join(str(np.shape(a)) for a in arrays)
+            shapes = ", ".join(str(np.shape(t.data)) for t in inputs)
             error.add_note(f"(raised in {op_label(self)}.forward, called with argument shapes {shapes})")
             raise
         if type(out) is not np.ndarray or out.dtype.kind not in _NUMERIC:
@@ -184,13 +190,20 @@ class Differentiable:
                 [(a, graph.add_leaf(p, "parameter", p.name or a, p.data)) for a, p in params] if params else ()
             )
             node = graph.record_call(self, arg_nodes, param_nodes, out, mode)
-        if len(inputs) == 1:
-            needs: tuple[bool, ...] = (inputs[0].requires_grad,)
+        if n == 2:
+            needs: tuple[bool, ...] = (inputs[0].requires_grad, inputs[1].requires_grad)
+        elif n == 1:
+            needs = (inputs[0].requires_grad,)
         else:
             needs = tuple([t.requires_grad for t in inputs])  # (not tuple(map(...)): see benchmarks/PROFILE.md)
         requires_grad = (True in needs or bool(params)) and out.dtype.kind in "fc"
-        output = Tensor.from_call(out, requires_grad)
-        output.call = Call(self, inputs, params, needs, output, graph, node)
+        # The output tensor, made here rather than by a constructor (a Python call less per op call): an op
+        # output has its value, no gradient yet and its call; its name and leaf slots stay empty (Tensor.name).
+        output = _NEW(Tensor)
+        output.data = out
+        output.grad = None
+        output.requires_grad = requires_grad
+        output.call = new_call(self, inputs, params, needs, output, graph, node)
         if params and type(self).__setattr__ is _OBJECT_SETATTR:
             type(self).__setattr__ = _keep_parameters  # type: ignore[method-assign,assignment]
         if mode.anomaly:

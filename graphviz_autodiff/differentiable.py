@@ -218,6 +218,34 @@ def _place_inputs(op: Differentiable, inputs: tuple, mode: Mode) -> tuple[Graph,
     op-output inputs live in (merged if several), else a new one. Leaves get
     their node on first use; raw data becomes a leaf tensor.
     """
+    # The common case in one pass: no ``with Graph():`` block, the op-output inputs all from one graph
+    # (not merged away), every other input a leaf tensor already placed in that graph.
+    graph = None
+    arg_nodes: list[int | None] = []
+    leaves = False
+    if not mode.graphs:
+        for x in inputs:
+            if type(x) is Tensor:
+                call = x.call
+                if call is None:
+                    leaves = True
+                    arg_nodes.append(None)
+                    continue
+                home = call.graph
+                if home is not None and home.merged_into is None and (home is graph or graph is None):
+                    graph = home
+                    arg_nodes.append(call.node)
+                    continue
+            graph = None
+            break
+        if graph is not None:
+            if leaves:
+                for position, x in enumerate(inputs):
+                    if x.call is None:
+                        where, node = x.locate()
+                        arg_nodes[position] = node if where is graph else _leaf_node(graph, x, position)
+            return graph, inputs, arg_nodes
+        arg_nodes = []
     graphs = []
     for x in inputs:
         if type(x) is Tensor and x.call is not None:
@@ -229,11 +257,10 @@ def _place_inputs(op: Differentiable, inputs: tuple, mode: Mode) -> tuple[Graph,
                     graphs.append(home)
     graph = graphs[0] if len(graphs) == 1 and not mode.graphs else Graph.for_inputs(graphs)
     tensors: Any = inputs
-    arg_nodes: list[int | None] = []
     for position, x in enumerate(inputs):
         if type(x) is Tensor:
             call = x.call
-            if call is not None and call.graph is graph:  # the common case: an op output of this graph
+            if call is not None and call.graph is graph:  # an op output of this graph
                 arg_nodes.append(call.node)
                 continue
             where, node = x.locate()  # (an op output of a graph merged into this one, or a leaf)

@@ -227,7 +227,12 @@ def _place_inputs(op: Differentiable, inputs: tuple, mode: Mode) -> tuple[Graph,
         for x in inputs:
             if type(x) is Tensor:
                 call = x.call
-                if call is None:
+                if call is None:  # a leaf: its node now if the graph is known and it is placed there already
+                    if graph is not None:
+                        where, node = x.locate()
+                        if where is graph:
+                            arg_nodes.append(node)
+                            continue
                     leaves = True
                     arg_nodes.append(None)
                     continue
@@ -241,7 +246,7 @@ def _place_inputs(op: Differentiable, inputs: tuple, mode: Mode) -> tuple[Graph,
         if graph is not None:
             if leaves:
                 for position, x in enumerate(inputs):
-                    if x.call is None:
+                    if x.call is None and arg_nodes[position] is None:
                         where, node = x.locate()
                         arg_nodes[position] = node if where is graph else _leaf_node(graph, x, position)
             return graph, inputs, arg_nodes

@@ -23,7 +23,7 @@ import itertools
 import weakref
 from typing import Any
 
-__all__ = ["LINK", "Call", "forget_call", "latest_output", "undo_restores"]
+__all__ = ["LINK", "Call", "forget_call", "latest_output", "new_call", "undo_restores"]
 
 #: The key of the op's ``__dict__`` that links the op to the output of its latest call.
 LINK = "_gad_call"
@@ -32,10 +32,13 @@ LINK = "_gad_call"
 # that produced its inputs, so sorting calls by stamp is a topological order.
 _next_stamp = itertools.count().__next__
 _weak = weakref.ref
+_new = object.__new__
 
 
 class Call:
     """The context of one op call: everything its ``backward`` needs besides ``upstream_grad``.
+
+    Made by :func:`new_call` (``Differentiable.__call__`` makes one per call).
 
     Attributes
     ----------
@@ -75,35 +78,15 @@ class Call:
     """
 
     __slots__ = ("graph", "inputs", "needs", "node", "op", "params", "previous", "saved", "stamp")
-
-    def __init__(
-        self, op: Any, inputs: tuple, params: tuple, needs: tuple[bool, ...], output: Any, graph: Any, node: int | None
-    ) -> None:
-        """Keep the context of a call that just ran ``forward`` and made ``output``.
-
-        Snapshots the op's state and makes ``output`` the op's latest call.
-        ``graph`` and ``node`` say where the call was recorded (``None`` if
-        not recorded): the op's previous call is remembered only if it lives
-        in the same graph.
-        """
-        self.op = op
-        self.graph = graph
-        self.node = node
-        self.inputs = inputs
-        self.params = params
-        self.needs = needs
-        self.stamp = _next_stamp()
-        self.previous: weakref.ref | None = None
-        state = op.__dict__
-        previous = state.get(LINK)
-        state[LINK] = _weak(output)
-        self.saved: dict[str, Any] = state.copy()
-        if previous is not None:
-            earlier = previous()
-            if earlier is not None:
-                where = earlier.call.graph
-                if where is graph or (where is not None and where.resolve() is graph):
-                    self.previous = previous
+    op: Any
+    inputs: tuple
+    params: tuple
+    needs: tuple[bool, ...]
+    saved: dict[str, Any]
+    previous: weakref.ref | None
+    stamp: int
+    graph: Any
+    node: int | None
 
     def restore(self, undo: dict[int, tuple[Any, dict]] | None = None) -> None:
         """Put the state ``forward`` saved on the op for this call back, if the op was called since.
@@ -126,6 +109,40 @@ class Call:
 
     def __repr__(self) -> str:
         return f"<Call {type(self.op).__name__} #{self.stamp}: {len(self.inputs)} inputs, {len(self.params)} params>"
+
+
+def new_call(
+    op: Any, inputs: tuple, params: tuple, needs: tuple[bool, ...], output: Any, graph: Any, node: int | None
+) -> Call:
+    """The :class:`Call` of a call of ``op`` that just ran ``forward`` and made ``output``.
+
+    Snapshots the op's state and makes ``output`` the op's latest call.
+    ``graph`` and ``node`` say where the call was recorded (``None`` if not
+    recorded): the op's previous call is remembered only if it lives in the
+    same graph. (A function rather than ``Call.__init__``: on CPython 3.11
+    calling a class with a Python ``__init__`` costs about 2,000 instructions
+    more than calling a function, paid by every op call; see benchmarks/PROFILE.md.)
+    """
+    call = _new(Call)
+    call.op = op
+    call.graph = graph
+    call.node = node
+    call.inputs = inputs
+    call.params = params
+    call.needs = needs
+    call.stamp = _next_stamp()
+    call.previous = None
+    state = op.__dict__
+    previous = state.get(LINK)
+    state[LINK] = _weak(output)
+    call.saved = state.copy()
+    if previous is not None:
+        earlier = previous()
+        if earlier is not None:
+            where = earlier.call.graph
+            if where is graph or (where is not None and where.resolve() is graph):
+                call.previous = previous
+    return call
 
 
 def undo_restores(undo: dict[int, tuple[Any, dict]]) -> None:

@@ -63,7 +63,7 @@ from typing import Any
 import numpy as np
 
 from . import engine
-from .call import Call
+from .call import new_call
 from .context import Mode, get_local, get_mode
 from .errors import ForwardOutputError
 from .graph import Graph, outside_frame
@@ -76,6 +76,7 @@ _NUMBER_TYPES = (int, float, complex, np.number, np.bool_, bool)
 # dtype kinds an op's output and arguments may have: numbers (bool, int, unsigned, float, complex).
 _NUMERIC = "fciub"
 _OBJECT_SETATTR = object.__setattr__
+_NEW = object.__new__
 # The ``backward`` wrappers made by ``Differentiable.__init_subclass__`` (never wrapped twice).
 _WRAPPERS: weakref.WeakSet = weakref.WeakSet()
 
@@ -164,11 +165,16 @@ class Differentiable:
                 if type(x) is not Tensor and type(x) is not Parameter:
                     inputs = tuple([_as_input(self, position, x) for position, x in enumerate(inputs)])
                     break
-        arrays = [t.data for t in inputs] if len(inputs) != 1 else [inputs[0].data]
-        try:
-            out = self.forward(*arrays)
+        n = len(inputs)
+        try:  # (one and two arguments without a list: no comprehension, no call with *args)
+            if n == 2:
+                out = self.forward(inputs[0].data, inputs[1].data)
+            elif n == 1:
+                out = self.forward(inputs[0].data)
+            else:
+                out = self.forward(*[t.data for t in inputs])
         except Exception as error:
-            shapes = ", ".join(str(np.shape(a)) for a in arrays)
+            shapes = ", ".join(str(np.shape(t.data)) for t in inputs)
             error.add_note(f"(raised in {op_label(self)}.forward, called with argument shapes {shapes})")
             raise
         if type(out) is not np.ndarray or out.dtype.kind not in _NUMERIC:
@@ -184,13 +190,20 @@ class Differentiable:
                 [(a, graph.add_leaf(p, "parameter", p.name or a, p.data)) for a, p in params] if params else ()
             )
             node = graph.record_call(self, arg_nodes, param_nodes, out, mode)
-        if len(inputs) == 1:
-            needs: tuple[bool, ...] = (inputs[0].requires_grad,)
+        if n == 2:
+            needs: tuple[bool, ...] = (inputs[0].requires_grad, inputs[1].requires_grad)
+        elif n == 1:
+            needs = (inputs[0].requires_grad,)
         else:
             needs = tuple([t.requires_grad for t in inputs])  # (not tuple(map(...)): see benchmarks/PROFILE.md)
         requires_grad = (True in needs or bool(params)) and out.dtype.kind in "fc"
-        output = Tensor.from_call(out, requires_grad)
-        output.call = Call(self, inputs, params, needs, output, graph, node)
+        # The output tensor, made here rather than by a constructor (a Python call less per op call): an op
+        # output has its value, no gradient yet and its call; its name and leaf slots stay empty (Tensor.name).
+        output = _NEW(Tensor)
+        output.data = out
+        output.grad = None
+        output.requires_grad = requires_grad
+        output.call = new_call(self, inputs, params, needs, output, graph, node)
         if params and type(self).__setattr__ is _OBJECT_SETATTR:
             type(self).__setattr__ = _keep_parameters  # type: ignore[method-assign,assignment]
         if mode.anomaly:
@@ -205,6 +218,39 @@ def _place_inputs(op: Differentiable, inputs: tuple, mode: Mode) -> tuple[Graph,
     op-output inputs live in (merged if several), else a new one. Leaves get
     their node on first use; raw data becomes a leaf tensor.
     """
+    # The common case in one pass: no ``with Graph():`` block, the op-output inputs all from one graph
+    # (not merged away), every other input a leaf tensor already placed in that graph.
+    graph = None
+    arg_nodes: list[int | None] = []
+    leaves = False
+    if not mode.graphs:
+        for x in inputs:
+            if type(x) is Tensor:
+                call = x.call
+                if call is None:  # a leaf: its node now if the graph is known and it is placed there already
+                    if graph is not None:
+                        where, node = x.locate()
+                        if where is graph:
+                            arg_nodes.append(node)
+                            continue
+                    leaves = True
+                    arg_nodes.append(None)
+                    continue
+                home = call.graph
+                if home is not None and home.merged_into is None and (home is graph or graph is None):
+                    graph = home
+                    arg_nodes.append(call.node)
+                    continue
+            graph = None
+            break
+        if graph is not None:
+            if leaves:
+                for position, x in enumerate(inputs):
+                    if x.call is None and arg_nodes[position] is None:
+                        where, node = x.locate()
+                        arg_nodes[position] = node if where is graph else _leaf_node(graph, x, position)
+            return graph, inputs, arg_nodes
+        arg_nodes = []
     graphs = []
     for x in inputs:
         if type(x) is Tensor and x.call is not None:
@@ -216,11 +262,10 @@ def _place_inputs(op: Differentiable, inputs: tuple, mode: Mode) -> tuple[Graph,
                     graphs.append(home)
     graph = graphs[0] if len(graphs) == 1 and not mode.graphs else Graph.for_inputs(graphs)
     tensors: Any = inputs
-    arg_nodes: list[int | None] = []
     for position, x in enumerate(inputs):
         if type(x) is Tensor:
             call = x.call
-            if call is not None and call.graph is graph:  # the common case: an op output of this graph
+            if call is not None and call.graph is graph:  # an op output of this graph
                 arg_nodes.append(call.node)
                 continue
             where, node = x.locate()  # (an op output of a graph merged into this one, or a leaf)

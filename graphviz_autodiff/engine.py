@@ -356,7 +356,10 @@ def _run(t: Tensor, upstream: np.ndarray, undo: dict | None, state: Local, anoma
     inputs = call.inputs
     grads = result if type(result) is tuple else (result,)
     if len(grads) == len(inputs):
-        for g, inp in zip(grads, inputs):
+        i = 0
+        for g in grads:  # (an index rather than zip: no zip object and iterators per call)
+            inp = inputs[i]
+            i += 1  # noqa: SIM113 - enumerate would allocate too
             if type(g) is np.ndarray:
                 if g.shape != inp.data.shape or g.dtype.kind != "f":
                     grads = _validate_slowly(op, inputs, result)
@@ -421,6 +424,8 @@ def calls_of(root: Tensor) -> list[Tensor]:
 
 _STAMP = operator.attrgetter("call.stamp")
 _PLACE = operator.attrgetter("call.graph", "call.node")
+_GRAPH_OF_CALL = operator.attrgetter("call.graph")
+_NODE_OF_CALL = operator.attrgetter("call.node")
 _GRAPH_OF = operator.itemgetter(0)
 _NODE_OF = operator.itemgetter(1)
 _UNRECORDED = {None}
@@ -553,7 +558,11 @@ def _walk(tensor: Tensor, grad: Any, on_error: str, make_steps: bool) -> Iterato
         for index, t in enumerate(calls):
             call = t.call
             upstream = pending.pop(t, None)
-            graph, node = located[index]
+            if located is None:  # (no merged graph: each call's own place)
+                graph = call.graph
+                node = call.node
+            else:
+                graph, node = located[index]
             if make_steps:
                 inputs = tuple(_input_node(inp, graph) for inp in call.inputs)
                 step = BackwardStep(index, node, call.op, t, upstream, consumers.get(t, 0), inputs=inputs)
@@ -587,7 +596,11 @@ def _walk(tensor: Tensor, grad: Any, on_error: str, make_steps: bool) -> Iterato
                 if make_steps:
                     yield step
                 continue
-            for inp, g in zip(call.inputs, grads):
+            inputs = call.inputs
+            i = 0
+            for g in grads:
+                inp = inputs[i]
+                i += 1
                 if g is None or not inp.requires_grad:
                     continue
                 if type(inp) is not Tensor:
@@ -624,7 +637,7 @@ def _walk(tensor: Tensor, grad: Any, on_error: str, make_steps: bool) -> Iterato
             for p, g in param_grads.items():
                 p.grad = g
             if skipped:
-                _clear_behind_cut(calls, located, skipped, leaf_grads, param_grads)
+                _clear_behind_cut(calls, located or list(map(_PLACE, calls)), skipped, leaf_grads, param_grads)
     finally:
         if unwritten:
             _write_steps(unwritten)  # (after an error: what was done up to it, and the failed step)
@@ -640,21 +653,26 @@ def _write_steps(unwritten: dict[Any, list]) -> None:
             unwritten[graph] = []
 
 
-def _begin_passes(calls: list[Tensor]) -> tuple[list[tuple[Any, int | None]], dict[Any, list[int]]]:
-    """Where each call lives (graph, node), and each graph's nodes, told that a pass over them starts."""
-    located = list(map(_PLACE, calls))  # (call.graph, call.node), without a Python call per tensor
-    homes = set(map(_GRAPH_OF, located))
+def _begin_passes(calls: list[Tensor]) -> tuple[list[tuple[Any, int | None]] | None, dict[Any, list[int]]]:
+    """Each graph's nodes among ``calls``, told that a pass over them starts; where each call lives if merged.
+
+    Returns ``(located, graphs)``: ``located`` is ``None`` when no call's
+    graph was merged into another (each call then lives at ``call.graph``,
+    ``call.node``), else ``(graph, node)`` per call, following merges.
+    """
+    homes = set(map(_GRAPH_OF_CALL, calls))  # (without a Python call per tensor)
     if homes == _UNRECORDED:  # every call made under no_record()
-        return located, {}
+        return None, {}
+    located = None
     if any(g is not None and g.merged_into is not None for g in homes):
         located = [t.locate() for t in calls]  # follow merges
         homes = set(map(_GRAPH_OF, located))
     graphs: dict[Any, list[int]] = {}
     if len(homes) == 1:  # the common case: one graph
         (graph,) = homes
-        graphs[graph] = list(map(_NODE_OF, located))
+        graphs[graph] = list(map(_NODE_OF, located)) if located is not None else list(map(_NODE_OF_CALL, calls))
     else:
-        for graph, node in located:
+        for graph, node in located if located is not None else map(_PLACE, calls):
             if graph is not None:
                 graphs.setdefault(graph, []).append(node)  # type: ignore[arg-type]
     for graph, nodes in graphs.items():

@@ -99,33 +99,14 @@ class Tensor(_ArrayView):
         self._graph: weakref.ref | None = None  # (a leaf's: see locate)
         self._node: int | None = None
 
-    @classmethod
-    def from_call(cls, data: np.ndarray, requires_grad: bool) -> Tensor:
-        """The output of an op call (what ``Differentiable.__call__`` returns; no checks).
-
-        Its :attr:`call` is set right after (a :class:`~graphviz_autodiff.call.Call`
-        links to its output); where it was recorded is the call's.
-
-        Parameters
-        ----------
-        data : numpy.ndarray
-            The value ``forward`` returned.
-        requires_grad : bool
-            Whether a gradient flows back through it.
-        """
-        t: Tensor = cls.__new__(cls)
-        t.data = data
-        t.grad = None
-        t._name = None
-        t.requires_grad = requires_grad
-        t.call = None  # (_graph and _node are a leaf's: an op output's place is its call's)
-        return t
-
     # -- identity in the graph ---------------------------------------------
     @property
     def name(self) -> str | None:
         """The tensor's name, shown in drawings."""
-        return self._name
+        try:
+            return self._name
+        except AttributeError:  # an op output never named: Differentiable.__call__ leaves the slot empty
+            return None
 
     @name.setter
     def name(self, value: str | None) -> None:
@@ -214,7 +195,7 @@ class Tensor(_ArrayView):
 
     def __repr__(self) -> str:
         what = "leaf" if self.call is None else type(self.call.op).__name__
-        name = f" {self._name!r}" if self._name else ""
+        name = f" {self.name!r}" if self.name else ""
         body = np.array2string(self.data, precision=4, threshold=6)
         return f"Tensor{name}({body}, {what})"
 

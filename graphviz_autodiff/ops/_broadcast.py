@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["unbroadcast"]
+__all__ = ["unbroadcast", "unbroadcast_like"]
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -29,3 +29,23 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)
     return grad.reshape(shape)
+
+
+def unbroadcast_like(grad: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Sum ``grad`` back to the shape of ``x`` (what ``unbroadcast(grad, np.shape(x))`` gives).
+
+    Reads an ndarray's shape directly: ``np.shape`` is a dispatched Python
+    function, about 2,000 instructions per call, and the element-wise ops
+    call this once per backward (see benchmarks/PROFILE.md).
+
+    >>> unbroadcast_like(np.ones((4, 3)), np.zeros(3))
+    array([4., 4., 4.])
+    >>> unbroadcast_like(np.ones(2), 5.0)
+    array(2.)
+    """
+    shape = x.shape if type(x) is np.ndarray else np.shape(x)
+    if type(grad) is not np.ndarray:
+        grad = np.asarray(grad)
+    if grad.shape == shape:
+        return grad
+    return unbroadcast(grad, shape)

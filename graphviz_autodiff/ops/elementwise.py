@@ -12,7 +12,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..differentiable import Differentiable
-from ._broadcast import unbroadcast
+from ._broadcast import unbroadcast, unbroadcast_like
 from .formula import Formula, documented
 
 __all__ = ["Add", "Div", "Mul", "Neg", "Pow", "Sub"]
@@ -90,8 +90,8 @@ class Mul(Differentiable):
     def backward(self, upstream_grad: np.ndarray) -> tuple:
         need_a, need_b = self.needs_input_grad or _BOTH
         return (
-            unbroadcast(upstream_grad * self.b, np.shape(self.a)) if need_a else None,
-            unbroadcast(upstream_grad * self.a, np.shape(self.b)) if need_b else None,
+            unbroadcast_like(upstream_grad * self.b, self.a) if need_a else None,
+            unbroadcast_like(upstream_grad * self.a, self.b) if need_b else None,
         )
 
 
@@ -115,8 +115,8 @@ class Div(Differentiable):
     def backward(self, upstream_grad: np.ndarray) -> tuple:
         need_a, need_b = self.needs_input_grad or _BOTH
         return (
-            unbroadcast(upstream_grad / self.b, np.shape(self.a)) if need_a else None,
-            unbroadcast(-upstream_grad * self.a / (self.b * self.b), np.shape(self.b)) if need_b else None,
+            unbroadcast_like(upstream_grad / self.b, self.a) if need_a else None,
+            unbroadcast_like(-upstream_grad * self.a / (self.b * self.b), self.b) if need_b else None,
         )
 
 
@@ -165,9 +165,9 @@ class Pow(Differentiable):
         need_a, need_b = self.needs_input_grad or _BOTH
         grad_a = grad_b = None
         if need_a:
-            grad_a = unbroadcast(upstream_grad * self.b * np.power(self.a, self.b - 1), np.shape(self.a))
+            grad_a = unbroadcast_like(upstream_grad * self.b * np.power(self.a, self.b - 1), self.a)
         if need_b:
             with np.errstate(divide="ignore", invalid="ignore"):
                 log_a = np.where(self.a == 0, 0.0, np.log(np.where(self.a == 0, 1.0, self.a)))
-            grad_b = unbroadcast(upstream_grad * self.out * log_a, np.shape(self.b))
+            grad_b = unbroadcast_like(upstream_grad * self.out * log_a, self.b)
         return grad_a, grad_b

@@ -42,7 +42,7 @@ def test_the_same_seed_gives_the_same_arrays_and_points_are_shuffled():
 def test_noise_has_the_requested_standard_deviation():
     clean, y = two_moons(4000, noise=0.0, seed=2)
     noisy, y2 = two_moons(4000, noise=0.2, seed=2)
-    # Same seed: the shuffle differs only after the noise draw, so compare the sorted sets through class means.
+    # Noise adds its variance to each coordinate's spread (the clean spread is that of the half circle).
     assert np.bincount(y).tolist() == np.bincount(y2).tolist()
     spread = np.std(noisy[y2 == 0], axis=0) ** 2 - np.std(clean[y == 0], axis=0) ** 2
     np.testing.assert_allclose(spread, 0.04, atol=0.01)

@@ -97,3 +97,33 @@ def test_user_location_skips_library_and_numpy_frames():
     with pytest.raises(ValueError, match="matmul") as raised:
         np.ones(2) @ np.ones(3)
     assert user_location(raised.value) == f"test_measure.py:{first + 6}"
+
+
+class DoublesInPlace(Differentiable):
+    def forward(self, x):
+        x *= 2
+        return x
+
+    def backward(self, upstream_grad):
+        return 2 * upstream_grad
+
+
+class TriplesUpstreamInPlace(Differentiable):
+    def forward(self, x):
+        return 3 * x
+
+    def backward(self, upstream_grad):
+        upstream_grad *= 3
+        return upstream_grad
+
+
+def test_in_place_changes_of_inputs_and_upstream_are_recorded_and_the_callers_arrays_kept():
+    x = np.array([1.0, 2.0])
+    ev = measure(DoublesInPlace(), [x], (True,))
+    assert ev.mutated_inputs == ("x",)
+    np.testing.assert_array_equal(x, [1.0, 2.0])
+    np.testing.assert_array_equal(ev.output, [2.0, 4.0])
+    up = np.array([1.0, -1.0])
+    ev = measure(TriplesUpstreamInPlace(), [x], (True,), upstreams=[up])
+    assert ev.mutated_inputs == () and ev.trials[0].mutated_upstream
+    np.testing.assert_array_equal(up, [1.0, -1.0])

@@ -6,11 +6,13 @@ import numpy as np
 import pytest
 
 import graphviz_autodiff as gad
+from graphviz_autodiff import Differentiable
+from graphviz_autodiff.ops import Sum
 from tests.viz.conftest import LECTURE_THETA, LECTURE_X, LECTURE_Y, lecture5
 from viz.stepper.errors import StepperError
 from viz.stepper.steps import Step, backward_steps, forward_steps, select_nodes
 
-from .graphs import Broken, branching_graph, lecture_numbers, line_of
+from .graphs import Broken, WrongShape, branching_graph, lecture_numbers, line_of
 
 
 def test_select_nodes_of_a_loss_is_every_node_it_depends_on():
@@ -91,3 +93,32 @@ def test_forward_steps_follow_recording_order():
     ]
     np.testing.assert_allclose(steps[-1].value, np.sum((LECTURE_X @ LECTURE_THETA - LECTURE_Y) ** 2))
     assert steps[0].grads is None and steps[0].status == "done"
+
+
+CELL = """
+class CellOp(Differentiable):
+    def forward(self, x):
+        return 2 * x
+
+    def backward(self, upstream_grad):
+        raise KeyError("oops")
+"""
+
+
+@pytest.mark.parametrize(("lang", "where"), [("en", "notebook cell, line 7"), ("ru", "ячейка блокнота, строка 7")])
+def test_code_typed_into_a_notebook_cell_is_located_by_its_line(lang, where):
+    namespace = {"Differentiable": Differentiable}
+    exec(compile(CELL, "/tmp/ipykernel_4242/123456.py", "exec"), namespace)  # how ipykernel names a cell
+    L = Sum()(namespace["CellOp"]()(gad.Tensor(np.ones(2), name="x")))
+    graph, nodes, root = select_nodes(L)
+    (failed,) = [s for s in backward_steps(graph, nodes, root, lang) if s.status == "failed"]
+    assert failed.where == where and isinstance(failed.error, KeyError)
+
+
+def test_a_contract_violation_found_by_the_engine_points_at_the_backward_itself():
+    L = Sum()(WrongShape()(gad.Tensor(np.ones(2), name="x")))
+    graph, nodes, root = select_nodes(L)
+    (failed,) = [s for s in backward_steps(graph, nodes, root, "en") if s.status == "failed"]
+    assert type(failed.error).__name__ == "ShapeRuleError"
+    assert failed.where == f"graphs.py:{line_of(WrongShape, 'def backward')}"
+    assert failed.code == "def backward(self, upstream_grad):"

@@ -39,6 +39,33 @@ class IgnoresUpstream(Cube):
         return 3 * self.x**2
 
 
+class MulSwapped(Differentiable):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, upstream_grad):
+        return upstream_grad * self.a, upstream_grad * self.b
+
+
+class MatMulTransposed(Differentiable):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a @ b
+
+    def backward(self, upstream_grad):
+        return self.b @ upstream_grad.T, self.a.T @ upstream_grad
+
+
+class MaskOnUpstream(Differentiable):
+    def forward(self, x):
+        self.x = x
+        return np.maximum(x, 0.0)
+
+    def backward(self, upstream_grad):
+        return upstream_grad * (upstream_grad > 0)
+
+
 class BiasNotSummed(Differentiable):
     def forward(self, x, b):
         return x + b
@@ -86,6 +113,31 @@ class BiasNotSummed(Differentiable):
             "(e.g. grad.sum(axis=0))",
             "backward вернул градиент формы (4, 3) для b формы (3,): не хватает суммы по оси 0 "
             "(например, grad.sum(axis=0))",
+        ),
+        (
+            MulSwapped(),
+            [np.array([1.0, -2.0, 0.5]), np.array([3.0, 0.25, -1.0])],
+            "wrong_gradient",
+            "swapped",
+            "∂L/∂a is the gradient of b: the gradients of two arguments are swapped",
+            None,
+        ),
+        (
+            MatMulTransposed(),
+            [np.arange(9.0).reshape(3, 3) / 4 - 1, np.array([[1.0, 2.0, 0.0], [-1.0, 0.5, 3.0], [2.0, 0.0, 1.0]])],
+            "wrong_gradient",
+            "transpose",
+            "∂L/∂a is transposed: backward returns the transpose of the correct gradient (a missing or extra .T)",
+            None,
+        ),
+        (
+            MaskOnUpstream(),
+            [np.array([1.0, -2.0, 3.0, -0.5, 0.75, -1.5])],
+            "wrong_gradient",
+            "wrong_mask",
+            "∂L/∂x has the right values where it is not zero, but zeros in the wrong places: the mask is computed "
+            "on the wrong array (e.g. upstream_grad > 0 instead of x > 0)",
+            None,
         ),
     ],
 )

@@ -106,3 +106,15 @@ def test_forward_timeline_reveals_outputs_in_order():
 def test_a_step_is_a_plain_record():
     step = Step(index=0, direction="backward", node=3, label="Sum", consumers=(4, 5))
     assert step.n_consumers == 2 and step.status == "done" and step.param_grads == {}
+
+
+def test_scenes_and_scene_agree_on_every_frame_of_a_walk():
+    L = branching_graph()
+    graph, nodes, root = select_nodes(L)
+    timeline = backward_timeline(graph.nx, nodes, backward_steps(graph, nodes, root, "en"), "en").timeline
+    for k, (scene_nodes, scene_edges) in enumerate(timeline.scenes()):
+        nodes_k, edges_k = timeline.scene(k)
+        assert views(timeline.scene(k)) == views((scene_nodes, scene_edges))
+        assert {n: v.error for n, v in nodes_k.items()} == {n: v.error for n, v in scene_nodes.items()}
+        assert edges_k.keys() == scene_edges.keys()
+    assert k == len(timeline) - 1

@@ -9,12 +9,14 @@ import pytest
 
 from graphviz_autodiff.cli.grade.assignment import default_assignment
 from graphviz_autodiff.cli.grade.protocol import Frame
+from graphviz_autodiff.cli.grade.replay import replay
 from graphviz_autodiff.cli.grade.sandbox import Limits, run_sandboxed
 from graphviz_autodiff.cli.grade.verdicts import (
     Judging,
     WorkerRun,
     judge_op,
     lecture_missing,
+    lecture_report,
     read_frames,
     training_verdict,
 )
@@ -200,3 +202,29 @@ def test_verdicts_in_russian(factor_run):
     assert judge_op(SUM, 3, WorkerRun(), Judging(lang="ru")).result.message != (
         judge_op(SUM, 3, WorkerRun(), Judging()).result.message
     )
+
+
+def test_the_lecture_report_from_numbers_blames_squared_and_marks_what_inherits_its_error(factor_run):
+    (frame,) = factor_run.graph
+    replayed = replay(frame.data, dict(frame.arrays))
+    verdicts = {spec.name: judge_op(spec, key, factor_run, Judging()) for key, spec in enumerate(ASSIGNMENT.ops)}
+    report = lecture_report(factor_run, replayed, Judging(), verdicts)
+    assert [(n.label, n.kind) for n in report.nodes] == [
+        ("Sum", "ok"),
+        ("Squared", "wrong_gradient"),
+        ("Identity", "inherits_wrong"),
+        ("Linear", "inherits_wrong"),
+        ("y", "inherits_wrong"),
+        ("θ", "inherits_wrong"),
+        ("X", "inherits_wrong"),
+    ]
+    assert report.culprit.label == "Squared"
+    for node in report.inherited:
+        assert node.inherits_from == report.culprit.node
+        assert node.received_error == pytest.approx(0.5, rel=1e-6)  # every gradient below Squared is half the truth
+
+
+def test_without_node_frames_or_verdicts_the_op_calls_are_unchecked(factor_run):
+    (frame,) = factor_run.graph
+    report = lecture_report(factor_run, replay(frame.data, dict(frame.arrays)), Judging())
+    assert {n.kind for n in report.nodes if n.role == "op"} == {"exception"}

@@ -13,6 +13,7 @@ from .helpers import TORCH_REASON, check_op, uniform
 
 # (n, k) against (k,), (n, 1), a scalar and a leading batch axis: every way unbroadcast must sum back.
 BROADCASTS = [((3, 4), (4,)), ((3, 4), (3, 1)), ((3, 4), ()), ((2, 3, 4), (1, 4)), ((4,), (2, 3, 4))]
+BROADCASTS += [((3, 1), (1, 4)), ((2, 1, 4), (3, 1))]  # both arguments broadcast
 
 
 def grads(op, a, b, upstream):
@@ -30,6 +31,15 @@ def test_add_and_sub_sum_the_upstream_gradient_over_broadcast_axes():
     gx, gb = grads(Sub(), x, np.ones((3, 1)), g)
     np.testing.assert_allclose(gb, -g.sum(axis=1, keepdims=True))
     assert gb.shape == (3, 1)
+
+
+def test_when_both_arguments_broadcast_each_gradient_is_summed_back_to_its_shape():
+    a, b = np.array([[1.0], [2.0], [3.0]]), np.array([[10.0, 20.0, 30.0, 40.0]])
+    g = np.arange(12.0).reshape(3, 4)
+    ga, gb = grads(Mul(), a, b, g)
+    assert (ga.shape, gb.shape) == ((3, 1), (1, 4))
+    np.testing.assert_allclose(ga, (g * b).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(gb, (g * a).sum(axis=0, keepdims=True))
 
 
 def test_mul_and_div_closed_forms():

@@ -124,3 +124,39 @@ def test_the_plan_is_json_the_worker_reads():
     plan = ASSIGNMENT.plan(op_seconds=3.0)
     assert json.loads(json.dumps(plan)) == plan
     assert [op["name"] for op in plan["ops"]] == ["Linear", "Identity", "Squared", "Sum"]
+
+
+CHECK_PLAN = {"mode": "check", "seed": 0, "eps": 1e-6, "lecture": None, "train": None, "stop_on_crash": True}
+
+
+def run_check(source: str):
+    run = run_sandboxed(
+        worker_command(sys.executable, {**CHECK_PLAN, "deadline": 30}, "main.py"),
+        files={"main.py": source.encode()},
+        timeout=40.0,
+        limits=Limits(memory_mb=1024),
+        mode="bwrap",
+    )
+    return run.frames
+
+
+def test_check_mode_measures_every_class_the_script_defines():
+    frames = run_check(cr.HEADER + cr.CORRECT["ReLU"] + cr.CORRECT["Squared"])
+    assert kinds(frames) == ["hello", "loaded", "running", "op", "running", "op", "done"]
+    ops = [(f.data["op"], f.data["key"]) for f in frames if f.kind == "op"]
+    assert ops == [("ReLU", 0), ("Squared", 1)]
+    shapes = {
+        f.data["op"]: [s.shape for s in evidence_from_json(f.data["evidence"], dict(f.arrays)).slots]
+        for f in frames
+        if f.kind == "op"
+    }
+    assert shapes == {"ReLU": [(3, 4)], "Squared": [(8,), (8,)]}  # the default shape, the lecture's for Squared
+
+
+def test_stop_on_crash_reports_the_crash_and_checks_nothing():
+    source = cr.HEADER + cr.CORRECT["ReLU"] + "raise SystemExit(3)\n"
+    frames = run_check(source)
+    assert kinds(frames) == ["hello", "crash", "loaded", "done"]
+    assert frames[1].data["error"] == "SystemExit: 3"
+    assert frames[1].data["where"] == f"main.py:{source.count(chr(10))}"
+    assert frames[2].data["classes"] == ["ReLU"]

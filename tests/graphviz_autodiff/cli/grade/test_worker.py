@@ -160,3 +160,19 @@ def test_stop_on_crash_reports_the_crash_and_checks_nothing():
     assert frames[1].data["error"] == "SystemExit: 3"
     assert frames[1].data["where"] == f"main.py:{source.count(chr(10))}"
     assert frames[2].data["classes"] == ["ReLU"]
+
+
+def test_patches_of_the_checker_at_import_are_undone_and_reported():
+    from graphviz_autodiff.cli.grade.verdicts import Judging, judge_op, read_frames
+
+    prelude = (
+        "import graphviz_autodiff.debug.numeric as _numeric\n"
+        "_numeric.compare = lambda *args, **kwargs: None\n"
+        "np.allclose = lambda *args, **kwargs: True\n"
+    )
+    factor = cr.replace_backward("Squared", "        d = (self.mu - self.y) * upstream_grad\n        return d, -d\n")
+    _, frames = run_worker(cr.module(prelude=prelude, Squared=factor))
+    (tampered,) = [f for f in frames if f.kind == "tampered"]
+    assert tampered.data == {"when": "script", "names": ["graphviz_autodiff.debug.numeric.compare", "numpy.allclose"]}
+    result = judge_op(ASSIGNMENT.ops[2], 2, read_frames(frames), Judging()).result
+    assert (result.status, result.kind, result.diagnosis) == ("fail", "wrong_gradient", "factor")  # still caught

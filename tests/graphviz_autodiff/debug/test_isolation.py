@@ -20,6 +20,16 @@ from graphviz_autodiff.ops import Dropout, Linear, Squared
 COUNTER = 0
 
 
+@pytest.fixture(autouse=True)
+def _keep_random_states():
+    """These tests reseed the global generators; give the rest of the suite its own states back."""
+    library, legacy, python = gad.rng.get_generator(), np.random.get_state(), random.getstate()
+    yield
+    gad.rng.set_generator(library)
+    np.random.set_state(legacy)
+    random.setstate(python)
+
+
 class Noisy(Differentiable):
     """Draws from every global generator and writes a module global and a class attribute in forward."""
 

@@ -74,4 +74,5 @@ class Transpose(Differentiable):
     def backward(self, upstream_grad: np.ndarray) -> np.ndarray:
         if self.axes is None:
             return np.transpose(upstream_grad)
-        return np.transpose(upstream_grad, np.argsort(self.axes))
+        ndim = np.ndim(upstream_grad)
+        return np.transpose(upstream_grad, np.argsort([axis % ndim for axis in self.axes]))  # negative axes too

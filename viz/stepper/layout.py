@@ -85,7 +85,8 @@ class Layout:
         return head + brace + self.anchors + rest
 
 
-_STATEMENT = re.compile(r"^\t+(\w+(?: -> \w+)?) \[")
+# a node or edge statement; not the default statements "graph [", "node [", "edge [" (DOT keywords, never node ids)
+_STATEMENT = re.compile(r"^\t+(?!(?:graph|node|edge) \[)(\w+(?: -> \w+)?) \[")
 
 
 _ATTR = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|[^\s\]]+)')

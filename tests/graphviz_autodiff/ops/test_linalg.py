@@ -72,13 +72,6 @@ def test_transpose_matches_pytorch():
     check_op(lambda: Transpose((2, 0, 1)), lambda t: t.permute(2, 0, 1), [(2, 3, 4)], fd=False)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: Transpose.backward inverts axes with np.argsort(self.axes), which is wrong for negative axes "
-    "(np.transpose accepts (-1, 0, 1); its inverse is argsort((2, 0, 1)) = (1, 2, 0), but argsort((-1, 0, 1)) "
-    "= (0, 1, 2)), "
-    "so backward returns a gradient of the output's shape and the engine raises ShapeRuleError",
-)
 def test_transpose_with_negative_axes_permutes_the_gradient_back():
     x = Tensor(np.arange(24.0).reshape(2, 3, 4))
     out = Transpose((-1, 0, 1))(x)

@@ -72,12 +72,6 @@ def test_merge_hidden_takes_hidden_nodes_and_their_edges_from_the_other_source()
     assert merge_hidden(SOURCE, hidden, set()) == SOURCE
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: measured_source's statement pattern also matches the default statements 'graph [', 'node [' and "
-    "'edge [' (as nodes named graph/node/edge), so it measures them and writes 'width=… height=… fixedsize=shape' "
-    "into them, although its docstring says lines other than node and edge statements come from sources[0]",
-)
 def test_measured_source_keeps_the_default_statements_as_they_are():
     source = "digraph g {\n\tgraph [rankdir=LR]\n\tnode [shape=box]\n\tedge [color=red]\n\ta [label=<A>]\n}\n"
     measured = measured_source([source], timeout=10)

@@ -68,8 +68,8 @@ def test_what_forward_returns_decides_the_verdict():
     result = gradcheck(ReturnsTuple(), np.ones(2))
     assert (result.kind, result.diagnosis) == ("exception", "forward")
     assert result.message == (
-        "forward raised ForwardOutputError: ReturnsTuple.forward returned tuple; it must return one array or "
-        "number. when re-run on the recorded inputs"
+        "re-run on the recorded inputs, forward raised ForwardOutputError: ReturnsTuple.forward returned tuple; "
+        "it must return one array or number."
     )
     result = gradcheck(ReturnsText(), np.ones(2))
     assert (result.kind, result.diagnosis) == ("wrong_type", "output_type")

@@ -11,9 +11,9 @@ isolation on (bubblewrap when it runs here), and reports
 - the grader's own peak memory (``ru_maxrss`` of the grading process, the
   workers excluded; target at most 500 MB),
 - the worker's start-up in the sandbox (an empty script: interpreter, NumPy,
-  the library, the result channel), with ``networkx`` imported eagerly as the
-  core does and lazily as :data:`graphviz_autodiff.cli.grade.worker.BOOTSTRAP`
-  does (the median of a few runs each).
+  the library, the result channel), with ``networkx`` imported at start-up (as
+  the core did before it imported it only when a graph is read) and as shipped
+  (the median of a few runs each).
 
 Every verdict is checked too (a benchmark that graded wrongly would measure
 nothing): the correct submissions must pass and the buggy ones must fail.
@@ -172,7 +172,7 @@ def _startup(repeat: int) -> tuple[float, float, str]:
     plan = {"mode": "grade", "ops": [], "lecture": None, "train": None}
     lazy = worker_command(sys.executable, plan, "empty.py")
     eager = list(lazy)
-    eager[2] = "\n".join(line for line in BOOTSTRAP.splitlines() if "sys.modules['networkx']" not in line)
+    eager[2] = "import networkx\n" + BOOTSTRAP
     medians = []
     isolation = ""
     for command in (eager, lazy):

@@ -72,9 +72,10 @@ import inspect
 import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx
 
 from .context import Mode, get_last, get_mode, reset_mode, set_last, set_mode
 from .errors import GraphCycleError
@@ -215,7 +216,9 @@ class Graph:
         """
         g: Graph = self.resolve()
         if g._nx is None:
-            g._nx = nx.DiGraph()
+            import networkx
+
+            g._nx = networkx.DiGraph()
         if g._synced != len(g._rows):
             g._sync()
         if g._log:
@@ -246,7 +249,9 @@ class Graph:
 
     def topological_order(self) -> list[int]:
         """All node ids in a deterministic topological order (ties by node id)."""
-        return list(nx.lexicographical_topological_sort(self.nx))
+        import networkx
+
+        return list(networkx.lexicographical_topological_sort(self.nx))
 
     def label(self, node: int) -> str | None:
         """The label node ``node`` is drawn with (a leaf's name, an op's ``name`` or class name)."""

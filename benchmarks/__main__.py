@@ -203,6 +203,21 @@ def _cpu_model() -> str | None:
     return platform.processor() or None
 
 
+def _merged_rows(path: Path, rows: list[dict[str, Any]], names: list[str]) -> list[dict[str, Any]]:
+    """``rows`` (of the benchmarks ``names``) with the rows of the other benchmarks kept from the file at ``path``."""
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return rows
+    kept = [
+        {**r, "run": r.get("run") or old.get("command", "")}
+        for r in old.get("rows", [])
+        if isinstance(r, dict) and r.get("benchmark") not in names
+    ]
+    order = {name: i for i, name in enumerate(BENCHMARKS)}
+    return sorted(kept + rows, key=lambda r: order.get(r.get("benchmark"), len(order)))  # stable within one
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
@@ -221,13 +236,16 @@ def main(argv: list[str] | None = None) -> int:
         rows += run_benchmark(name, args.quick)
     elapsed = time.perf_counter() - started
     print(format_table(rows, markdown=args.markdown))
+    command = " ".join(["python -m benchmarks", *(argv if argv is not None else sys.argv[1:])])
     results = {
-        "command": " ".join(["python -m benchmarks", *(argv if argv is not None else sys.argv[1:])]),
+        "command": command,
         "quick": args.quick,
         "seconds": round(elapsed, 1),
         "machine": machine_info(),
-        "rows": rows,
+        "rows": [{**r, "run": command} for r in rows],
     }
+    if args.only:  # a subset: the other benchmarks' rows of the file are kept, each with the run that made it
+        results["rows"] = _merged_rows(args.out, results["rows"], names)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"\nwrote {args.out} ({elapsed:.0f} s)", file=sys.stderr)

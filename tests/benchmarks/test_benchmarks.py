@@ -199,6 +199,25 @@ def test_main_writes_results_json(tmp_path, capsys):
     assert results["machine"]["cpus"] >= 1 and results["machine"]["numpy"]
 
 
+def test_a_subset_keeps_the_other_benchmarks_rows(tmp_path, capsys):
+    out = tmp_path / "results.json"
+    earlier = {
+        "command": "python -m benchmarks",
+        "rows": [
+            {"benchmark": "render", "case": "bare dot", "value": 1.0},
+            {"benchmark": "overhead", "case": "stale", "value": 9.0},
+        ],
+    }
+    out.write_text(json.dumps(earlier), encoding="utf-8")
+    assert cli.main(["--quick", "--only", "overhead", "--out", str(out)]) == 0
+    rows = json.loads(out.read_text(encoding="utf-8"))["rows"]
+    assert [(r["benchmark"], r["case"]) for r in rows if r["benchmark"] == "render"] == [("render", "bare dot")]
+    assert rows[-1]["run"] == "python -m benchmarks" and "stale" not in [r["case"] for r in rows]
+    assert {r["run"] for r in rows if r["benchmark"] == "overhead"} == {
+        f"python -m benchmarks --quick --only overhead --out {out}"
+    }
+
+
 def test_stepper_fallback_rows():
     from benchmarks.stepper import bench_fallback
 

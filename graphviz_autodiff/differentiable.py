@@ -68,7 +68,7 @@ from .context import Mode, get_local, get_mode
 from .errors import ForwardOutputError
 from .graph import Graph, outside_frame
 from .tensor import Parameter, Tensor
-from .util import op_label
+from .util import argument_names, op_label
 
 __all__ = ["Differentiable"]
 
@@ -248,7 +248,7 @@ def _place_inputs(op: Differentiable, inputs: tuple, mode: Mode) -> tuple[Graph,
                 for position, x in enumerate(inputs):
                     if x.call is None and arg_nodes[position] is None:
                         where, node = x.locate()
-                        arg_nodes[position] = node if where is graph else _leaf_node(graph, x, position)
+                        arg_nodes[position] = node if where is graph else _leaf_node(graph, op, x, position)
             return graph, inputs, arg_nodes
         arg_nodes = []
     graphs = []
@@ -274,7 +274,7 @@ def _place_inputs(op: Differentiable, inputs: tuple, mode: Mode) -> tuple[Graph,
             elif call is not None:
                 arg_nodes.append(None)  # an unrecorded op output: drawn without its history
             else:
-                arg_nodes.append(_leaf_node(graph, x, position))
+                arg_nodes.append(_leaf_node(graph, op, x, position))
         elif isinstance(x, Parameter):
             arg_nodes.append(graph.add_leaf(x, "parameter", x.name or f"param{position}", x.data))
         else:
@@ -358,24 +358,38 @@ def _implicit_leaf(graph: Any, op: Differentiable, position: int, x: Any) -> tup
     leaf = _as_leaf(op, position, x)
     if leaf.name is not None:  # a constant
         return leaf, graph.add_constant(leaf.name, leaf.data)
-    leaf.name = _guess_name(x) or f"input{graph.n_leaves()}"
+    leaf.name = _guess_name(x) or _default_input_name(op, position, graph)
     node = graph.add_leaf(leaf, "input", leaf.name, leaf.data, key=x if type(x) is np.ndarray else None)
     leaf.mark_leaf(graph, node)
     return leaf, node
 
 
-def _leaf_node(graph: Any, leaf: Tensor, position: int) -> int:
+def _leaf_node(graph: Any, op: Differentiable, leaf: Tensor, position: int) -> int:
     """The node of leaf tensor ``leaf`` in ``graph`` (named after the caller's variable on first use)."""
     found = graph.find_leaf(leaf)
     if found is not None and found[0] is leaf:
         node = found[1]
     else:
-        label = leaf.name or _guess_name(leaf) or f"input{position}"
+        label = leaf.name or _guess_name(leaf) or _default_input_name(op, position, graph)
         node = graph.add_leaf(leaf, "input", label, leaf.data)
     leaf.mark_leaf(graph, node)
     if leaf.name is None:
         leaf.name = graph.label(node)
     return node
+
+
+def _default_input_name(op: Differentiable, position: int, graph: Any) -> str:
+    """An unnamed input's name: the ``forward`` argument it is passed as (``x``, ``y``), else ``input<k>``."""
+    names = _forward_arguments(type(op))
+    if position < len(names):
+        return names[position]
+    return f"input{graph.n_leaves()}"
+
+
+@functools.lru_cache(maxsize=512)
+def _forward_arguments(cls: type) -> tuple[str, ...]:
+    """The named positional arguments of ``cls.forward`` (without ``self``), once per class."""
+    return tuple(argument_names(cls, 0))
 
 
 def _guess_name(obj: Any) -> str | None:

@@ -31,12 +31,13 @@ def op_label(op: Any) -> str:
 def argument_names(op: Any, n: int) -> list[str]:
     """Names of ``forward``'s first ``n`` arguments (``xs[0]``... for ``*xs``; ``arg3`` when unknown).
 
-    With ``n <= 0``, the names of all named positional arguments.
+    ``op`` is an op or its class. With ``n <= 0``, the names of all named positional arguments.
     """
     names: list[str] = []
     star = None
     try:
-        for p in list(inspect.signature(type(op).forward).parameters.values())[1:]:
+        cls = op if isinstance(op, type) else type(op)
+        for p in list(inspect.signature(cls.forward).parameters.values())[1:]:
             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
                 names.append(p.name)
             elif p.kind is p.VAR_POSITIONAL:

@@ -164,3 +164,24 @@ class TestTheCall:
         assert loss.graph is None and loss.node is None
         loss.backward()
         np.testing.assert_array_equal(x.grad, [2.0, 4.0])
+
+
+def test_an_unnamed_input_is_named_after_the_forward_argument_it_is_passed_as():
+    from types import SimpleNamespace
+
+    class Stack(Differentiable):
+        def forward(self, *xs):
+            return np.stack(xs)
+
+        def backward(self, upstream_grad):
+            return tuple(upstream_grad)
+
+    def input_labels(t: Tensor) -> list[str]:
+        G = t.graph.nx
+        return [G.nodes[n]["label"] for n in G if G.nodes[n]["kind"] == "input"]
+
+    data = SimpleNamespace(X=np.ones((5, 4)), y=np.arange(5.0))  # attributes: no variable name to guess
+    loss = Sum()(Squared()(Identity()(Linear(4)(data.X)), data.y))
+    assert input_labels(loss) == ["x", "y"]
+    stacked = Stack()(data.y, data.y + 1)  # *xs: no name to take, numbered among the graph's leaves
+    assert input_labels(stacked) == ["input0", "input1"]

@@ -12,6 +12,7 @@ from .debug import GradcheckResult, NodeCheck, Report, check, gradcheck
 from .differentiable import Differentiable
 from .engine import BackwardStep, backward, iter_backward
 from .graph import Graph, group, is_recording, last_graph, no_record
+from .i18n import set_message_lang
 from .ops.arithmetic import install as _install_tensor_methods
 from .rng import manual_seed
 from .tensor import Parameter, Tensor
@@ -45,4 +46,5 @@ __all__ = [
     "no_record",
     "ops",
     "optim",
+    "set_message_lang",
 ]

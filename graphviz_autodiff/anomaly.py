@@ -24,7 +24,7 @@ Examples
 ...         Log()(np.array([-1.0]))
 ...     except gad.errors.NonFiniteError as error:
 ...         print("caught:", str(error).split(" (")[0])
-caught: Log.forward produced 1 NaN of 1 values
+caught: Log.forward produced 1 NaN of 1 value
 """
 
 from __future__ import annotations

@@ -67,6 +67,7 @@ from .call import new_call
 from .context import Mode, get_local, get_mode
 from .errors import ForwardOutputError
 from .graph import Graph, outside_frame
+from .i18n import Message
 from .tensor import Parameter, Tensor
 from .util import argument_names, op_label
 
@@ -306,22 +307,17 @@ def _as_output(op: Differentiable, out: Any) -> np.ndarray:
     if isinstance(out, (Tensor, Parameter)):
         out = out.data
     elif isinstance(out, (tuple, list, dict)) or out is None:
-        raise ForwardOutputError(
-            f"{op_label(op)}.forward returned {type(out).__name__}; it must return one array or "
-            f"number. Split an op with several outputs into several ops."
-        )
+        raise ForwardOutputError(Message("exc.forward_container", {"op": op_label(op), "type": type(out).__name__}))
     try:
         array = np.asarray(out)
     except ValueError as error:
         raise ForwardOutputError(
-            f"{op_label(op)}.forward returned a {type(out).__name__} that is not an array of numbers "
-            f"({error}); return an ndarray or a number."
+            Message("exc.forward_ragged", {"op": op_label(op), "type": type(out).__name__, "error": error})
         ) from None
     if array.dtype.kind not in _NUMERIC:
-        what = "text" if array.dtype.kind in "US" else f"dtype {array.dtype}"
+        what = Message("exc.text") if array.dtype.kind in "US" else Message("exc.of_dtype", {"dtype": array.dtype})
         raise ForwardOutputError(
-            f"{op_label(op)}.forward returned {type(out).__name__} of {what}, not numbers; return an ndarray "
-            f"of numbers (float, for a value gradients flow through) or a number."
+            Message("exc.forward_dtype", {"op": op_label(op), "type": type(out).__name__, "what": what})
         )
     return array
 

@@ -49,9 +49,11 @@ from .errors import (
     NonFiniteError,
     NonScalarBackwardError,
     ShapeRuleError,
+    describe_error,
 )
+from .i18n import Message
 from .tensor import Parameter, Tensor
-from .util import argument_name, describe_nonfinite, op_label
+from .util import argument_message, nonfinite_message, op_label
 
 __all__ = ["BackwardStep", "backward", "calls_of", "iter_backward", "manual_backward", "raw_backward"]
 
@@ -110,9 +112,10 @@ class BackwardStep:
         return f"<BackwardStep {self.index}: node {self.node} {self.label} ({self.status})>"
 
 
-def _shape_hint(expected: tuple, got: tuple) -> str:
+def _shape_hint(expected: tuple, got: tuple) -> Message | str:
+    """What a wrong gradient shape suggests (a missing ``.T``, a missing sum over broadcast axes), or ``""``."""
     if got == expected[::-1] and len(expected) > 1:
-        return " It looks transposed: check for a missing or extra .T."
+        return Message("exc.hint_transposed")
     try:
         broadcast = np.broadcast_shapes(expected, got)
     except ValueError:
@@ -125,10 +128,7 @@ def _shape_hint(expected: tuple, got: tuple) -> str:
         return ""
     axis = axes[0] if len(axes) == 1 else axes
     keep = ", keepdims=True" if len(got) == len(expected) else ""
-    return (
-        f" The received shape is what broadcasting produces: a sum over axis {axis} is missing "
-        f"(e.g. grad.sum(axis={axis}{keep}))."
-    )
+    return Message("exc.hint_sum", {"axis": axis, "keep": keep})
 
 
 # -- the contract's checks ---------------------------------------------------------------
@@ -144,15 +144,9 @@ def _validate_slowly(op: Any, inputs: tuple, result: Any) -> tuple:
     elif n == 1:
         seq = (result,)
     else:
-        raise GradientCountError(
-            f"{op_label(op)}.backward returned one {type(result).__name__} but forward took {n} "
-            f"arguments; return a tuple of {n} gradients (None for an argument without one)."
-        )
+        raise GradientCountError(Message("exc.count_one", {"op": op_label(op), "type": type(result).__name__, "n": n}))
     if len(seq) != n:
-        raise GradientCountError(
-            f"{op_label(op)}.backward returned {len(seq)} gradients but forward took {n} "
-            f"argument{'s' if n != 1 else ''}; return exactly one gradient per argument, in order."
-        )
+        raise GradientCountError(Message("exc.count", {"op": op_label(op), "got": len(seq), "n": n}))
     grads = []
     for i, (g, inp) in enumerate(zip(seq, inputs)):
         if g is None:
@@ -160,33 +154,31 @@ def _validate_slowly(op: Any, inputs: tuple, result: Any) -> tuple:
                 raise MissingGradientError(_missing_message(op, i, inp))
             grads.append(None)
             continue
-        g = _as_gradient(op, g, inp, f"the gradient for {argument_name(op, i)}")
+        g = _as_gradient(op, g, inp, Message("exc.what_gradient", {"argument": argument_message(op, i)}))
         expected = inp.data.shape
         if g.shape != expected:
             raise ShapeRuleError(
-                f"{op_label(op)}.backward returned a gradient of shape {g.shape} for "
-                f"{argument_name(op, i)}, which has shape {expected}. Every gradient must have the "
-                f"shape of its argument.{_shape_hint(expected, g.shape)}"
+                Message(
+                    "exc.shape",
+                    {
+                        "op": op_label(op),
+                        "got": g.shape,
+                        "argument": argument_message(op, i),
+                        "expected": expected,
+                        "hint": _shape_hint(expected, g.shape),
+                    },
+                )
             )
         grads.append(g)
     return tuple(grads)
 
 
-def _missing_message(op: Any, i: int, inp: Any) -> str:
-    message = (
-        f"{op_label(op)}.backward returned None for {argument_name(op, i)}, a float array of shape "
-        f"{inp.data.shape} that needs a gradient; compute it (None is only for non-differentiable "
-        f"arguments such as integer labels)."
-    )
-    if type(inp) is Tensor and inp.call is None:
-        message += (
-            f" If {argument_name(op, i)} is data that needs no gradient (a target y), pass it as "
-            f"Tensor(y, requires_grad=False)."
-        )
-    return message
+def _missing_message(op: Any, i: int, inp: Any) -> Message:
+    key = "exc.missing_data" if type(inp) is Tensor and inp.call is None else "exc.missing"
+    return Message(key, {"op": op_label(op), "argument": argument_message(op, i), "shape": inp.data.shape})
 
 
-def _as_gradient(op: Any, g: Any, target: Any, what: str) -> np.ndarray:
+def _as_gradient(op: Any, g: Any, target: Any, what: Message) -> np.ndarray:
     """``g`` as a gradient array for ``target``: real floats (complex only for a complex target).
 
     Integer gradients are converted to the target's float dtype; complex,
@@ -197,8 +189,7 @@ def _as_gradient(op: Any, g: Any, target: Any, what: str) -> np.ndarray:
             g = np.asarray(g.data if isinstance(g, (Tensor, Parameter)) else g)
         except ValueError as error:  # ragged lists
             raise GradientTypeError(
-                f"{op_label(op)}.backward gave {what} a {type(g).__name__} that is not an array of "
-                f"numbers ({error}); return one ndarray of the argument's shape."
+                Message("exc.ragged", {"op": op_label(op), "what": what, "type": type(g).__name__, "error": error})
             ) from None
     kind = g.dtype.kind
     if kind == "f":
@@ -208,13 +199,9 @@ def _as_gradient(op: Any, g: Any, target: Any, what: str) -> np.ndarray:
         return g.astype(own if own.kind in "fc" else np.float64)
     if kind == "c" and own.kind == "c":
         return g
-    hint = {
-        "b": " A boolean array is a mask, not a gradient: multiply it by upstream_grad (e.g. upstream_grad * (x > 0)).",
-        "c": " Take the real part if the imaginary part is zero by construction (np.real(...)).",
-    }.get(kind, " Return an ndarray of floats.")
+    hint = {"b": "exc.hint_bool", "c": "exc.hint_complex"}.get(kind, "exc.hint_float")
     raise GradientTypeError(
-        f"{op_label(op)}.backward gave {what} an array of dtype {g.dtype}; gradients of a "
-        f"{own} value must be real floating-point numbers.{hint}"
+        Message("exc.dtype", {"op": op_label(op), "what": what, "dtype": g.dtype, "own": own, "hint": Message(hint)})
     )
 
 
@@ -228,12 +215,19 @@ def _param_contributions(op: Any, params: tuple, presets: list) -> tuple:
                 c = None
         elif c is not None:
             if type(c) is not np.ndarray or c.dtype.kind != "f":
-                c = _as_gradient(op, c, p, f"{attr}.grad (parameter {attr})")
+                c = _as_gradient(op, c, p, Message("exc.what_param", {"attr": attr}))
             if c.shape != p.data.shape:
                 raise ShapeRuleError(
-                    f"{op_label(op)}.backward set {attr}.grad to shape {c.shape}, but the parameter "
-                    f"{attr} has shape {p.data.shape}. A parameter's gradient must have its shape."
-                    f"{_shape_hint(p.data.shape, c.shape)}"
+                    Message(
+                        "exc.param_shape",
+                        {
+                            "op": op_label(op),
+                            "attr": attr,
+                            "got": c.shape,
+                            "expected": p.data.shape,
+                            "hint": _shape_hint(p.data.shape, c.shape),
+                        },
+                    )
                 )
         contributions.append((attr, p, c))
     return tuple(contributions)
@@ -257,19 +251,14 @@ def _read_only_error(op: Any, error: ValueError, params: tuple) -> InPlaceModifi
         if inside and not filename.startswith(_LIBRARY_DIRS):
             line = linecache.getline(filename, tb.tb_lineno).strip()
         tb = tb.tb_next
-    where = f" (line: {line})" if line else ""
+    where = Message("exc.where_line", {"line": line}) if line else ""
     touched = [attr for attr, _ in params if re.search(rf"\.{re.escape(attr)}\b", line)]
     if re.search(rf"\b{re.escape(upstream)}\b", line) or not touched:
         return InPlaceModificationError(
-            f"{op_label(op)}.backward modified {upstream} in place{where}. {upstream} is read-only: it is "
-            f"also the gradient recorded for other nodes. Compute a new array instead "
-            f"({upstream} * 2, not {upstream} *= 2; np.multiply({upstream}, 2), not out={upstream})."
+            Message("exc.inplace_upstream", {"op": op_label(op), "upstream": upstream, "where": where})
         )
-    attr = touched[0]
     return InPlaceModificationError(
-        f"{op_label(op)}.backward modified parameter {attr} in place{where}. backward computes gradients "
-        f"only; update parameters after loss.backward() (op.{attr} -= eta * op.{attr}.grad, or an optimizer's "
-        f"step())."
+        Message("exc.inplace_param", {"op": op_label(op), "attr": touched[0], "where": where})
     )
 
 
@@ -347,10 +336,7 @@ def _run(t: Tensor, upstream: np.ndarray, undo: dict | None, state: Local, anoma
         if params:
             changed = _restore_params(kept)
     if params and changed:
-        raise InPlaceModificationError(
-            f"{op_label(op)}.backward changed parameter {changed}: backward computes gradients only. Update "
-            f"parameters after loss.backward() (op.{changed} -= eta * op.{changed}.grad, or an optimizer's step())."
-        )
+        raise InPlaceModificationError(Message("exc.param_changed", {"op": op_label(op), "attr": changed}))
     # The contract's common case, inline: one float array of its argument's shape (or None where no
     # gradient is needed) per argument. Anything else is converted or explained by _validate_slowly.
     inputs = call.inputs
@@ -436,19 +422,12 @@ def _root_grad(root: Tensor, grad: Any) -> np.ndarray:
     dtype = data.dtype if data.dtype.kind in "fc" else np.float64
     if grad is None:
         if data.size != 1:
-            raise NonScalarBackwardError(
-                f"backward() without a gradient needs a one-element tensor (a loss), but this tensor "
-                f"has shape {data.shape}. Reduce it first (e.g. .sum()) or pass backward(grad) with a "
-                f"gradient of shape {data.shape}."
-            )
+            raise NonScalarBackwardError(Message("exc.nonscalar", {"shape": data.shape}))
         return np.array(1, dtype=dtype).reshape(data.shape)  # (cheaper than np.ones for one element)
     g = np.asarray(grad.data if isinstance(grad, (Tensor, Parameter)) else grad, dtype=dtype)
     if g.shape != data.shape:
         if g.size != 1:
-            raise ShapeRuleError(
-                f"backward(grad): grad has shape {g.shape} but the tensor has shape {data.shape}; "
-                f"the gradient must have the tensor's shape."
-            )
+            raise ShapeRuleError(Message("exc.root_shape", {"got": g.shape, "shape": data.shape}))
         g = np.full(data.shape, g.reshape(()), dtype=dtype)
     return g
 
@@ -584,7 +563,7 @@ def _walk(tensor: Tensor, grad: Any, on_error: str, make_steps: bool) -> Iterato
                 if not isinstance(error, AutodiffError):
                     error.add_note(f"(raised in {op_label(call.op)}.backward, graph node {node})")
                 if graph is not None:
-                    unwritten[graph].append((node, upstream, None, {}, "failed", f"{type(error).__name__}: {error}"))
+                    unwritten[graph].append((node, upstream, None, {}, "failed", describe_error(error)))
                     if make_steps:
                         _write_steps(unwritten)
                 if on_error == "raise":
@@ -696,13 +675,10 @@ def _clear_behind_cut(calls: list, located: list, skipped: list, leaf_grads: dic
         return
     nodes = {id(t): node for t, (_, node) in zip(calls, located)}
     cuts = [t for t in calls if not t.requires_grad and (True in t.call.needs or t.call.params)]
-    cut = ", ".join(f"{op_label(t.op)} (graph node {nodes[id(t)]}) returned an array of dtype {t.dtype}" for t in cuts)
+    cut = tuple(Message("exc.cut_op", {"op": op_label(t.op), "node": nodes[id(t)], "dtype": t.dtype}) for t in cuts)
     names = ", ".join(dict.fromkeys(x.name or type(x).__name__ for x in lost))
     warnings.warn(
-        f"{cut or 'an op returned a non-float array'}, which cuts the gradient path: no gradient reaches "
-        f"{names} in this backward pass (their .grad is set to None). Return a float array from forward "
-        f"if gradients should flow through it.",
-        GradientCutWarning,
+        GradientCutWarning(Message("exc.cut", {"cut": cut or Message("exc.cut_unknown"), "names": names})),
         stacklevel=4,
     )
 
@@ -752,8 +728,7 @@ def manual_backward(op: Any, upstream: Any) -> Any:
     up = upstream if isinstance(upstream, np.ndarray) else _root_grad(t, upstream)
     if up.shape != t.data.shape:
         raise ShapeRuleError(
-            f"{op_label(op)}.backward was given an upstream gradient of shape {up.shape}, but "
-            f"{op_label(op)}'s output has shape {t.data.shape}; pass dL/d(output), of the output's shape."
+            Message("exc.upstream_shape", {"op": op_label(op), "got": up.shape, "shape": t.data.shape})
         )
     call = t.call
     graph, node = t.locate()
@@ -813,20 +788,35 @@ def check_forward_finite(t: Tensor) -> None:
         graph, node = t.locate()
         site = graph.site(node) if graph is not None else None
         raise NonFiniteError(
-            f"{op_label(t.call.op)}.forward produced {describe_nonfinite(data)} (graph node {node}); "
-            f"the call was made at {site or 'an unknown place'}."
+            Message(
+                "exc.nonfinite_forward",
+                {"op": op_label(t.call.op), "what": nonfinite_message(data), "node": node, "site": _site(site)},
+            )
         )
 
 
 def _check_backward_finite(t: Tensor, grads: tuple, contributions: tuple) -> None:
     op = t.call.op
-    named = [(argument_name(op, i), g) for i, g in enumerate(grads)]
-    named += [(f"parameter {attr}", c) for attr, _, c in contributions]
+    named = [(Message("exc.target_argument", {"argument": argument_message(op, i)}), g) for i, g in enumerate(grads)]
+    named += [(Message("exc.parameter", {"attr": attr}), c) for attr, _, c in contributions]
     for what, g in named:
         if g is not None and g.dtype.kind in "fc" and not np.isfinite(g).all():
             graph, node = t.locate()
             site = graph.site(node) if graph is not None else None
             raise NonFiniteError(
-                f"{op_label(op)}.backward produced {describe_nonfinite(g)} in the gradient for {what} "
-                f"(graph node {node}); the forward call was made at {site or 'an unknown place'}."
+                Message(
+                    "exc.nonfinite_backward",
+                    {
+                        "op": op_label(op),
+                        "what": nonfinite_message(g),
+                        "target": what,
+                        "node": node,
+                        "site": _site(site),
+                    },
+                )
             )
+
+
+def _site(site: str | None) -> Message | str:
+    """Where a call was made (``file.py:12``), or "an unknown place" in the reader's language."""
+    return site or Message("exc.site_unknown")

@@ -79,6 +79,7 @@ if TYPE_CHECKING:
 
 from .context import Mode, get_last, get_mode, reset_mode, set_last, set_mode
 from .errors import GraphCycleError
+from .i18n import Message
 
 __all__ = ["Graph", "enter_group", "group", "is_recording", "last_graph", "leave_group", "no_record"]
 
@@ -400,8 +401,7 @@ class Graph:
             if producer is not None and not 0 <= producer < node:
                 position = args.index(producer)
                 raise GraphCycleError(
-                    f"{type(op).__name__}: argument {position} comes from node {producer}, which is "
-                    f"not an earlier node of this graph; recording it would not give a DAG."
+                    Message("exc.cycle", {"op": type(op).__name__, "position": position, "node": producer})
                 )
         if mode is None:
             mode = get_mode()

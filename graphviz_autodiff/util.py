@@ -18,9 +18,18 @@ from typing import Any
 
 import numpy as np
 
-from .i18n import tr
+from .i18n import Message
 
-__all__ = ["argument_name", "argument_names", "count_nonfinite", "describe_nonfinite", "has_nonfinite", "op_label"]
+__all__ = [
+    "argument_message",
+    "argument_name",
+    "argument_names",
+    "count_nonfinite",
+    "describe_nonfinite",
+    "has_nonfinite",
+    "nonfinite_message",
+    "op_label",
+]
 
 
 def op_label(op: Any) -> str:
@@ -54,9 +63,16 @@ def argument_names(op: Any, n: int) -> list[str]:
 
 
 def argument_name(op: Any, position: int) -> str:
-    """``"argument 1 (y)"``: an argument of ``forward`` as error messages name it."""
+    """``"argument 1 (y)"``: an argument of ``forward`` as English error messages name it."""
+    return argument_message(op, position).text("en")
+
+
+def argument_message(op: Any, position: int) -> Message:
+    """An argument of ``forward`` as error messages name it, in any language (``"argument 1 (y)"``)."""
     name = argument_names(op, position + 1)[position]
-    return f"argument {position}" if name == f"arg{position}" else f"argument {position} ({name})"
+    if name == f"arg{position}":
+        return Message("exc.argument", {"position": position})
+    return Message("exc.argument_named", {"position": position, "name": name})
 
 
 def count_nonfinite(a: Any) -> tuple[int, int]:
@@ -80,9 +96,18 @@ def describe_nonfinite(a: Any, lang: str = "en") -> str:
 
     >>> describe_nonfinite(np.array([np.nan, np.inf, 1.0]), "ru")
     '1 NaN и 1 Inf из 3 значений'
+    >>> describe_nonfinite(np.ones(3))
+    'no NaN or Inf among 3 values'
     """
+    return nonfinite_message(a).text(lang)
+
+
+def nonfinite_message(a: Any) -> Message:
+    """:func:`describe_nonfinite` as a :class:`~graphviz_autodiff.i18n.Message`, to be said in any language later."""
     a = np.asarray(a)
     n_nan, n_inf = count_nonfinite(a)
-    parts = [tr(key, lang, n=n) for key, n in (("count.nan", n_nan), ("count.inf", n_inf)) if n]
-    what = tr("count.and", lang, first=parts[0], second=parts[1]) if len(parts) == 2 else "".join(parts)
-    return tr("count.nonfinite", lang, n=a.size, what=what)
+    parts = [Message(key, {"n": n}) for key, n in (("count.nan", n_nan), ("count.inf", n_inf)) if n]
+    if not parts:
+        return Message("count.all_finite", {"n": int(a.size)})
+    what = Message("count.and", {"first": parts[0], "second": parts[1]}) if len(parts) == 2 else parts[0]
+    return Message("count.nonfinite", {"n": int(a.size), "what": what})

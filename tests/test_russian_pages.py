@@ -14,7 +14,8 @@ A Latin-alphabet word of three letters or more on these pages must be a name, no
 * :data:`NAMES`: names used as such in Russian texts (methods ``backward``/``forward``, math functions,
   symbols NaN/Inf, key names Home/End, the names of the course's models...);
 * quoted text: the message of an exception and the source line it was raised at (Python's, NumPy's, the
-  student's, and the engine's own contract errors, which are raised in English to Python code).
+  student's). The library's own errors (a shape rule broken, a missing gradient...) are not quoted text: they
+  come from the catalogue and must be in Russian too.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 import matplotlib.text
@@ -40,8 +42,16 @@ from graphviz_autodiff import Tensor, nn, ops
 from graphviz_autodiff.course.datasets import lecture5
 from graphviz_autodiff.course.lecture import convergence_experiment, lecture_loss, lecture_network, train_lecture_model
 from graphviz_autodiff.course.models import mlp
-from graphviz_autodiff.i18n import tools
+from graphviz_autodiff.i18n import Message, tools
 from tests.buggy_ops import CASES, build
+from tests.graphviz_autodiff.test_student_mistakes import (
+    BACKWARD_CASES,
+    FORWARD_CASES,
+    Bad,
+    _failing_model,
+    _model,
+    nan_gradient,
+)
 from viz import plots
 
 # the NaN graph divides by zero on purpose
@@ -240,13 +250,40 @@ def page_payload(page: str) -> dict:
     return json.loads(found.group(1))
 
 
+#: The library's errors and warnings: their messages come from the catalogue, so they are never quoted text.
+LIBRARY_ERRORS = frozenset(name for name in gad.errors.__all__ if name[0].isupper())
+_LIBRARY_TEXT = re.compile(rf"(?:{'|'.join(sorted(LIBRARY_ERRORS))}):")
+
+
+def _quoted(x: object) -> bool:
+    """Whether an error (or its text) is someone else's, quoted as raised: not one of the library's."""
+    if isinstance(x, BaseException):
+        return type(x).__name__ not in LIBRARY_ERRORS
+    return not _LIBRARY_TEXT.match(str(x))
+
+
+def field_values(message: Any) -> list[str]:
+    """The names and texts a catalogue message quotes (an attribute, a type, NumPy's own error): its fields."""
+    values = []
+    for value in message.fields.values():
+        if isinstance(value, Message):
+            values += field_values(value)
+        elif isinstance(value, tuple) and value and all(isinstance(v, Message) for v in value):
+            values += [text for v in value for text in field_values(v)]
+        else:
+            values.append(str(value))
+    return values
+
+
 def step_quotes(stepper: viz.StepperModel) -> list[str]:
-    """The exception messages and source lines the stepper quotes."""
-    return [str(x) for step in stepper.steps for x in (step.error, step.code, step.where) if x]
+    """The exception messages and source lines the stepper quotes: of the library's own errors, only their fields."""
+    quotes = [str(x) for step in stepper.steps for x in (step.error, step.code, step.where) if x and _quoted(x)]
+    said = [step.error.said for step in stepper.steps if isinstance(getattr(step.error, "said", None), Message)]
+    return quotes + [text for message in said for text in field_values(message)]
 
 
 def report_quotes(report: gad.Report) -> list[str]:
-    return [n.error for n in report.nodes if n.error]
+    return [n.error for n in report.nodes if n.error and _quoted(n.error)]
 
 
 def all_steps(stepper: viz.StepperModel) -> list[str]:
@@ -381,8 +418,60 @@ def test_the_drawing_and_the_stepper_of_a_buggy_graph(case):
     assert english_words(texts, report_quotes(report) + step_quotes(stepper)) == []
 
 
+# -- the engine's errors: every mistake of the student-mistakes catalogue, said in Russian ---------------------
+ENGINE_MISTAKES = [c for c in BACKWARD_CASES if issubclass(c[1], gad.errors.AutodiffError)]
+
+
+@pytest.mark.parametrize("case", ENGINE_MISTAKES, ids=lambda case: case[0].__name__)
+def test_every_mistake_the_engine_catches_is_said_in_russian(case):
+    mistake, error_type, _ = case
+    loss, _ = _failing_model(Bad(mistake))
+    with pytest.raises(error_type) as caught:
+        loss.backward()
+    english, russian = caught.value.message("en"), caught.value.message("ru")
+    assert english_words([russian], field_values(caught.value.said)) == [], russian
+    assert russian != english
+    for shape in re.findall(r"\(\d+,\)|\(\d+(?:, \d+)+\)|\(\)", english):  # the same numbers in both
+        assert shape in russian, (shape, russian)
+    assert "Bad.backward" in russian
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in FORWARD_CASES if c[1] is gad.errors.ForwardOutputError], ids=lambda c: c[0].__name__
+)
+def test_every_wrong_forward_the_engine_catches_is_said_in_russian(case):
+    with pytest.raises(gad.errors.ForwardOutputError) as caught:
+        _model(Bad(forward=case[0]))
+    russian = caught.value.message("ru")
+    assert english_words([russian], field_values(caught.value.said)) == [], russian
+
+
+def test_anomaly_mode_says_where_a_nan_came_from_in_russian():
+    loss, _ = _failing_model(Bad(nan_gradient))
+    with gad.detect_anomaly(), pytest.raises(gad.errors.NonFiniteError) as caught:
+        loss.backward()
+    russian = caught.value.message("ru")
+    assert english_words([russian]) == [], russian
+    assert russian.startswith("Bad.backward выдал 6 NaN из 6 значений в градиенте для аргумента 0 (x)"), russian
+
+
+@pytest.mark.dot
+def test_a_stepper_in_russian_says_the_engines_error_in_russian():
+    mistake = next(c[0] for c in ENGINE_MISTAKES if c[0].__name__ == "missing_sum")
+    loss, _ = _failing_model(Bad(mistake))
+    stepper = viz.StepperModel(loss, lang="ru")
+    lines = stepper.lines(stepper.run_to_problem())
+    assert any(
+        "ShapeRuleError: Bad.backward вернул градиент формы (3, 2) для аргумента 1 (w)" in line for line in lines
+    )
+    texts = all_steps(stepper) + payload_texts(viz.Stepper(_failing_model(Bad(mistake))[0], lang="ru").widget.payload)
+    assert english_words(texts, [*step_quotes(stepper), "Bad"]) == []  # (Bad: the op's class name)
+
+
 # -- the check command ---------------------------------------------------------------------------------------------
-QUOTED_ERROR = re.compile(r"\b[A-Z]\w*(?:Error|Exception|Exit): .*?(?=;|\s\(где:|$)", re.MULTILINE)
+QUOTED_ERROR = re.compile(
+    rf"\b(?!{_LIBRARY_TEXT.pattern})[A-Z]\w*(?:Error|Exception|Exit): .*?(?=;|\s\(где:|$)", re.MULTILINE
+)
 
 
 @pytest.mark.dot

@@ -105,8 +105,9 @@ from typing import Any
 import numpy as np
 
 from .. import engine
+from ..errors import describe_error
 from ..graph import Graph, no_record
-from ..i18n import tr
+from ..i18n import messages_in, tr
 from ..tensor import Parameter, Tensor
 from ..util import argument_names, describe_nonfinite, op_label
 from .diagnose import diagnosis_text, format_error, format_table
@@ -687,17 +688,18 @@ def check(
         raise TypeError(f"check expects a Tensor (e.g. the loss) or a Graph, got {type(tensor_or_graph).__name__}")
     report = Report(graph=graph, lang=lang, eps=eps, rtol=rtol, atol=atol)
     settings = {"eps": eps, "rtol": rtol, "atol": atol, "lang": lang}
-    for call in calls:
-        record = _check_node_safely(call, seed, settings)
-        if record.result is not None:
-            report.cast += record.result.cast
-        report.nodes.append(record)
-    _check_reuse(calls, report.nodes, seed, lang)
-    for leaf in leaves:
-        report.nodes.append(_check_leaf(leaf, lang))
-    for index, record in enumerate(report.nodes):
-        record.index = index
-    _mark_inherited(calls, leaves, report, seed)
+    with messages_in(lang):  # the errors quoted in the report, in its language
+        for call in calls:
+            record = _check_node_safely(call, seed, settings)
+            if record.result is not None:
+                report.cast += record.result.cast
+            report.nodes.append(record)
+        _check_reuse(calls, report.nodes, seed, lang)
+        for leaf in leaves:
+            report.nodes.append(_check_leaf(leaf, lang))
+        for index, record in enumerate(report.nodes):
+            record.index = index
+        _mark_inherited(calls, leaves, report, seed)
     if report.cast:
         warnings.warn(cast_warning("check", report.cast), PrecisionWarning, stacklevel=2)
     return report
@@ -709,7 +711,7 @@ def _check_node_safely(call: _Call, seed: int, settings: dict[str, Any]) -> Node
         return _check_node(call, seed, settings)
     except Exception as error:  # the other nodes keep their verdicts
         record = NodeCheck(node=call.node, op=call.op, label=call.label, call_index=call.call_index)
-        record.kind, record.error = "exception", f"{type(error).__name__}: {error}"
+        record.kind, record.error = "exception", describe_error(error, settings["lang"])
         record.message = tr("msg.check_failed", settings["lang"], error=record.error)
         return record
 
@@ -890,7 +892,7 @@ def _replay(op: Any, calls: list[_Call], upstreams: list[np.ndarray]) -> list[st
                 subject.forward()
                 fresh.append(_gradients(subject, up))
             except Exception as error:  # isolated checks passed, so this is unexpected: report it
-                fresh.append(f"{type(error).__name__}: {error}")
+                fresh.append(describe_error(error))
         shared = _Subject(op, list(calls[0].arrays), calls[0].needs, calls[0].params, guard)  # type: ignore[arg-type]
         snapshots = []
         errors: list[str | None] = [None] * len(calls)
@@ -902,7 +904,7 @@ def _replay(op: Any, calls: list[_Call], upstreams: list[np.ndarray]) -> list[st
                 with no_record():
                     shared.forward_fn(shared.clone, *arrays)
             except Exception as error:
-                errors[i] = f"{type(error).__name__}: {error}"
+                errors[i] = describe_error(error)
             snapshots.append(dict(shared.clone.__dict__))
         out: list[str | None] = [None] * len(calls)
         for i in reversed(range(len(calls))):
@@ -914,7 +916,7 @@ def _replay(op: Any, calls: list[_Call], upstreams: list[np.ndarray]) -> list[st
             try:
                 replayed: Any = errors[i] or _gradients(shared, upstreams[i])
             except Exception as error:
-                replayed = f"{type(error).__name__}: {error}"
+                replayed = describe_error(error)
             if isinstance(replayed, str) or isinstance(fresh[i], str):
                 out[i] = replayed if isinstance(replayed, str) else str(fresh[i])
             elif not _same(fresh[i], replayed):

@@ -57,7 +57,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ShapeRuleError
+from ..errors import ShapeRuleError, describe_error
 from ..tensor import Parameter
 from .isolation import _SideEffectGuard, quiet
 from .numeric import contract, relative_steps
@@ -111,8 +111,8 @@ def user_location(error: BaseException) -> str | None:
 
 
 def _describe(error: BaseException) -> str:
-    text = str(error).splitlines()[0] if str(error) else ""
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+    """The error's type and the first line of its message, in :func:`~graphviz_autodiff.i18n.message_lang`."""
+    return describe_error(error).split("\n", 1)[0]
 
 
 def measure_call(

@@ -119,6 +119,7 @@ from typing import Any
 import numpy as np
 
 from ..differentiable import Differentiable
+from ..i18n import messages_in
 from ..tensor import Parameter, Tensor
 from .measure import measure_call, random_streams
 from .verdict import ARGUMENT_STATUSES, ArgumentCheck, GradcheckResult, judge
@@ -255,17 +256,18 @@ def check_call(
     shows the first failing comparison, else the first one.
     """
     label = label or str(getattr(op, "name", None) or type(op).__name__)
-    evidence = measure_call(
-        op,
-        arrays,
-        needs,
-        param_values,
-        upstreams=upstreams,
-        eps=eps,
-        streams=random_streams(*seed),
-        label=label,
-        data=data,
-    )
+    with messages_in(lang):  # the errors the op raises, quoted in the verdict, in the verdict's language
+        evidence = measure_call(
+            op,
+            arrays,
+            needs,
+            param_values,
+            upstreams=upstreams,
+            eps=eps,
+            streams=random_streams(*seed),
+            label=label,
+            data=data,
+        )
     result = judge(evidence, rtol=rtol, atol=atol, eps=eps, lang=lang)
     result.op = op
     return result

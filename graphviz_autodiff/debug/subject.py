@@ -17,6 +17,7 @@ import numpy as np
 from .. import engine
 from ..errors import ForwardOutputError
 from ..graph import no_record
+from ..i18n import Message
 from ..tensor import Parameter, Tensor
 from ..util import argument_names
 from .isolation import _SideEffectGuard, clone_op
@@ -106,8 +107,8 @@ def output_array(label: str, out: Any) -> np.ndarray:
     if isinstance(out, (Tensor, Parameter)):
         return np.asarray(out.data)
     if isinstance(out, (tuple, list, dict, set)) or out is None:
-        raise ForwardOutputError(f"{label}.forward returned {type(out).__name__}; it must return one array or number.")
+        raise ForwardOutputError(Message("exc.forward_container", {"op": label, "type": type(out).__name__}))
     array = np.asarray(out)
     if array.dtype == object:
-        raise ForwardOutputError(f"{label}.forward returned {type(out).__name__}, not numeric data.")
+        raise ForwardOutputError(Message("exc.forward_objects", {"op": label, "type": type(out).__name__}))
     return array

@@ -52,11 +52,16 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gettext
 import io
 import numbers
+import os
 import string
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -64,11 +69,15 @@ __all__ = [
     "DOMAIN",
     "LANGS",
     "I18nError",
+    "Message",
     "MissingFieldError",
     "UnknownLanguageError",
     "UnknownMessageError",
     "check_lang",
     "fields",
+    "message_lang",
+    "messages_in",
+    "set_message_lang",
     "tr",
 ]
 
@@ -249,3 +258,105 @@ def tr(key: str, lang: str = "en", *, default: str | None = None, **values: Any)
             f"message {key!r} needs the field {error.args[0]!r}; pass tr({key!r}, {lang!r}, "
             f"{', '.join(f'{name}=...' for name in sorted(fields(template)))})"
         ) from None
+
+
+@dataclass(frozen=True)
+class Message:
+    """A text to be said later, in any language: a catalogue key and its fields.
+
+    Errors and notes are made before anyone knows in which language they will
+    be read (a Russian stepper, an English notebook, a grader's ``--lang``):
+    they keep a :class:`Message` and say it with :meth:`text`.
+
+    Attributes
+    ----------
+    key : str
+        A message id of the catalogue (``"exc.shape"``, ``"note.converted"``).
+    fields : Mapping
+        The template's fields. A field may itself be a :class:`Message` (said
+        in the same language), or a tuple of them (said and joined with ", ").
+
+    Examples
+    --------
+    >>> Message("exc.what_gradient", {"argument": Message("exc.argument_named", {"position": 1, "name": "y"})}).text()
+    'the gradient for argument 1 (y)'
+    >>> Message("count.nonfinite", {"n": 5, "what": Message("count.nan", {"n": 2})}).text("ru")
+    '2 NaN из 5 значений'
+    """
+
+    key: str
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+    def text(self, lang: str = "en") -> str:
+        """The message in ``lang`` (one of :data:`LANGS`)."""
+        values = {}
+        for name, value in self.fields.items():
+            if isinstance(value, Message):
+                value = value.text(lang)
+            elif isinstance(value, tuple) and value and all(isinstance(v, Message) for v in value):
+                value = ", ".join(v.text(lang) for v in value)
+            values[name] = value
+        return tr(self.key, lang, **values)
+
+    def __str__(self) -> str:
+        return self.text(message_lang())
+
+
+#: The environment variable that sets :func:`message_lang` for a whole session (``GRAPHVIZ_AUTODIFF_LANG=ru``).
+LANG_VARIABLE = "GRAPHVIZ_AUTODIFF_LANG"
+_message_lang: str | None = None
+_scoped_lang: ContextVar[str | None] = ContextVar("graphviz_autodiff.message_lang", default=None)
+
+
+def set_message_lang(lang: str | None) -> None:
+    """Say the library's errors and warnings in ``lang`` from now on (``None``: back to the default).
+
+    The default is the environment variable ``GRAPHVIZ_AUTODIFF_LANG`` when it
+    names a catalogue, else English. Drawings, the stepper and reports take
+    their own ``lang=``; this is the language of ``str(error)`` for what the
+    engine raises (a shape rule broken, a missing gradient...), for a course
+    held in Russian: ``graphviz_autodiff.set_message_lang("ru")`` at the top of
+    the notebook.
+
+    Parameters
+    ----------
+    lang : str or None
+        One of :data:`LANGS`, or ``None``.
+
+    Examples
+    --------
+    >>> set_message_lang("ru"); message_lang()
+    'ru'
+    >>> set_message_lang(None); message_lang()
+    'en'
+    """
+    global _message_lang
+    _message_lang = None if lang is None else check_lang(lang, "set_message_lang")
+
+
+@contextlib.contextmanager
+def messages_in(lang: str) -> Iterator[str]:
+    """Say errors and warnings in ``lang`` inside the ``with`` block (what a Russian stepper or report does).
+
+    Examples
+    --------
+    >>> with messages_in("ru"):
+    ...     message_lang()
+    'ru'
+    """
+    token = _scoped_lang.set(check_lang(lang, "messages_in"))
+    try:
+        yield lang
+    finally:
+        _scoped_lang.reset(token)
+
+
+def message_lang() -> str:
+    """The language errors and warnings are said in: a :func:`messages_in` block's, else :func:`set_message_lang`'s."""
+    scoped = _scoped_lang.get()
+    if scoped is not None:
+        return scoped
+    if _message_lang is not None:
+        return _message_lang
+    lang = os.environ.get(LANG_VARIABLE, "")
+    return lang if lang in LANGS else "en"

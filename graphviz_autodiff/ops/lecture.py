@@ -14,6 +14,7 @@ import numpy as np
 
 from ..differentiable import Differentiable
 from ..errors import BroadcastWarning
+from ..i18n import Message
 from ..nn import Module
 from ..rng import default_rng
 from ..tensor import Parameter, Tensor
@@ -163,12 +164,8 @@ class Squared(Differentiable):
         self.mu, self.y = mu, y
         diff = np.subtract(mu, y)
         if diff.shape != np.shape(mu) and diff.shape != np.shape(y):
-            warnings.warn(
-                f"Squared: mu of shape {np.shape(mu)} and y of shape {np.shape(y)} broadcast to "
-                f"{diff.shape}; reshape y to {np.shape(mu)} (e.g. y.ravel()) if that is not intended.",
-                BroadcastWarning,
-                stacklevel=3,
-            )
+            shapes = {"mu": np.shape(mu), "y": np.shape(y), "shape": diff.shape}
+            warnings.warn(BroadcastWarning(Message("exc.broadcast", shapes)), stacklevel=3)
         self.diff = diff
         return diff * diff
 

@@ -3,18 +3,27 @@ and leave the model unchanged."""
 
 from __future__ import annotations
 
+import os
+import pickle
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 import graphviz_autodiff as gad
 from graphviz_autodiff import Differentiable, Parameter, Tensor
 from graphviz_autodiff.errors import (
+    BroadcastWarning,
     ForwardOutputError,
     GradientCountError,
     MissingGradientError,
     NonScalarBackwardError,
     ShapeRuleError,
+    describe_error,
+    error_message,
 )
+from graphviz_autodiff.i18n import UnknownLanguageError, message_lang, messages_in
 from graphviz_autodiff.ops import Identity, Linear, Squared, Sum
 
 
@@ -222,3 +231,92 @@ def test_manual_backward_with_wrong_upstream_shape():
 def test_broadcast_warning_for_column_target():
     with pytest.warns(gad.errors.BroadcastWarning, match=r"broadcast to \(4, 4\)"):
         Squared()(np.ones(4), np.ones((4, 1)))
+
+
+# -- the messages in every language (the catalogue's "exc." messages) ------------------------------------------
+def _shape_error() -> ShapeRuleError:
+    loss = Sum()(SquaredScalarGrad()(Identity()(Linear(4, theta=np.ones(4))(np.eye(3, 4))), np.zeros(3)))
+    with pytest.raises(ShapeRuleError) as caught:
+        loss.backward()
+    return caught.value
+
+
+class SquaredScalarGrad(SquaredOneGrad):
+    def backward(self, upstream_grad):
+        return float(np.sum(2 * (self.mu - self.y) * upstream_grad)), None
+
+
+def test_an_engine_error_says_itself_in_every_language():
+    error = _shape_error()
+    english = (
+        "SquaredScalarGrad.backward returned a gradient of shape () for argument 0 (mu), which has shape (3,). "
+        "Every gradient must have the shape of its argument."
+    )
+    assert str(error) == error.message("en") == english
+    assert error.message("ru") == (
+        "SquaredScalarGrad.backward вернул градиент формы () для аргумента 0 (mu), а у аргумента форма (3,). "
+        "Каждый градиент должен иметь форму своего аргумента."
+    )
+    assert describe_error(error, "ru").startswith("ShapeRuleError: SquaredScalarGrad.backward вернул")
+    assert error_message(error, "en") == english
+
+
+def test_set_message_lang_says_what_the_engine_raises_in_that_language():
+    gad.set_message_lang("ru")
+    try:
+        error = _shape_error()
+        assert str(error).startswith("SquaredScalarGrad.backward вернул градиент формы ()")
+        assert error.message("en").startswith("SquaredScalarGrad.backward returned a gradient")
+        with messages_in("en"):  # a block says its own language, whatever the session's is
+            assert str(_shape_error()).startswith("SquaredScalarGrad.backward returned")
+            assert message_lang() == "en"
+        assert message_lang() == "ru"
+    finally:
+        gad.set_message_lang(None)
+    assert message_lang() == "en"
+    with pytest.raises(UnknownLanguageError, match="set_message_lang: lang must be one of 'en', 'ru', got 'de'"):
+        gad.set_message_lang("de")
+
+
+def test_the_environment_variable_sets_the_language_of_a_session():
+    code = (
+        "import numpy as np\n"
+        "from graphviz_autodiff import Tensor\n"
+        "try:\n"
+        "    (Tensor(np.ones(3), name='x') * 2.0).backward()\n"
+        "except Exception as error:\n"
+        "    print(type(error).__name__, error)\n"
+    )
+    env = {**os.environ, "GRAPHVIZ_AUTODIFF_LANG": "ru"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.startswith("NonScalarBackwardError Для backward() без градиента нужен тензор из одного элемента"), out
+    env["GRAPHVIZ_AUTODIFF_LANG"] = "xx"  # not a catalogue: English, no crash
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.startswith("NonScalarBackwardError backward() without a gradient needs a one-element tensor"), out
+
+
+def test_a_warning_says_itself_in_every_language_too():
+    with pytest.warns(BroadcastWarning) as caught:
+        Squared()(np.zeros(3), np.zeros((3, 1)))
+    warning = caught[0].message
+    assert str(warning).startswith("Squared: mu of shape (3,) and y of shape (3, 1) broadcast to (3, 3)")
+    assert warning.message("ru").startswith(
+        "Squared: mu формы (3,) и y формы (3, 1) при транслировании дают форму (3, 3)"
+    )
+
+
+def test_errors_not_from_the_catalogue_are_said_as_raised():
+    class Unprintable(Exception):
+        def __str__(self):
+            raise RuntimeError("no")
+
+    assert error_message(ValueError("plain text"), "ru") == "plain text"
+    assert ShapeRuleError("raised by hand").message("ru") == "raised by hand"
+    assert error_message(Unprintable(), "ru") == ""
+    assert describe_error(Unprintable()) == "Unprintable"
+
+
+def test_an_engine_error_survives_pickling_with_its_text():
+    error = _shape_error()
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is ShapeRuleError and str(again) == str(error)

@@ -62,6 +62,9 @@ def test_count_and_has_nonfinite():
         ([np.nan, 1.0], "en", "1 NaN of 2 values"),
         ([np.inf, -np.inf], "en", "2 Inf of 2 values"),
         ([np.nan, np.inf, 1.0], "ru", "1 NaN и 1 Inf из 3 значений"),
+        ([1.0, 2.0, 3.0], "en", "no NaN or Inf among 3 values"),
+        ([1.0], "en", "no NaN or Inf among 1 value"),
+        ([1.0, 2.0], "ru", "нет NaN и Inf среди 2 значений"),
     ],
 )
 def test_describe_nonfinite(values, lang, text):

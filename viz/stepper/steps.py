@@ -22,7 +22,7 @@ import networkx as nx
 import graphviz_autodiff
 from graphviz_autodiff.engine import iter_backward
 from graphviz_autodiff.graph import Graph
-from graphviz_autodiff.i18n import tr
+from graphviz_autodiff.i18n import messages_in, tr
 from graphviz_autodiff.tensor import Tensor
 
 from .errors import StepperError
@@ -184,7 +184,8 @@ def backward_steps(graph: Graph, nodes: list[int], root: Tensor | None, lang: st
     """Run the backward pass (a tensor) or read a recorded one (a graph) into :class:`Step` records."""
     selected = set(nodes)
     if root is not None:
-        records = [r for r in iter_backward(root, on_error="record") if r.node is not None and r.node in selected]
+        with messages_in(lang):  # errors drawn on the graph's nodes, in the stepper's language
+            records = [r for r in iter_backward(root, on_error="record") if r.node is not None and r.node in selected]
         G = graph.nx
         steps = []
         for r in records:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from graphviz_autodiff.errors import error_message
 from graphviz_autodiff.i18n import tr
 from graphviz_autodiff.util import argument_names
 
@@ -181,7 +182,9 @@ class StepTexts:
         lang = self.lang
         error = step.error
         if isinstance(error, BaseException):
-            lines = [tr("step.error", lang, type=type(error).__name__, message=" ".join(str(error).split()))]
+            lines = [
+                tr("step.error", lang, type=type(error).__name__, message=" ".join(error_message(error, lang).split()))
+            ]
         else:
             kind, _, message = str(error).partition(": ")
             lines = [tr("step.error", lang, type=kind, message=message)]

@@ -22,6 +22,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from graphviz_autodiff.errors import error_message
 from graphviz_autodiff.i18n import tr
 from graphviz_autodiff.util import has_nonfinite
 
@@ -241,7 +242,7 @@ def error_note(step: Step, lang: str) -> str | None:
     if step.status != "failed" or step.error is None:
         return None
     if isinstance(step.error, BaseException):
-        message = " ".join(str(step.error).split())
+        message = " ".join(error_message(step.error, lang).split())
         if step.where:
             return tr("note.error", lang, type=type(step.error).__name__, where=step.where, message=message)
         return f"{type(step.error).__name__}: {message}"

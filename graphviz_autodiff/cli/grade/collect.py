@@ -115,7 +115,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from graphviz_autodiff.i18n import tr
+from graphviz_autodiff.i18n import Message, tr
 
 __all__ = [
     "ERROR_CODES",
@@ -125,7 +125,6 @@ __all__ = [
     "CollectLimits",
     "Collection",
     "LineMap",
-    "Message",
     "Prepared",
     "Script",
     "Source",
@@ -165,29 +164,6 @@ _WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in 
 _JUNK = frozenset({"__macosx", "__pycache__", ".ipynb_checkpoints", ".git", ".ds_store", "thumbs.db"})
 _CODE_SUFFIXES = (".py", ".ipynb")
 _KEEP_BODY_MAGICS = frozenset({"%%time", "%%timeit", "%%capture", "%%prun"})
-
-
-@dataclass(frozen=True)
-class Message:
-    """A translatable message: a key of the catalogue (:mod:`graphviz_autodiff.i18n`) and its fields.
-
-    Attributes
-    ----------
-    key
-        For example ``"note.converted"``.
-    fields
-        The template's fields.
-    """
-
-    key: str
-    fields: Mapping[str, Any] = field(default_factory=dict)
-
-    def text(self, lang: str = "en") -> str:
-        """The message in ``lang`` (``"en"`` or ``"ru"``)."""
-        return tr(self.key, lang, **self.fields)
-
-    def __str__(self) -> str:
-        return self.text("en")
 
 
 class SubmissionError(Exception):

@@ -234,7 +234,9 @@ def _grade(submission: Submission, assignment: Assignment, options: GradeOptions
     except SubmissionError as error:
         return _error_result(submission, assignment, error.message(lang), start)
     plan = assignment.plan(op_seconds=options.op_seconds)
-    plan.update(deadline=options.deadline, script_seconds=options.script_seconds, eps=options.eps, node_checks=False)
+    plan.update(
+        deadline=options.deadline, script_seconds=options.script_seconds, eps=options.eps, node_checks=False, lang=lang
+    )
     run = run_sandboxed(
         worker_command(options.python, plan, prepared.main),
         files=prepared.files,

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from graphviz_autodiff import Differentiable, Graph, Parameter, Tensor, iter_backward
+from graphviz_autodiff.errors import describe_error
 
 __all__ = [
     "Call",
@@ -233,7 +234,7 @@ def _record_steps(
         node["status"] = str(step.status)
         if step.error is not None:
             error = step.error
-            node["error"] = f"{type(error).__name__}: {error}"[:_ERROR]
+            node["error"] = describe_error(error)[:_ERROR]
             node["where"] = where(error) if where is not None else None
         upstream = _wire(step.upstream_grad) if step.upstream_grad is not None else None
         if upstream is not None:

@@ -78,6 +78,8 @@ from typing import Any
 
 import numpy as np
 
+from ...errors import describe_error
+from ...i18n import LANGS, set_message_lang
 from .protocol import Channel, open_channel
 
 __all__ = ["BOOTSTRAP", "OpTimeout", "main", "worker_command"]
@@ -134,6 +136,8 @@ class _Worker:
         self.seed = int(plan.get("seed", 0))
         self.eps = float(plan.get("eps", 1e-6))
         self.op_seconds = plan.get("op_seconds")
+        if plan.get("lang") in LANGS:  # the library's errors quoted in the report, in the report's language
+            set_message_lang(plan["lang"])
         self.work = script.parent
         self.stderr_fd = os.dup(2)
 
@@ -648,13 +652,12 @@ def _module_name(script: Path) -> str:
 
 
 def _describe(error: BaseException) -> str:
+    """The error's type and the first line of its message (the library's in the report's language), cut short."""
     try:
-        text = str(error)
-    except BaseException:
-        text = ""
-    first = text.splitlines()[0] if text else ""
-    name = type(error).__name__
-    return (f"{name}: {first}" if first else name)[:_TEXT]
+        text = describe_error(error)
+    except BaseException:  # a student's exception whose __str__ raises even BaseException
+        text = type(error).__name__
+    return text.split("\n", 1)[0][:_TEXT]
 
 
 # -- building an op and its inputs (the rules of graphviz_autodiff.cli.check) ------------------------------

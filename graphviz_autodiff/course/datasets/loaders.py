@@ -128,13 +128,17 @@ def _is_number(cell: str) -> bool:
     return True
 
 
+def _cells(n: int) -> str:
+    return f"{n} cell" if n == 1 else f"{n} cells"
+
+
 def _parse(rows: list[tuple[int, list[str]]], width: int, names: list[str], path: Path, has_header: bool) -> np.ndarray:
     table = np.empty((len(rows), width))
     reference = "the header" if has_header else "the first row"
     for i, (line, cells) in enumerate(rows):
         if len(cells) != width:
             raise DatasetFormatError(
-                f"load_csv: {path.name!r} line {line} has {len(cells)} cells but {reference} has {width}; "
+                f"load_csv: {path.name!r} line {line} has {_cells(len(cells))} but {reference} has {width}; "
                 f"every row needs one value per column."
             )
         for j, cell in enumerate(cells):

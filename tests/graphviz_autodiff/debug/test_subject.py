@@ -22,10 +22,26 @@ def test_output_array_accepts_numbers_arrays_and_tensors():
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ((1.0, 2.0), r"^Op\.forward returned tuple; it must return one array or number\.$"),
-        ({"a": 1.0}, r"^Op\.forward returned dict; it must return one array or number\.$"),
-        ([1.0, 2.0], r"^Op\.forward returned list; it must return one array or number\.$"),
-        (None, r"^Op\.forward returned NoneType; it must return one array or number\.$"),
+        (
+            (1.0, 2.0),
+            r"^Op\.forward returned tuple; it must return one array or number\."
+            r" Split an op with several outputs into several ops\.$",
+        ),
+        (
+            {"a": 1.0},
+            r"^Op\.forward returned dict; it must return one array or number\."
+            r" Split an op with several outputs into several ops\.$",
+        ),
+        (
+            [1.0, 2.0],
+            r"^Op\.forward returned list; it must return one array or number\."
+            r" Split an op with several outputs into several ops\.$",
+        ),
+        (
+            None,
+            r"^Op\.forward returned NoneType; it must return one array or number\."
+            r" Split an op with several outputs into several ops\.$",
+        ),
         (object(), r"^Op\.forward returned object, not numeric data\.$"),
     ],
 )
@@ -69,7 +85,7 @@ def test_what_forward_returns_decides_the_verdict():
     assert (result.kind, result.diagnosis) == ("exception", "forward")
     assert result.message == (
         "re-run on the recorded inputs, forward raised ForwardOutputError: ReturnsTuple.forward returned tuple; "
-        "it must return one array or number."
+        "it must return one array or number. Split an op with several outputs into several ops."
     )
     result = gradcheck(ReturnsText(), np.ones(2))
     assert (result.kind, result.diagnosis) == ("wrong_type", "output_type")

@@ -176,3 +176,23 @@ def test_patches_of_the_checker_at_import_are_undone_and_reported():
     assert tampered.data == {"when": "script", "names": ["graphviz_autodiff.debug.numeric.compare", "numpy.allclose"]}
     result = judge_op(ASSIGNMENT.ops[2], 2, read_frames(frames), Judging()).result
     assert (result.status, result.kind, result.diagnosis) == ("fail", "wrong_gradient", "factor")  # still caught
+
+
+def test_the_librarys_errors_come_in_the_reports_language():
+    wrong_shape = "        return (2 * (self.mu - self.y) * upstream_grad).sum(), None\n"
+    source = cr.module(Squared=cr.replace_backward("Squared", wrong_shape))
+
+    def graph_errors(frames):
+        graph = next(f for f in frames if f.kind == "graph")
+        return [node["error"] for node in graph.data["nodes"] if node.get("error")]
+
+    english = graph_errors(run_worker(source)[1])
+    russian = graph_errors(run_worker(source, lang="ru")[1])
+    assert english == [
+        "ShapeRuleError: Squared.backward returned a gradient of shape () for argument 0 (mu), which has shape (8,). "
+        "Every gradient must have the shape of its argument."
+    ]
+    assert russian == [
+        "ShapeRuleError: Squared.backward вернул градиент формы () для аргумента 0 (mu), а у аргумента форма (8,). "
+        "Каждый градиент должен иметь форму своего аргумента."
+    ]

@@ -45,7 +45,7 @@ def test_read_metadata_reads_the_leading_comment_lines_only(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("a,b\n1,2\n3\n", r"load_csv: 'data\.csv' line 3 has 1 cells but the header has 2; every row needs"),
+        ("a,b\n1,2\n3\n", r"load_csv: 'data\.csv' line 3 has 1 cell but the header has 2; every row needs"),
         ("1,2\n3,4,5\n", r"load_csv: 'data\.csv' line 2 has 3 cells but the first row has 2"),
         ("a,b\n1,x\n", r"line 2, column 1 \('b'\) holds 'x', which is not a number; the file must contain numbers"),
         ("a,b\n1, \n", r"line 2, column 1 \('b'\) holds an empty cell"),

@@ -562,6 +562,8 @@ def _walk(tensor: Tensor, grad: Any, on_error: str, make_steps: bool) -> Iterato
             except Exception as error:
                 if not isinstance(error, AutodiffError):
                     error.add_note(f"(raised in {op_label(call.op)}.backward, graph node {node})")
+                elif error.op is None:
+                    error.op = call.op
                 if graph is not None:
                     unwritten[graph].append((node, upstream, None, {}, "failed", describe_error(error)))
                     if make_steps:
@@ -739,6 +741,8 @@ def manual_backward(op: Any, upstream: Any) -> Any:
     except Exception as error:
         if not isinstance(error, AutodiffError):
             error.add_note(f"(raised in {op_label(op)}.backward, graph node {node})")
+        elif error.op is None:
+            error.op = op
         if graph is not None:
             graph.write_step(node, up, None, {}, "failed", error)
         raise

@@ -41,10 +41,17 @@ class _Said:
     """An exception or warning whose text may come from the catalogue: it can say itself in any language."""
 
     said: Message | None
+    #: The op whose ``backward`` broke the contract, when a backward pass found it (``None`` otherwise): tools
+    #: point at that ``backward`` when the traceback holds no line of the user's code.
+    op: Any = None
 
     def __init__(self, message: Any = "", *args: Any) -> None:
         self.said = message if isinstance(message, Message) else None
         super().__init__(message.text(message_lang()) if self.said is not None else message, *args)
+
+    def __reduce__(self) -> tuple:
+        # Pickled (multiprocessing, joblib) as its text: the op it names and its Message stay behind.
+        return type(self), self.args
 
     def message(self, lang: str = "en") -> str:
         """The message in ``lang`` (its text as raised when it does not come from the catalogue).

@@ -320,3 +320,15 @@ def test_an_engine_error_survives_pickling_with_its_text():
     error = _shape_error()
     again = pickle.loads(pickle.dumps(error))
     assert type(again) is ShapeRuleError and str(again) == str(error)
+
+
+def test_an_error_found_in_a_pass_names_the_op_that_broke_the_contract():
+    op = SquaredScalarGrad()
+    loss = Sum()(op(Identity()(Linear(4, theta=np.ones(4))(np.eye(3, 4))), np.zeros(3)))
+    with pytest.raises(ShapeRuleError) as caught:
+        loss.backward()
+    assert caught.value.op is op
+    with pytest.raises(ShapeRuleError) as caught:
+        op.backward(np.ones(3))  # the lecture's manual chain
+    assert caught.value.op is op
+    assert ShapeRuleError("raised by hand").op is None

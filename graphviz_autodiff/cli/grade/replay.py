@@ -137,7 +137,7 @@ def _wire(value: Any) -> np.ndarray | None:
 
 
 def describe_graph(
-    roots: Sequence[Tensor], steps: Iterable[Any] = (), where: Callable[[BaseException], str | None] | None = None
+    roots: Sequence[Tensor], steps: Iterable[Any] = (), where: Callable[[BaseException, Any], str | None] | None = None
 ) -> Description:
     """Describe the graph behind ``roots`` (and what a backward pass did) as a ``graph`` frame.
 
@@ -149,7 +149,8 @@ def describe_graph(
         The :class:`~graphviz_autodiff.BackwardStep` objects of a backward pass
         over them (``iter_backward(loss, on_error="record")``), or nothing.
     where
-        ``error -> "file:line"`` of the student's code, for failed steps.
+        ``(error, op) -> "file:line"`` of the student's code, for failed steps (the op whose
+        ``backward`` failed: a contract error found after it returned has no student frame).
     """
     ids: dict[int, int] = {}
     nodes: list[dict[str, Any]] = []
@@ -223,7 +224,7 @@ def _record_steps(
     ids: Mapping[int, int],
     nodes: list[dict[str, Any]],
     arrays: dict[str, np.ndarray],
-    where: Callable[[BaseException], str | None] | None,
+    where: Callable[[BaseException, Any], str | None] | None,
 ) -> list[Call]:
     calls = []
     for step in steps:
@@ -235,7 +236,7 @@ def _record_steps(
         if step.error is not None:
             error = step.error
             node["error"] = describe_error(error)[:_ERROR]
-            node["where"] = where(error) if where is not None else None
+            node["where"] = where(error, step.op) if where is not None else None
         upstream = _wire(step.upstream_grad) if step.upstream_grad is not None else None
         if upstream is not None:
             arrays[f"u{node_id}"] = upstream

@@ -522,10 +522,25 @@ class _Worker:
             frames.append([Path(error.filename).name, error.lineno, "<module>"])
         return frames[-_MAX_FRAMES:]
 
-    def where(self, error: BaseException) -> str | None:
-        """``file:line`` of the innermost frame in the submission's files."""
+    def where(self, error: BaseException, op: Any = None) -> str | None:
+        """``file:line`` of the innermost frame in the submission's files.
+
+        Without one (a contract error the engine found after ``op.backward``
+        returned: a wrong shape, a missing gradient), the line of that
+        ``backward``'s definition when the submission wrote it (``op``, else
+        the op the library's error names).
+        """
         frames = self.student_frames(error)
-        return f"{frames[-1][0]}:{frames[-1][1]}" if frames else None
+        if frames:
+            return f"{frames[-1][0]}:{frames[-1][1]}"
+        try:  # (the op is the student's: its class may do anything when asked for an attribute)
+            op = op if op is not None else getattr(error, "op", None)  # (the library's errors name it)
+            code = getattr(type(op).raw_backward, "__code__", None) if op is not None else None
+            if code is not None and Path(code.co_filename).resolve().is_relative_to(self.work):
+                return f"{Path(code.co_filename).name}:{code.co_firstlineno}"
+        except Exception:
+            pass
+        return None
 
     def describe_error(self, error: BaseException) -> dict[str, Any]:
         """The ``crash`` frame's data for ``error``."""

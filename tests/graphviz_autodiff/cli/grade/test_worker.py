@@ -186,8 +186,19 @@ def test_the_librarys_errors_come_in_the_reports_language():
         graph = next(f for f in frames if f.kind == "graph")
         return [node["error"] for node in graph.data["nodes"] if node.get("error")]
 
-    english = graph_errors(run_worker(source)[1])
+    english_frames = run_worker(source)[1]
+    english = graph_errors(english_frames)
     russian = graph_errors(run_worker(source, lang="ru")[1])
+    # no student frame in the traceback (the engine found the wrong shape after backward returned): the place is
+    # the definition of the backward that returned it
+    graph = next(f for f in english_frames if f.kind == "graph")
+    lines = source.splitlines()
+    squared = cr.line_of(source, "class Squared")
+    definition = next(i for i in range(squared, len(lines) + 1) if "def backward" in lines[i - 1])
+    assert [node["where"] for node in graph.data["nodes"] if node.get("error")] == [f"main.py:{definition}"]
+    train = next(f for f in english_frames if f.kind == "train")  # loss.backward() raised: the error names its op
+    assert train.data["error"].startswith("ShapeRuleError: Squared.backward returned a gradient of shape ()")
+    assert train.data["where"] == f"main.py:{definition}"
     assert english == [
         "ShapeRuleError: Squared.backward returned a gradient of shape () for argument 0 (mu), which has shape (8,). "
         "Every gradient must have the shape of its argument."

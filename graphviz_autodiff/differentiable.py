@@ -338,10 +338,8 @@ def _as_leaf(op: Differentiable, position: int, x: Any) -> Tensor:
     except ValueError:
         array = np.empty(0, dtype=object)
     if array.dtype.kind not in _NUMERIC:
-        raise TypeError(
-            f"{op_label(op)}: argument {position} is a {type(x).__name__} of dtype {array.dtype}, not an "
-            f"array of numbers or a Tensor; pass numeric data (np.asarray(..., dtype=float) first if needed)."
-        )
+        fields = {"op": op_label(op), "position": position, "type": type(x).__name__, "dtype": array.dtype}
+        raise TypeError(str(Message("exc.not_numeric_argument", fields)))
     return Tensor(array)
 
 

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
+from .i18n import Message
+
 if TYPE_CHECKING:
     from .call import Call
     from .graph import Graph
@@ -250,7 +252,7 @@ class Parameter(_ArrayView, NDArrayOperatorsMixin):
     def __init__(self, data: Any, name: str | None = None) -> None:
         array = np.array(data, dtype=np.result_type(np.asarray(data).dtype, np.float64))
         if array.dtype.kind not in "fc":
-            raise TypeError(f"Parameter {name!r}: expected a float array, got dtype {array.dtype}.")
+            raise TypeError(str(Message("exc.parameter_dtype", {"name": repr(name), "dtype": array.dtype})))
         self.data = array
         self.grad: np.ndarray | None = None
         self.name = name
@@ -282,11 +284,8 @@ class Parameter(_ArrayView, NDArrayOperatorsMixin):
         kind = array.dtype.kind
         own = self.data.dtype
         if kind not in "fciub" or (kind == "c" and own.kind != "c"):
-            what = where or f"Parameter {self.name!r}"
-            raise TypeError(
-                f"{what}: cannot take a value of dtype {array.dtype} (a parameter holds {own} numbers); "
-                f"assign a float array, e.g. theta -= eta * theta.grad with a real-valued gradient."
-            )
+            what = where or Message("exc.parameter_named", {"name": repr(self.name)})
+            raise TypeError(str(Message("exc.parameter_value", {"what": what, "dtype": array.dtype, "own": own})))
         self.data = array if array.dtype == own else array.astype(own)
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
@@ -311,10 +310,9 @@ class Parameter(_ArrayView, NDArrayOperatorsMixin):
         for target, value in zip(out, results):
             if isinstance(target, Parameter):
                 if np.shape(value) != target.data.shape:
-                    raise ValueError(
-                        f"Parameter {target.name!r}: an in-place {ufunc.__name__} would change its shape "
-                        f"from {target.data.shape} to {np.shape(value)}; the update must have the parameter's shape."
-                    )
+                    fields = {"name": repr(target.name), "ufunc": ufunc.__name__}
+                    fields.update(old=target.data.shape, new=np.shape(value))
+                    raise ValueError(str(Message("exc.parameter_shape", fields)))
                 target.assign(value)
         returned = tuple(t if isinstance(t, Parameter) else r for t, r in zip(out, results))
         return returned if isinstance(result, tuple) else returned[0]

@@ -73,6 +73,7 @@ NAMES = frozenset(
         "theta",
         "bias",
         "axis",
+        "dtype",
         "collapse",
         "timeout",
         "logits",
@@ -509,3 +510,25 @@ def test_the_figures():
     ]
     texts = [text for figure in figures for text in figure_texts(figure)]
     assert english_words(texts) == []
+
+
+@pytest.mark.parametrize(
+    ("make", "error"),
+    [
+        (lambda: ops.Linear(4)(np.ones((3, 5))), ValueError),
+        (lambda: ops.Linear(4, theta=np.ones(3)), ValueError),
+        (lambda: ops.Sum()(np.array(["a", "b"])), TypeError),
+        (lambda: gad.Parameter(np.array(["a"]), name="θ"), TypeError),
+        (lambda: ops.Linear(2).theta.assign(np.array([1j, 2j])), TypeError),
+    ],
+    ids=["linear input", "linear theta", "text data", "text parameter", "complex value"],
+)
+def test_a_session_in_russian_gets_the_librarys_argument_errors_in_russian(make, error):
+    gad.set_message_lang("ru")
+    try:
+        with pytest.raises(error) as caught:
+            make()
+    finally:
+        gad.set_message_lang(None)
+    assert english_words([str(caught.value)], quoted=["ndarray"]) == [], str(caught.value)  # (a type's name)
+    assert re.search("[а-я]", str(caught.value))

@@ -92,14 +92,14 @@ class Linear(Differentiable):
                 theta = default_rng(seed).uniform(-bound, bound, size=shape)
         theta = np.asarray(theta, dtype=float)
         if theta.shape != shape:
-            raise ValueError(f"Linear: theta must have shape {shape} for n_features={n_features}, got {theta.shape}")
+            raise ValueError(str(Message("exc.linear_theta", {"shape": shape, "n": n_features, "got": theta.shape})))
         self.theta = Parameter(theta, name="θ")
         self.bias = Parameter(np.zeros(shape[1:]), name="b") if bias else None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         d = self.theta.data.shape[0]
         if np.shape(x)[-1:] != (d,):
-            raise ValueError(f"Linear: the input's last axis must have length n_features={d}, got shape {np.shape(x)}")
+            raise ValueError(str(Message("exc.linear_input", {"n": d, "shape": np.shape(x)})))
         self.x = x
         z = x @ self.theta.data
         if self.bias is not None:

@@ -252,6 +252,7 @@ def test_debugging_notebook_finds_the_bugs(run_notebook: Any, request: pytest.Fi
     # the engine's shape-rule message names the op, the parameter and both shapes
     message = summary["shape_error"]
     assert "Linear" in message and "(6, 4)" in message and "(4,)" in message
+    assert summary["shape_error_ru"].startswith("Linear.backward записал в theta.grad массив формы (6, 4)")
     # gradcheck on one op
     assert summary["gradcheck_buggy"] == ["wrong_gradient", "factor"]
     assert summary["gradcheck_fixed_ok"] is True

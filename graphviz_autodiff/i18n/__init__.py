@@ -27,7 +27,9 @@ Areas: ``kind.`` ``diag.`` ``msg.`` ``why.`` ``what.`` ``col.`` ``report.``
 (the debugger), ``count.`` (counts inside messages), ``cli.`` (the ``check``
 command), ``button.`` ``tooltip.`` ``label.`` ``status.`` ``dir.`` ``step.``
 ``note.`` ``problem.`` ``html.`` (the stepper and its HTML page), ``legend.``
-``node.`` ``state.`` ``overlay.`` (drawings), ``plot.`` (figures).
+``node.`` ``state.`` ``overlay.`` (drawings), ``plot.`` (figures), ``exc.`` (the errors and warnings
+the engine raises: kept as a :class:`Message` by the error, said in any language by ``error.message(lang)``;
+``str(error)`` is said in :func:`message_lang`).
 
 To add a message, call ``tr("area.new_key", lang, field=...)`` in the code and
 run ``make i18n``: the key arrives, empty, in every catalogue; write its text
@@ -68,6 +70,7 @@ from typing import Any
 __all__ = [
     "DOMAIN",
     "LANGS",
+    "LANG_VARIABLE",
     "I18nError",
     "Message",
     "MissingFieldError",

@@ -560,10 +560,7 @@ def _walk(tensor: Tensor, grad: Any, on_error: str, make_steps: bool) -> Iterato
             try:
                 grads, contributions, _ = _run(t, upstream, undo, state, anomaly)
             except Exception as error:
-                if not isinstance(error, AutodiffError):
-                    error.add_note(f"(raised in {op_label(call.op)}.backward, graph node {node})")
-                elif error.op is None:
-                    error.op = call.op
+                _name_the_op(error, call.op, node)
                 if graph is not None:
                     unwritten[graph].append((node, upstream, None, {}, "failed", describe_error(error)))
                     if make_steps:
@@ -624,6 +621,14 @@ def _walk(tensor: Tensor, grad: Any, on_error: str, make_steps: bool) -> Iterato
             _write_steps(unwritten)  # (after an error: what was done up to it, and the failed step)
         if undo:
             undo_restores(undo)
+
+
+def _name_the_op(error: Exception, op: Any, node: int | None) -> None:
+    """Say which op's ``backward`` failed: a note on the user's own error, ``error.op`` on a contract error."""
+    if not isinstance(error, AutodiffError):
+        error.add_note(f"(raised in {op_label(op)}.backward, graph node {node})")
+    elif error.op is None:
+        error.op = op
 
 
 def _write_steps(unwritten: dict[Any, list]) -> None:
@@ -739,10 +744,7 @@ def manual_backward(op: Any, upstream: Any) -> Any:
     try:
         grads, contributions, result = _run(t, up, None, local(), get_mode().anomaly)
     except Exception as error:
-        if not isinstance(error, AutodiffError):
-            error.add_note(f"(raised in {op_label(op)}.backward, graph node {node})")
-        elif error.op is None:
-            error.op = op
+        _name_the_op(error, op, node)
         if graph is not None:
             graph.write_step(node, up, None, {}, "failed", error)
         raise
